@@ -1,0 +1,349 @@
+/*
+ * main.c - the `dsim` command: the one place that knows both the kernel and
+ * the models, and the only place that prints errors and chooses exit codes
+ * (0 success, 2 bad input or usage, 1 internal failure).
+ *
+ * It also measures wall time and peak memory for the engine footer: the
+ * kernel itself never reads a clock.
+ */
+#include "cfg.h"
+#include "metrics.h"
+#include "registry.h"
+#include "scenario.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+enum { EXIT_BAD_INPUT = 2, EXIT_INTERNAL = 1 };
+
+static const char usage_text[] =
+    "usage: dsim <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run FILE       run a scenario and write its results\n"
+    "  validate FILE  check a scenario and print it with every default filled in\n"
+    "  models         list the models\n"
+    "  help [COMMAND] show help\n"
+    "\n"
+    "dsim --version prints the version.  See README.md and docs/.\n";
+
+static const char run_help[] =
+    "usage: dsim run FILE [-o DIR] [--seed N] [--set PATH=VALUE]... [--trace] [--quiet]\n"
+    "\n"
+    "Runs the scenario FILE and writes DIR (default out/<scenario name>/):\n"
+    "  summary.json     resolved scenario, seed, trace_hash, engine stats, every metric\n"
+    "  timeseries.csv   counters and gauges sampled every metrics.interval\n"
+    "  histograms.csv   the non-empty buckets of every histogram\n"
+    "  trace.jsonl      every dispatched event (with --trace)\n"
+    "\n"
+    "options:\n"
+    "  -o, --out DIR       output folder\n"
+    "  --seed N            use seed N instead of the scenario's (0 to 10^15-1)\n"
+    "  --set PATH=VALUE    override a scenario key, e.g. --set network.loss=0.01\n"
+    "                      or --set faults[0].at=5s; VALUE is typed by the key\n"
+    "  --trace             also write trace.jsonl\n"
+    "  --quiet             print nothing on success\n";
+
+static const char validate_help[] =
+    "usage: dsim validate FILE [--seed N] [--set PATH=VALUE]...\n"
+    "\n"
+    "Checks FILE and prints the fully resolved scenario (every default filled in)\n"
+    "as JSON.  Exit status 0 if valid, 2 with one error naming the JSON path if not.\n";
+
+static const char models_help[] = "usage: dsim models\n\nLists the models with a one-line "
+                                  "summary each.  A scenario chooses one with \"model\".\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "dsim: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see dsim help)\n");
+    return EXIT_BAD_INPUT;
+}
+
+typedef struct run_opts {
+    const char *file;
+    const char *out_dir;
+    const char **sets;
+    int n_sets;
+    bool has_seed;
+    uint64_t seed;
+    bool trace;
+    bool quiet;
+} run_opts;
+
+static int parse_args(int argc, char **argv, run_opts *o, bool is_run) {
+    memset(o, 0, sizeof *o);
+    o->sets = calloc((size_t)argc, sizeof *o->sets);
+    if (!o->sets)
+        return EXIT_INTERNAL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_next = i + 1 < argc;
+        if (strcmp(a, "--set") == 0) {
+            if (!has_next)
+                return usage_error("%s needs PATH=VALUE", a);
+            o->sets[o->n_sets++] = argv[++i];
+        } else if (strncmp(a, "--set=", 6) == 0) {
+            o->sets[o->n_sets++] = a + 6;
+        } else if (strcmp(a, "--seed") == 0) {
+            if (!has_next)
+                return usage_error("%s needs a number", a);
+            const char *v = argv[++i];
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (*v == '-' || *v == '\0' || *end || errno || n > (unsigned long long)SIM_MAX_SEED)
+                return usage_error("--seed %s: expected a whole number from 0 to 999999999999999",
+                                   v);
+            o->has_seed = true;
+            o->seed = n;
+        } else if (is_run && (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0)) {
+            if (!has_next)
+                return usage_error("%s needs a folder", a);
+            o->out_dir = argv[++i];
+        } else if (is_run && strcmp(a, "--trace") == 0) {
+            o->trace = true;
+        } else if (is_run && strcmp(a, "--quiet") == 0) {
+            o->quiet = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option %s", a);
+        } else if (!o->file) {
+            o->file = a;
+        } else {
+            return usage_error("unexpected argument %s (one scenario file at a time)", a);
+        }
+    }
+    if (!o->file)
+        return usage_error("%s", "a scenario file is required");
+    return 0;
+}
+
+static sim *load(const run_opts *o, cJSON **resolved) {
+    sim_load_opts lo = {.file = o->file,
+                        .sets = o->sets,
+                        .n_sets = o->n_sets,
+                        .has_seed = o->has_seed,
+                        .seed = o->seed,
+                        .models = sim_models};
+    char err[2048];
+    sim *s = sim_load(&lo, resolved, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "%s\n", err);
+    return s;
+}
+
+static int cmd_validate(int argc, char **argv) {
+    run_opts o;
+    int rc = parse_args(argc, argv, &o, false);
+    if (rc) {
+        free(o.sets);
+        return rc;
+    }
+    cJSON *resolved = NULL;
+    sim *s = load(&o, &resolved);
+    free(o.sets);
+    if (!s)
+        return EXIT_BAD_INPUT;
+    char *text = cJSON_Print(resolved);
+    printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(resolved);
+    sim_destroy(s);
+    return 0;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path) {
+    char buf[4096];
+    if (strlen(path) >= sizeof buf)
+        return -1;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+static FILE *open_out(const char *dir, const char *name) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "dsim: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static double wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmd_run(int argc, char **argv) {
+    run_opts o;
+    int rc = parse_args(argc, argv, &o, true);
+    if (rc) {
+        free(o.sets);
+        return rc;
+    }
+    cJSON *resolved = NULL;
+    sim *s = load(&o, &resolved);
+    free(o.sets);
+    if (!s)
+        return EXIT_BAD_INPUT;
+
+    char dir[4096];
+    if (o.out_dir)
+        snprintf(dir, sizeof dir, "%s", o.out_dir);
+    else
+        snprintf(dir, sizeof dir, "out/%s", s->name);
+    if (make_dirs(dir) != 0) {
+        int e = errno;
+        fprintf(stderr, "dsim: cannot create the output folder %s: %s\n", dir,
+                e == EEXIST || e == ENOTDIR ? "a file of that name is in the way" : strerror(e));
+        cJSON_Delete(resolved);
+        sim_destroy(s);
+        return EXIT_INTERNAL;
+    }
+    if (o.trace) {
+        s->trace = open_out(dir, "trace.jsonl");
+        if (!s->trace) {
+            cJSON_Delete(resolved);
+            sim_destroy(s);
+            return EXIT_INTERNAL;
+        }
+    }
+
+    double t0 = wall_seconds();
+    sim_run(s);
+    double wall = wall_seconds() - t0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    long long rss = (long long)ru.ru_maxrss * 1024;
+
+    char *human = NULL;
+    cJSON *metrics = sim__report_json(s, &human);
+    char hash[17];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)sim_trace_hash(s));
+
+    cJSON *sum = cJSON_CreateObject();
+    cJSON_AddStringToObject(sum, "dsim_version", DSIM_VERSION);
+    cJSON_AddNumberToObject(sum, "seed", (double)s->seed);
+    cJSON_AddStringToObject(sum, "trace_hash", hash);
+    char tbuf[40];
+    cJSON_AddStringToObject(sum, "end_time", sim_time_format(s->now, tbuf, sizeof tbuf));
+    cJSON_AddItemToObject(sum, "scenario", resolved);
+    cJSON *eng = cJSON_CreateObject();
+    cJSON_AddNumberToObject(eng, "events", (double)s->events);
+    cJSON_AddNumberToObject(eng, "wall_s", wall);
+    double eps = wall > 0 ? (double)s->events / wall : 0;
+    cJSON_AddNumberToObject(eng, "events_per_s", eps);
+    cJSON_AddNumberToObject(eng, "peak_rss_bytes", (double)rss);
+    cJSON_AddItemToObject(sum, "engine", eng);
+    cJSON_AddItemToObject(sum, "metrics", metrics);
+
+    int status = 0;
+    FILE *f = open_out(dir, "summary.json");
+    if (f) {
+        char *text = cJSON_Print(sum);
+        fprintf(f, "%s\n", text);
+        cJSON_free(text);
+        if (fclose(f) != 0)
+            status = EXIT_INTERNAL;
+    } else {
+        status = EXIT_INTERNAL;
+    }
+    if ((f = open_out(dir, "timeseries.csv")) != NULL) {
+        sim_metrics_write_timeseries_csv(s->metrics, f);
+        if (fclose(f) != 0)
+            status = EXIT_INTERNAL;
+    } else {
+        status = EXIT_INTERNAL;
+    }
+    if ((f = open_out(dir, "histograms.csv")) != NULL) {
+        sim_metrics_write_histograms_csv(s->metrics, f);
+        if (fclose(f) != 0)
+            status = EXIT_INTERNAL;
+    } else {
+        status = EXIT_INTERNAL;
+    }
+
+    if (!o.quiet && status == 0) {
+        char dbuf[40];
+        printf("dsim %s: %s (model %s), seed %llu, %s simulated\n", DSIM_VERSION, s->name,
+               s->model->name, (unsigned long long)s->seed,
+               sim_time_format(s->now, dbuf, sizeof dbuf));
+        if (human)
+            fputs(human, stdout);
+        printf("results: %s/ (summary.json, timeseries.csv, histograms.csv%s)\n", dir,
+               o.trace ? ", trace.jsonl" : "");
+        printf("engine: %llu events in %.3f s (%.0f events/s), peak RSS %.1f MiB, "
+               "trace_hash %s\n",
+               (unsigned long long)s->events, wall, eps, (double)rss / (1024.0 * 1024.0), hash);
+    }
+    sim_free(human);
+    cJSON_Delete(sum);
+    sim_destroy(s);
+    return status;
+}
+
+static int cmd_models(void) {
+    for (size_t i = 0; sim_models[i]; i++)
+        printf("%-10s %s\n", sim_models[i]->name, sim_models[i]->summary);
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv) {
+    if (argc == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[0], "run") == 0)
+        fputs(run_help, stdout);
+    else if (strcmp(argv[0], "validate") == 0)
+        fputs(validate_help, stdout);
+    else if (strcmp(argv[0], "models") == 0)
+        fputs(models_help, stdout);
+    else if (strcmp(argv[0], "help") == 0)
+        fputs(usage_text, stdout);
+    else
+        return usage_error("no help for unknown command '%s'", argv[0]);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("dsim %s\n", DSIM_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return cmd_help(0, NULL);
+    if (strcmp(cmd, "help") == 0)
+        return cmd_help(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc - 2, argv + 2);
+    if (strcmp(cmd, "models") == 0)
+        return cmd_models();
+    return usage_error("unknown command '%s'", cmd);
+}

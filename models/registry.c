@@ -1,0 +1,22 @@
+/*
+ * registry.c - the static table of models, in alphabetical order, ending
+ * in NULL.  Adding a model is one line here and one in models/CMakeLists.
+ */
+#include "registry.h"
+#include "gossip/gossip.h"
+#include "phold/phold.h"
+
+#include <string.h>
+
+const sim_model *const sim_models[] = {
+    &gossip_model,
+    &phold_model,
+    NULL,
+};
+
+const sim_model *sim_model_find(const char *name) {
+    for (size_t i = 0; sim_models[i]; i++)
+        if (strcmp(sim_models[i]->name, name) == 0)
+            return sim_models[i];
+    return NULL;
+}

@@ -1,0 +1,110 @@
+/*
+ * queue.h - the future event list and the event pool.
+ *
+ * Events live in a pool of fixed-size slots that is recycled through a free
+ * list, so the steady state allocates nothing per event.  Pending events are
+ * ordered by a radix heap (Ahuja, Mehlhorn, Orlin and Tarjan 1990) over
+ * their int64 times: a simulation never schedules before the time it last
+ * dispatched, which is exactly the monotone case radix heaps serve, with
+ * O(1) inserts and amortised O(log T) removals made of sequential copies
+ * rather than unpredictable comparisons.  Events at equal times come out in
+ * insertion (FIFO) order; queue.c proves why and a test pins it.
+ * Cancellation is lazy: a cancelled slot stays queued and is skipped when
+ * it surfaces.  Handles are (slot, generation)
+ * values; the generation changes when a slot is freed, so a stale handle is
+ * harmless.
+ *
+ * Payloads up to SIM_EV_INLINE bytes are stored in the slot; larger ones in
+ * blocks from per-size-class free lists that are reused, never returned
+ * until the queue is destroyed.
+ */
+#ifndef DSIM_QUEUE_H
+#define DSIM_QUEUE_H
+
+#include "sim.h"
+
+#define SIM_EV_INLINE       24
+#define SIM_QUEUE_SLOT_BITS 24
+#define SIM_QUEUE_MAX_SLOTS (1u << SIM_QUEUE_SLOT_BITS)
+
+typedef struct sim_event {
+    uint32_t gen;
+    uint8_t kind; /* 0 = free */
+    uint8_t cancelled;
+    uint16_t _pad;
+    uint32_t node;
+    uint32_t src;
+    uint32_t type; /* message type or timer kind */
+    uint32_t len;
+    uint32_t wire_bytes;
+    uint32_t epoch; /* destination's epoch when scheduled */
+    uint64_t arg;
+    sim_time sent_at;
+    union {
+        unsigned char bytes[SIM_EV_INLINE];
+        void *ext;
+    } data;
+} sim_event;
+
+typedef struct sim_qentry {
+    sim_time time;
+    uint64_t slot;
+} sim_qentry;
+
+/* Bucket 0 holds times equal to `last`; the others are indexed by the
+ * highest 4-bit digit where a time differs from `last` and that digit's
+ * value (see queue.c). */
+typedef struct sim_qbucket {
+    sim_qentry *e;
+    uint32_t n, cap;
+    sim_time min; /* smallest time in the bucket, valid when n > 0 */
+} sim_qbucket;
+
+#define SIM_QUEUE_CLASSES 26
+#define SIM_QUEUE_BUCKETS 257
+
+typedef struct sim_queue {
+    sim_qbucket b[SIM_QUEUE_BUCKETS];
+    uint32_t head0;       /* next entry of bucket 0 to pop */
+    uint64_t nonempty[4]; /* bit k of the 256-bit set: bucket k >= 1 has entries */
+    sim_time last;     /* time of the last pop: no push may be earlier */
+    uint64_t size;     /* entries queued, cancelled ones included */
+    /* Slots live in fixed chunks that never move, so an event's address
+     * stays valid while handlers schedule more events. */
+    sim_event **chunks;
+    uint32_t n_slots, n_chunks;
+    uint32_t free_head; /* free list through sim_event.node; UINT32_MAX = empty */
+    uint64_t live;      /* pending, not cancelled */
+    void *buf_free[SIM_QUEUE_CLASSES];
+} sim_queue;
+
+void sim_queue_init(sim_queue *q);
+/* Frees slots, buckets and payload blocks. */
+void sim_queue_fini(sim_queue *q);
+
+/* Takes a free slot (zeroed except gen) and returns its index.  The caller
+ * fills it and then pushes it with sim_queue_push. */
+uint32_t sim_queue_alloc(sim_queue *q);
+#define SIM_QUEUE_CHUNK_BITS 10
+#define SIM_QUEUE_CHUNK      (1u << SIM_QUEUE_CHUNK_BITS)
+static inline sim_event *sim_queue_slot(const sim_queue *q, uint32_t slot) {
+    return &q->chunks[slot >> SIM_QUEUE_CHUNK_BITS][slot & (SIM_QUEUE_CHUNK - 1)];
+}
+/* Schedules slot at time t, which must not be before the last popped time
+ * (scheduling into the past is an assertion failure). */
+void sim_queue_push(sim_queue *q, sim_time t, uint32_t slot);
+/* Copies len bytes of payload into the event (inline or a pooled block). */
+void sim_queue_set_data(sim_queue *q, sim_event *ev, const void *data, uint32_t len);
+static inline const void *sim_queue_data(const sim_event *ev) {
+    return ev->len <= SIM_EV_INLINE ? (const void *)ev->data.bytes : ev->data.ext;
+}
+/* Removes the earliest live event; returns its slot and stores its time, or
+ * returns UINT32_MAX when empty.  Cancelled entries are freed on the way. */
+uint32_t sim_queue_pop(sim_queue *q, sim_time *t);
+/* Returns a slot (and its payload block) to the pool; bumps the generation. */
+void sim_queue_free(sim_queue *q, uint32_t slot);
+/* Cancels the pending event of handle (slot, gen); true if it was pending. */
+bool sim_queue_cancel(sim_queue *q, uint32_t slot, uint32_t gen);
+static inline uint64_t sim_queue_live(const sim_queue *q) { return q->live; }
+
+#endif

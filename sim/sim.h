@@ -1,0 +1,358 @@
+/*
+ * sim.h - the public interface of the dsim kernel.
+ *
+ * This is the only kernel header a model includes.  It declares simulated
+ * time, the random number generator and its distributions, the model
+ * plug-in interface, the context through which a model acts while one of its
+ * hooks runs, the typed configuration reader models use to read their part
+ * of a scenario, and the metric calls.
+ *
+ * Everything hangs off one `sim` object; there is no global state, so two
+ * simulations can run side by side in one process.  Functions that can fail
+ * on bad input return a negative code and leave a message in the sim or
+ * config object; broken invariants abort through SIM_ASSERT.
+ */
+#ifndef DSIM_SIM_H
+#define DSIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DSIM_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Time: signed 64-bit integer nanoseconds.  Never a double as a time key.  */
+
+typedef int64_t sim_time;
+
+#define SIM_NS       ((sim_time)1)
+#define SIM_US       ((sim_time)1000)
+#define SIM_MS       ((sim_time)1000000)
+#define SIM_S        ((sim_time)1000000000)
+#define SIM_TIME_MAX INT64_MAX
+
+/*
+ * Parses a duration such as "250ns", "10us", "1.5ms", "2s", "2m" or "1h".
+ * Returns 0 and stores the value in *out, or -1 with a short reason in *why
+ * (a static string) for a missing or unknown unit, a negative value, NaN,
+ * or a value that does not fit in int64 nanoseconds.
+ */
+int sim_time_parse(const char *text, sim_time *out, const char **why);
+
+/*
+ * Formats t with the largest unit that represents it exactly ("1.5ms",
+ * "2s", "250ns").  Writes at most size bytes including the terminator and
+ * returns buf.
+ */
+char *sim_time_format(sim_time t, char *buf, size_t size);
+
+/* Seconds as a double, for reports only (never for ordering). */
+static inline double sim_time_to_s(sim_time t) { return (double)t / 1e9; }
+
+/* ------------------------------------------------------------------------ */
+/* Random numbers: PCG32 (O'Neill) with derived, independent streams.       */
+
+typedef struct sim_rng {
+    uint64_t state;
+    uint64_t inc;
+} sim_rng;
+
+/* Seeds like the reference pcg32_srandom_r(rng, initstate, initseq). */
+void sim_rng_seed(sim_rng *rng, uint64_t initstate, uint64_t initseq);
+
+/*
+ * Derives the stream for (seed, run, domain, entity, index).  The result
+ * depends on those five numbers only, never on the order in which streams
+ * are created, so adding a node or a kernel draw never shifts another
+ * stream.
+ */
+void sim_rng_stream(sim_rng *rng, uint64_t seed, uint32_t run, uint32_t domain, uint32_t entity,
+                    uint32_t index);
+
+uint32_t sim_rng_u32(sim_rng *rng);
+uint64_t sim_rng_u64(sim_rng *rng);
+/* Uniform in [0, 1) with 53 random bits. */
+double sim_rng_double(sim_rng *rng);
+/* Uniform in [0, bound) without modulo bias; bound must be > 0. */
+uint32_t sim_rng_below(sim_rng *rng, uint32_t bound);
+uint64_t sim_rng_below64(sim_rng *rng, uint64_t bound);
+
+/* Stream domains.  Kernel domains are below 16; models use SIM_DOMAIN_MODEL+k. */
+enum {
+    SIM_DOMAIN_NET_LATENCY = 1,
+    SIM_DOMAIN_NET_LOSS = 2,
+    SIM_DOMAIN_FAULTS = 3,
+    SIM_DOMAIN_MODEL = 16,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Distributions of non-negative reals (durations in ns, sizes in bytes).   */
+
+typedef enum sim_dist_kind {
+    SIM_DIST_CONSTANT,
+    SIM_DIST_UNIFORM,     /* a = min, b = max */
+    SIM_DIST_EXPONENTIAL, /* a = mean */
+    SIM_DIST_NORMAL,      /* a = mean, b = stddev */
+    SIM_DIST_LOGNORMAL,   /* a = mu, b = sigma (of the underlying normal) */
+    SIM_DIST_PARETO,      /* a = x_m (scale), b = alpha (shape) */
+    SIM_DIST_WEIBULL,     /* a = scale (lambda), b = shape (k) */
+    SIM_DIST_EMPIRICAL,   /* points: samples (equal weight) or CDF points */
+    SIM_DIST_MIXTURE,     /* parts with cumulative weights */
+} sim_dist_kind;
+
+typedef struct sim_dist sim_dist;
+
+struct sim_dist {
+    sim_dist_kind kind;
+    double a, b;
+    /* Added to every draw; the result is then floored at 0. */
+    double offset;
+    /* EMPIRICAL: n ascending values xs and cumulative probabilities ps
+     * (ps[n-1] == 1).  With samples, ps[i] = (i+1)/n and draws pick one
+     * sample; with CDF points, draws interpolate linearly between points,
+     * starting from (xs[0], ps[0]).  MIXTURE: n parts and cumulative
+     * normalized weights in ps. */
+    size_t n;
+    double *xs;
+    double *ps;
+    sim_dist *parts;
+    bool interpolate;
+};
+
+/* Draws one value (>= 0).  Deterministic given the stream state. */
+double sim_dist_sample(const sim_dist *d, sim_rng *rng);
+/* Draws a duration: the sample rounded to the nearest nanosecond. */
+sim_time sim_dist_sample_time(const sim_dist *d, sim_rng *rng);
+/* Exact mean of the distribution (after offset, ignoring the floor at 0),
+ * or NaN/INFINITY where it does not exist. */
+double sim_dist_mean(const sim_dist *d);
+/* Exact CDF at x (before the floor and with the offset applied), used by
+ * tests; NaN for kinds where it is not implemented (mixture of empirical). */
+double sim_dist_cdf(const sim_dist *d, double x);
+/* Frees what the distribution owns (points, parts); the struct itself is the
+ * caller's.  Safe on a zeroed struct. */
+void sim_dist_fini(sim_dist *d);
+/* Deep copy; returns 0, aborts on out of memory. */
+void sim_dist_copy(sim_dist *dst, const sim_dist *src);
+/* Checks parameters; returns NULL if valid, else a static reason. */
+const char *sim_dist_check(const sim_dist *d);
+
+/*
+ * Zipf over ranks 1..n with exponent theta > 0, by rejection-inversion
+ * (Hormann and Derflinger 1996): O(1) set-up and expected O(1) per draw,
+ * no tables, n up to 2^63.
+ */
+typedef struct sim_zipf {
+    uint64_t n;
+    double theta;
+    double h_integral_x1, h_integral_n, s;
+} sim_zipf;
+
+void sim_zipf_init(sim_zipf *z, uint64_t n, double theta);
+/* Returns a rank in [1, n]; rank 1 is the most popular. */
+uint64_t sim_zipf_sample(const sim_zipf *z, sim_rng *rng);
+
+/* ------------------------------------------------------------------------ */
+/* Assertions and memory.                                                   */
+
+/* Aborts with file, line and message.  Always on: these checks are cheap. */
+#define SIM_ASSERT(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            sim_panic(__FILE__, __LINE__, "assertion failed: %s", #cond);                          \
+    } while (0)
+
+_Noreturn void sim_panic(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Allocation wrappers: abort on out of memory, count live blocks. */
+void *sim_malloc(size_t size);
+void *sim_calloc(size_t n, size_t size);
+void *sim_realloc(void *p, size_t size);
+void sim_free(void *p);
+char *sim_strdup(const char *s);
+/* Number of blocks allocated through these wrappers and not yet freed. */
+long sim_live_blocks(void);
+
+/* ------------------------------------------------------------------------ */
+/* The simulation object, the context, and the model interface.            */
+
+typedef struct sim sim;
+typedef struct sim_ctx sim_ctx;
+typedef struct sim_cfg sim_cfg;
+typedef struct sim_report sim_report;
+
+/* A timer handle is a value: a stale or cancelled handle is harmless. */
+typedef struct sim_timer {
+    uint32_t slot;
+    uint32_t gen;
+} sim_timer;
+
+#define SIM_TIMER_NONE ((sim_timer){0, 0})
+
+/* A delivered message.  Valid only while the handler runs. */
+typedef struct sim_msg {
+    uint32_t src;
+    uint32_t type;       /* index into the model's msg_types */
+    uint32_t len;        /* payload bytes carried */
+    uint32_t wire_bytes; /* bytes counted on the wire */
+    sim_time sent_at;
+    const void *data;
+} sim_msg;
+
+/*
+ * A model is one constant struct of hooks.  The kernel allocates
+ * `shared_size` bytes once per simulation (configuration plus whatever all
+ * nodes share, such as an oracle) and `node_size` bytes per node, zeroed.
+ * Any hook may be NULL.
+ */
+typedef struct sim_model {
+    const char *name;
+    const char *summary;
+    /* NULL-terminated message type names; a type's id is its index.  Known
+     * before configure so the scenario can name them (latency overrides). */
+    const char *const *msg_types;
+    size_t shared_size;
+    size_t node_size;
+
+    /* Reads the model's scenario object through cfg (see sim_cfg_*), may add
+     * node groups with sim_cfg_add_nodes.  Returns 0 or a negative code after
+     * a sim_cfg error.  No simulated time passes. */
+    int (*configure)(sim_cfg *cfg, void *shared);
+    /* After all nodes exist and before time 0 runs: checks that need the
+     * node list.  Returns 0 or negative after sim_cfg_fail. */
+    int (*validate)(sim_cfg *cfg, void *shared);
+    /* Called once per node at time 0, and again for an empty node that
+     * replaces a failed one (sim_node_incarnation tells which). */
+    void (*node_init)(sim_ctx *ctx, void *node);
+    void (*on_message)(sim_ctx *ctx, void *node, const sim_msg *msg);
+    void (*on_timer)(sim_ctx *ctx, void *node, uint32_t kind, uint64_t arg);
+    /* The node stops: its timers are already cancelled and messages in
+     * flight to it will be dropped.  The model decides what state survives. */
+    void (*on_crash)(sim_ctx *ctx, void *node);
+    void (*on_recover)(sim_ctx *ctx, void *node);
+    /* Adds the model's results to the report after the run. */
+    void (*report)(sim_report *rep, void *shared);
+    /* Releases what a node owns (end of run, or before replacement). */
+    void (*node_fini)(sim_ctx *ctx, void *node);
+    /* Releases what shared owns. */
+    void (*shared_fini)(void *shared);
+} sim_model;
+
+/* ---- The context: valid only during a hook, names the acting node. ---- */
+
+sim_time sim_now(const sim_ctx *ctx);
+uint32_t sim_self(const sim_ctx *ctx);
+sim *sim_of(const sim_ctx *ctx);
+void *sim_shared(const sim_ctx *ctx);
+/* The node's own clock: now plus its offset and drift (for LWW stamps). */
+sim_time sim_local_time(const sim_ctx *ctx);
+/* The acting node's own model stream (domain SIM_DOMAIN_MODEL, entity =
+ * node, index = incarnation), owned by the kernel. */
+sim_rng *sim_node_rng(sim_ctx *ctx);
+/* Ends the run after the current event (e.g. the model's goal is reached). */
+void sim_stop(sim_ctx *ctx);
+
+/*
+ * Sends a message of `type` to node dst.  The payload is copied; wire_bytes
+ * is what the network counts (0 means len).  Delivery happens after the
+ * link's latency if the path is up now and dst is up on arrival, and dst did
+ * not crash in between.  Sending to self is allowed (it crosses no link).
+ */
+void sim_send(sim_ctx *ctx, uint32_t dst, uint32_t type, const void *data, uint32_t len,
+              uint32_t wire_bytes);
+
+/* As sim_send, but the message enters the network `delay` after now (the
+ * sender's processing time).  Whether the path is up, and the loss draw,
+ * are decided now. */
+void sim_send_after(sim_ctx *ctx, sim_time delay, uint32_t dst, uint32_t type, const void *data,
+                    uint32_t len, uint32_t wire_bytes);
+
+/* Schedules on_timer(kind, arg) on the acting node after `delay` >= 0. */
+sim_timer sim_timer_set(sim_ctx *ctx, sim_time delay, uint32_t kind, uint64_t arg);
+/* Cancels a pending timer; returns true if it was pending. */
+bool sim_timer_cancel(sim_ctx *ctx, sim_timer t);
+
+/* Narrated line for the trace (only written when tracing). */
+void sim_log(sim_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Nodes. ---- */
+
+uint32_t sim_node_count(const sim *s);
+const char *sim_node_name(const sim *s, uint32_t node);
+bool sim_node_up(const sim *s, uint32_t node);
+/* 0 for the original node, +1 for each replacement. */
+uint32_t sim_node_incarnation(const sim *s, uint32_t node);
+/* Node groups: index of a group by name or -1; first node and count. */
+int sim_group_find(const sim *s, const char *name);
+uint32_t sim_group_first(const sim *s, int group);
+uint32_t sim_group_count(const sim *s, int group);
+int sim_node_group(const sim *s, uint32_t node);
+/* Seeds *out with the model stream (SIM_DOMAIN_MODEL + sub, entity, index)
+ * of this run's seed, for models that need streams beyond sim_node_rng.
+ * sub must be >= 1: sub 0 holds the node streams. */
+void sim_model_stream(const sim *s, sim_rng *out, uint32_t sub, uint32_t entity, uint32_t index);
+
+/* ---- Metrics. ---- */
+
+/* Registration returns an id; call during configure or node_init. */
+int sim_counter(sim *s, const char *name);
+void sim_count(sim *s, int counter, int64_t delta);
+int64_t sim_counter_value(const sim *s, int counter);
+/* A gauge is set by the model and sampled into the time series. */
+int sim_gauge(sim *s, const char *name);
+void sim_gauge_set(sim *s, int gauge, double value);
+/* Histogram of non-negative integers (ns, bytes), 1 % relative error. */
+int sim_histogram(sim *s, const char *name, const char *unit);
+void sim_record(sim *s, int histogram, int64_t value);
+
+/* ---- Report (after the run). ---- */
+
+void sim_report_num(sim_report *r, const char *name, double value);
+void sim_report_int(sim_report *r, const char *name, int64_t value);
+void sim_report_str(sim_report *r, const char *name, const char *value);
+/* Human-readable line for the stdout summary. */
+void sim_report_line(sim_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------------ */
+/* The configuration reader: how a model reads its part of a scenario.      */
+/*                                                                          */
+/* Each call reads one key of the current object, applies the default when  */
+/* absent, checks the range, records the resolved value for `dsim validate`  */
+/* and marks the key as known.  On the first error it formats               */
+/*   error: FILE: $.path.to.key: what is wrong (what is allowed)            */
+/* and returns -1; later calls return -1 at once.  Keys never read are       */
+/* reported as unknown, with a did-you-mean suggestion, by the kernel.       */
+
+int sim_cfg_int(sim_cfg *c, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out);
+int sim_cfg_num(sim_cfg *c, const char *key, double def, double min, double max, double *out);
+/* A probability in [0, 1]. */
+int sim_cfg_prob(sim_cfg *c, const char *key, double def, double *out);
+int sim_cfg_bool(sim_cfg *c, const char *key, bool def, bool *out);
+/* A duration string with unit within [min, max]. */
+int sim_cfg_time(sim_cfg *c, const char *key, const char *def, sim_time min, sim_time max,
+                 sim_time *out);
+/* One of `choices` (NULL-terminated); stores the index. */
+int sim_cfg_enum(sim_cfg *c, const char *key, const char *def, const char *const *choices,
+                 int *out);
+/* A string; *out points into the scenario (valid for the run). def may be NULL
+ * meaning required. */
+int sim_cfg_str(sim_cfg *c, const char *key, const char *def, const char **out);
+/* A node name: stores its index.  Only valid in validate (nodes exist). */
+int sim_cfg_node(sim_cfg *c, const char *key, const char *def, uint32_t *out);
+typedef enum sim_dist_unit { SIM_UNIT_TIME, SIM_UNIT_NUMBER } sim_dist_unit;
+/* A distribution object (see docs/scenario-format.md); def is JSON text. */
+int sim_cfg_dist(sim_cfg *c, const char *key, const char *def, sim_dist_unit unit, sim_dist *out);
+/* Enters a sub-object (created empty if absent); leave with sim_cfg_leave. */
+int sim_cfg_enter(sim_cfg *c, const char *key);
+void sim_cfg_leave(sim_cfg *c);
+/* Adds a node group (name + count) before nodes are created. */
+int sim_cfg_add_nodes(sim_cfg *c, const char *group, uint32_t count);
+/* Formats an error at the current object's `key` (NULL: the object itself).
+ * Returns -1. */
+int sim_cfg_fail(sim_cfg *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+sim *sim_cfg_sim(sim_cfg *c);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * sim_int.h - the kernel's internal header, shared by the files of sim/ and
+ * by the command (cli/).  Models never include it.
+ *
+ * It defines the simulation object and what hangs off it: the node table,
+ * the network's link rules and partition state, the fault schedule, the
+ * future event list and the event pool.  Internal cross-file helpers carry
+ * the prefix sim__.
+ */
+#ifndef DSIM_SIM_INT_H
+#define DSIM_SIM_INT_H
+
+#include "metrics.h"
+#include "queue.h"
+#include "sim.h"
+
+#include <stdio.h>
+#include <xxhash.h>
+
+struct cJSON;
+
+/* Largest accepted sizes: beyond these a scenario is refused as absurd. */
+#define SIM_MAX_NODES  1000000u
+#define SIM_MAX_GROUPS 256u
+/* Seeds stay below 10^15 so that JSON output (15 significant digits)
+ * prints every seed exactly. */
+#define SIM_MAX_SEED 999999999999999LL
+
+/* A set of nodes named in a scenario: everyone, one group, or one node. */
+typedef enum { SIM_SEL_ANY, SIM_SEL_GROUP, SIM_SEL_NODE } sim__sel_kind;
+typedef struct sim__sel {
+    sim__sel_kind kind;
+    uint32_t id;
+} sim__sel;
+
+/* A node set given as a list of names (partition groups, one-way cuts). */
+typedef struct sim__nodeset {
+    uint32_t n;
+    uint32_t *nodes; /* sorted ascending, unique */
+} sim__nodeset;
+
+/* One entry of network.links: later rules override earlier ones for the
+ * properties they set. */
+typedef struct sim__link_rule {
+    sim__sel from, to;
+    bool one_way;
+    int msg_type; /* -1: every type */
+    bool has_latency, has_loss, has_duplicate;
+    sim_dist latency;
+    double loss, duplicate;
+} sim__link_rule;
+
+/* A slowed link (fault action), both directions unless one_way. */
+typedef struct sim__slow_link {
+    sim__sel from, to;
+    bool one_way;
+    double factor;
+} sim__slow_link;
+
+typedef struct sim__cut {
+    sim__nodeset from, to;
+} sim__cut;
+
+typedef enum sim__fault_kind {
+    SIM_FAULT_PARTITION,
+    SIM_FAULT_CUT, /* one-way partition */
+    SIM_FAULT_HEAL,
+    SIM_FAULT_CRASH,
+    SIM_FAULT_RECOVER,
+    SIM_FAULT_FAIL,
+    SIM_FAULT_REPLACE,
+    SIM_FAULT_SLOW_NODE,
+    SIM_FAULT_SLOW_LINK,
+    SIM_FAULT_CLOCK,
+    SIM_FAULT_KIND_COUNT
+} sim__fault_kind;
+
+extern const char *const sim__fault_names[SIM_FAULT_KIND_COUNT];
+
+typedef struct sim__fault {
+    sim_time at;
+    sim__fault_kind kind;
+    uint32_t n_nodes; /* crash/recover/fail/replace/slow_node/clock targets */
+    uint32_t *nodes;
+    uint32_t n_groups; /* partition */
+    sim__nodeset *groups;
+    sim__cut cut;           /* one-way partition */
+    sim__slow_link slow;    /* slow link */
+    double factor;          /* slow node */
+    sim_time clock_offset;  /* clock */
+    double clock_drift_ppm; /* clock */
+    bool random;            /* injected by random faults (not the schedule) */
+} sim__fault;
+
+typedef struct sim__random_crash {
+    bool enabled;
+    sim__nodeset nodes;
+    sim_dist mtbf, mttr;
+} sim__random_crash;
+
+typedef struct sim__random_partition {
+    bool enabled;
+    sim__nodeset nodes;
+    sim_dist every, duration;
+} sim__random_partition;
+
+typedef struct sim__node {
+    const char *name; /* owned by the sim's name storage */
+    int group;
+    bool up;
+    bool failed;          /* permanently */
+    uint32_t epoch;       /* +1 at every crash: stale timers and messages drop */
+    uint32_t incarnation; /* +1 at every replacement */
+    int part;             /* symmetric partition side, 0 = not in any group */
+    double slow;          /* latency multiplier, 1 = normal */
+    sim_time clock_offset;
+    double clock_drift_ppm;
+    sim_time clock_set_at;
+    sim_rng rng;      /* the model's stream for this node */
+    sim_rng net_rng;  /* latency draws of messages it sends */
+    sim_rng loss_rng; /* loss and duplication draws, apart so that changing the loss
+                         rate does not shift latencies (common random numbers) */
+    sim_rng fault_rng;
+    void *state;
+} sim__node;
+
+typedef struct sim__group {
+    char *name;
+    uint32_t first, count;
+} sim__group;
+
+/* Per message type accounting. */
+typedef struct sim__msg_stats {
+    int64_t sent, bytes, delivered, dropped;
+} sim__msg_stats;
+
+/* Kernel counters.  The hot path bumps plain integers; sim__kstats_sync
+ * folds them into the metrics registry before each sample and the report. */
+enum {
+    KC_SENT,
+    KC_BYTES,
+    KC_DELIVERED,
+    KC_DROPPED_LOSS,
+    KC_DROPPED_PARTITION,
+    KC_DROPPED_DOWN,
+    KC_DUPLICATED,
+    KC_TIMERS,
+    KC_FAULTS,
+    KC_COUNT
+};
+
+#define SIM__HASH_BUF 4096
+
+struct sim {
+    /* Configuration (resolved scenario). */
+    struct cJSON *root; /* the scenario as read; model strings point into it */
+    char *file;
+    char *name;
+    uint64_t seed;
+    uint32_t run;
+    sim_time duration;
+    uint64_t max_events;
+    sim_time sample_interval;
+    const sim_model *model;
+    void *shared;
+    uint32_t n_types;
+    const char *const *type_names;
+
+    /* Nodes and groups. */
+    uint32_t n_nodes;
+    sim__node *nodes;
+    uint32_t n_groups;
+    sim__group groups[SIM_MAX_GROUPS];
+    uint32_t nodes_up;
+
+    /* Network. */
+    sim_dist default_latency;
+    double default_loss, default_duplicate;
+    uint32_t n_rules;
+    sim__link_rule *rules;
+    uint32_t n_cuts;
+    sim__cut *cuts;
+    bool partitioned;
+    uint32_t n_slow_links;
+    sim__slow_link *slow_links;
+    /* True while the network has no rules, partitions, cuts, slowdowns,
+     * loss or duplication: sends then skip straight to the latency draw.
+     * Recomputed by sim__net_refresh after every change. */
+    bool net_plain;
+    sim__msg_stats *msg_stats; /* per type */
+
+    /* Faults. */
+    uint32_t n_faults;
+    sim__fault *faults;
+    sim__random_crash random_crash;
+    sim__random_partition random_partition;
+    sim_rng partition_rng;
+    sim__fault random_part_fault; /* the active random partition */
+
+    /* Events. */
+    sim_queue queue;
+    sim_time now;
+    uint64_t events;
+    bool stopping;
+    bool ran;
+
+    /* Metrics and trace. */
+    sim_metrics *metrics;
+    int64_t kval[KC_COUNT], ksynced[KC_COUNT];
+    int kid[KC_COUNT];
+    int gauge_nodes_up;
+    XXH3_state_t *hash;
+    /* Trace records are buffered and hashed a buffer at a time: the digest
+     * is the same, and the per-event cost is a copy. */
+    size_t hlen;
+    unsigned char hbuf[SIM__HASH_BUF];
+    FILE *trace;
+    uint32_t acting; /* node whose hook runs, or UINT32_MAX */
+};
+
+struct sim_ctx {
+    sim *s;
+    uint32_t self;
+};
+
+/* ---- Event kinds stored in the queue. ---- */
+enum {
+    SIM_EV_MSG = 1,
+    SIM_EV_TIMER = 2,
+    SIM_EV_FAULT = 3,        /* arg = index in faults */
+    SIM_EV_SAMPLE = 4,       /* time-series tick */
+    SIM_EV_CRASH_RANDOM = 5, /* node = target */
+    SIM_EV_RECOVER_RANDOM = 6,
+    SIM_EV_PARTITION_RANDOM = 7,
+    SIM_EV_HEAL_RANDOM = 8,
+};
+
+/* ---- sim.c ---- */
+
+/* Creates an empty simulation.  Caller owns; free with sim_destroy. */
+sim *sim__create(void);
+void sim_destroy(sim *s);
+/* Creates nodes for the groups declared so far and initialises per-node
+ * streams; called once by the scenario loader. */
+int sim__create_nodes(sim *s);
+/* Runs node_init on every node, schedules faults and sampling, then runs
+ * until duration or max_events.  Returns 0. */
+int sim_run(sim *s);
+/* The run's trace hash (valid after sim_run). */
+uint64_t sim_trace_hash(sim *s);
+/* Writes summary metrics and model report into a new cJSON object. */
+struct cJSON;
+struct cJSON *sim__report_json(sim *s, char **human);
+
+/* ---- net.c ---- */
+void sim__net_send(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void *data,
+                   uint32_t len, uint32_t wire_bytes, sim_time delay);
+bool sim__net_path_up(const sim *s, uint32_t src, uint32_t dst);
+void sim__net_refresh(sim *s);
+void sim__net_fini(sim *s);
+bool sim__nodeset_has(const sim__nodeset *set, uint32_t node);
+bool sim__sel_has(const sim *s, sim__sel sel, uint32_t node);
+
+/* ---- faults.c ---- */
+void sim__faults_schedule(sim *s);
+void sim__fault_apply(sim *s, const sim__fault *f);
+void sim__fault_random_event(sim *s, int kind, uint32_t node);
+void sim__faults_fini(sim *s);
+void sim__node_crash(sim *s, uint32_t node);
+void sim__node_recover(sim *s, uint32_t node);
+void sim__node_replace(sim *s, uint32_t node);
+
+/* Folds the kernel counters into the metrics registry. */
+void sim__kstats_sync(sim *s);
+
+/* ---- trace.c ---- */
+void sim__trace_flush(sim *s);
+void sim__trace_event(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
+                      const void *data, uint32_t len);
+void sim__trace_line(sim *s, const char *what, uint32_t node, const char *text);
+
+/* Calls a node hook with a context; the acting node is recorded. */
+#define SIM__CTX(sp, node) ((sim_ctx){.s = (sp), .self = (node)})
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * trace.c - the running trace hash and the optional JSONL trace.
+ *
+ * Every dispatched event appends one record to a running XXH3-64 hash:
+ *
+ *   time    int64, little-endian
+ *   node    uint32 (receiver; 0xffffffff for the whole network)
+ *   src     uint32 (sender; 0xffffffff for timers and faults)
+ *   kind    int32  (1 message, -1 message dropped on arrival, 2 timer,
+ *                   3 fault)
+ *   type    uint32 (message type or timer kind)
+ *   len     uint32
+ *   zero    uint32 (padding to 32 bytes)
+ * then len payload bytes (a timer's argument; a fault's name)
+ *
+ * so trace_hash is XXH3-64 (seed 0) of the concatenated records, which any
+ * tool can recompute.  The hash covers what happened and when; a model that
+ * changes any decision changes it.
+ */
+#include "sim_int.h"
+
+#include <string.h>
+
+static void json_escape(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+void sim__trace_flush(sim *s) {
+    if (s->hlen)
+        XXH3_64bits_update(s->hash, s->hbuf, s->hlen);
+    s->hlen = 0;
+}
+
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+static void put32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+#endif
+
+/* Record header size: 32 bytes keep headers aligned in the buffer when
+ * payloads are multiples of 8 (most are), which makes the copy cheap. */
+#define HDR 32
+
+/* Writes the 32-byte record header. */
+static void header(unsigned char *rec, sim_time now, int kind, uint32_t node, uint32_t src,
+                   uint32_t type, uint32_t len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* The host order is the record's order: plain stores (this runs for
+     * every event).  Not through a temporary array: reading that back
+     * whole stalls on store forwarding. */
+    uint64_t t = (uint64_t)now;
+    uint32_t k = (uint32_t)kind, zero = 0;
+    memcpy(rec, &t, 8);
+    memcpy(rec + 8, &node, 4);
+    memcpy(rec + 12, &src, 4);
+    memcpy(rec + 16, &k, 4);
+    memcpy(rec + 20, &type, 4);
+    memcpy(rec + 24, &len, 4);
+    memcpy(rec + 28, &zero, 4);
+#else
+    uint64_t t = (uint64_t)now;
+    put32(rec, (uint32_t)t);
+    put32(rec + 4, (uint32_t)(t >> 32));
+    put32(rec + 8, node);
+    put32(rec + 12, src);
+    put32(rec + 16, (uint32_t)kind);
+    put32(rec + 20, type);
+    put32(rec + 24, len);
+    put32(rec + 28, 0);
+#endif
+}
+
+void sim__trace_event(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
+                      const void *data, uint32_t len) {
+    if (s->hlen + HDR + len > SIM__HASH_BUF)
+        sim__trace_flush(s);
+    if (HDR + len > SIM__HASH_BUF) {
+        /* Too large to buffer: hash the record in place. */
+        unsigned char rec[HDR];
+        header(rec, s->now, kind, node, src, type, len);
+        XXH3_64bits_update(s->hash, rec, sizeof rec);
+        XXH3_64bits_update(s->hash, data, len);
+    } else {
+        unsigned char *rec = s->hbuf + s->hlen;
+        header(rec, s->now, kind, node, src, type, len);
+        if (len)
+            memcpy(rec + HDR, data, len);
+        s->hlen += HDR + len;
+    }
+    if (!s->trace || kind == SIM_EV_FAULT)
+        return;
+    FILE *f = s->trace;
+    fprintf(f, "{\"t\":%lld,", (long long)s->now);
+    if (kind == SIM_EV_MSG || kind == -SIM_EV_MSG) {
+        fprintf(f, "\"ev\":\"%s\",\"node\":", kind > 0 ? "msg" : "msg_dropped");
+        json_escape(f, s->nodes[node].name);
+        fputs(",\"from\":", f);
+        json_escape(f, s->nodes[src].name);
+        fputs(",\"type\":", f);
+        json_escape(f, s->type_names[type]);
+        fprintf(f, ",\"bytes\":%u}\n", len);
+    } else {
+        fputs("\"ev\":\"timer\",\"node\":", f);
+        json_escape(f, s->nodes[node].name);
+        uint64_t arg;
+        memcpy(&arg, data, sizeof arg);
+        fprintf(f, ",\"kind\":%u,\"arg\":%llu}\n", type, (unsigned long long)arg);
+    }
+}
+
+void sim__trace_line(sim *s, const char *what, uint32_t node, const char *text) {
+    FILE *f = s->trace;
+    fprintf(f, "{\"t\":%lld,\"ev\":\"%s\"", (long long)s->now, what);
+    if (node != UINT32_MAX) {
+        fputs(",\"node\":", f);
+        json_escape(f, s->nodes[node].name);
+    }
+    fputs(",\"text\":", f);
+    json_escape(f, text);
+    fputs("}\n", f);
+}

@@ -1,0 +1,155 @@
+/*
+ * engine_probe.h - a scriptable test model and helpers to load scenarios
+ * from strings, shared by the kernel's tests.
+ *
+ * The probe model logs every hook call; each test installs its own
+ * behaviour through function pointers in the shared state after loading
+ * and before running.
+ */
+#ifndef DSIM_ENGINE_PROBE_H
+#define DSIM_ENGINE_PROBE_H
+
+#include "scenario.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { PROBE_INIT, PROBE_MSG, PROBE_TIMER, PROBE_CRASH, PROBE_RECOVER };
+
+typedef struct probe_rec {
+    sim_time t;
+    uint32_t node, src, type;
+    int hook;
+    uint64_t arg;
+    uint32_t incarnation;
+} probe_rec;
+
+typedef struct probe_node {
+    uint64_t seen;
+    sim_timer timer;
+} probe_node;
+
+typedef struct probe_shared {
+    void (*init)(sim_ctx *ctx, struct probe_shared *p, probe_node *n);
+    void (*msg)(sim_ctx *ctx, struct probe_shared *p, probe_node *n, const sim_msg *m);
+    void (*timer)(sim_ctx *ctx, struct probe_shared *p, probe_node *n, uint32_t kind, uint64_t arg);
+    probe_rec *log;
+    size_t n_log, cap_log;
+    int64_t knob; /* "knob" key of the probe object, for tests that read one */
+    void *user;
+} probe_shared;
+
+static const char *const probe_types[] = {"ping", "pong", "data", NULL};
+
+static void probe_log(sim_ctx *ctx, probe_shared *p, int hook, uint32_t src, uint32_t type,
+                      uint64_t arg) {
+    if (p->n_log == p->cap_log) {
+        p->cap_log = p->cap_log ? p->cap_log * 2 : 256;
+        p->log = realloc(p->log, p->cap_log * sizeof *p->log);
+    }
+    p->log[p->n_log++] = (probe_rec){sim_now(ctx),
+                                     sim_self(ctx),
+                                     src,
+                                     type,
+                                     hook,
+                                     arg,
+                                     sim_node_incarnation(sim_of(ctx), sim_self(ctx))};
+}
+
+static int probe_configure(sim_cfg *c, void *shared) {
+    probe_shared *p = shared;
+    return sim_cfg_int(c, "knob", 0, -1000, 1000, &p->knob);
+}
+
+static void probe_node_init(sim_ctx *ctx, void *node) {
+    probe_shared *p = sim_shared(ctx);
+    probe_log(ctx, p, PROBE_INIT, UINT32_MAX, 0, 0);
+    if (p->init)
+        p->init(ctx, p, node);
+}
+
+static void probe_on_message(sim_ctx *ctx, void *node, const sim_msg *m) {
+    probe_shared *p = sim_shared(ctx);
+    uint64_t arg = 0;
+    if (m->len >= sizeof arg)
+        memcpy(&arg, m->data, sizeof arg);
+    probe_log(ctx, p, PROBE_MSG, m->src, m->type, arg);
+    if (p->msg)
+        p->msg(ctx, p, node, m);
+}
+
+static void probe_on_timer(sim_ctx *ctx, void *node, uint32_t kind, uint64_t arg) {
+    probe_shared *p = sim_shared(ctx);
+    probe_log(ctx, p, PROBE_TIMER, UINT32_MAX, kind, arg);
+    if (p->timer)
+        p->timer(ctx, p, node, kind, arg);
+}
+
+static void probe_on_crash(sim_ctx *ctx, void *node) {
+    (void)node;
+    probe_log(ctx, sim_shared(ctx), PROBE_CRASH, UINT32_MAX, 0, 0);
+}
+
+static void probe_on_recover(sim_ctx *ctx, void *node) {
+    (void)node;
+    probe_log(ctx, sim_shared(ctx), PROBE_RECOVER, UINT32_MAX, 0, 0);
+}
+
+static void probe_shared_fini(void *shared) { free(((probe_shared *)shared)->log); }
+
+static const sim_model probe_model = {
+    .name = "probe",
+    .summary = "test model",
+    .msg_types = probe_types,
+    .shared_size = sizeof(probe_shared),
+    .node_size = sizeof(probe_node),
+    .configure = probe_configure,
+    .node_init = probe_node_init,
+    .on_message = probe_on_message,
+    .on_timer = probe_on_timer,
+    .on_crash = probe_on_crash,
+    .on_recover = probe_on_recover,
+    .shared_fini = probe_shared_fini,
+};
+
+static const sim_model *const probe_models[] = {&probe_model, NULL};
+
+/* Writes text to a temporary file and returns its path (static buffer). */
+static inline const char *temp_scenario(const char *text) {
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/dsim-test-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    size_t n = strlen(text);
+    ck_assert_int_eq(write(fd, text, n), (ssize_t)n);
+    close(fd);
+    return path;
+}
+
+/* Loads a scenario given as text; on error stores the message in err
+ * (if not NULL) and returns NULL. */
+static inline sim *load_text_opts(const char *text, const sim_model *const *models,
+                                  const char **sets, int n_sets, char *err, size_t errlen) {
+    const char *path = temp_scenario(text);
+    sim_load_opts o = {.file = path, .sets = sets, .n_sets = n_sets, .models = models};
+    cJSON *resolved = NULL;
+    char buf[2048];
+    sim *s = sim_load(&o, &resolved, err ? err : buf, err ? errlen : sizeof buf);
+    unlink(path);
+    cJSON_Delete(resolved);
+    return s;
+}
+
+static inline sim *probe_load(const char *text) {
+    char err[2048] = "";
+    sim *s = load_text_opts(text, probe_models, NULL, 0, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    return s;
+}
+
+static inline probe_shared *probe_of(sim *s) { return s->shared; }
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * test_engine.c - the run loop and the context API, through a scriptable
+ * probe model: ordering, timers and their cancellation, stopping, crashes,
+ * recoveries and replacements, determinism of the trace hash, leaks.
+ */
+#include "engine_probe.h"
+
+#include <signal.h>
+
+/* ---- ordering ---- */
+
+static void send_three(sim_ctx *ctx, probe_shared *p, probe_node *n) {
+    (void)p;
+    (void)n;
+    if (sim_self(ctx) != 0)
+        return;
+    for (uint64_t i = 0; i < 3; i++)
+        sim_send(ctx, 1, 2, &i, sizeof i, 0);
+}
+
+START_TEST(test_engine_equal_latency_messages_arrive_in_send_order) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"1s\","
+                        "\"network\":{\"latency\":\"5ms\"}}");
+    probe_of(s)->init = send_three;
+    sim_run(s);
+    probe_shared *p = probe_of(s);
+    int k = 0;
+    for (size_t i = 0; i < p->n_log; i++)
+        if (p->log[i].hook == PROBE_MSG) {
+            ck_assert_int_eq(p->log[i].t, 5 * SIM_MS);
+            ck_assert_uint_eq(p->log[i].arg, (uint64_t)k);
+            ck_assert_uint_eq(p->log[i].src, 0);
+            ck_assert_uint_eq(p->log[i].type, 2);
+            k++;
+        }
+    ck_assert_int_eq(k, 3);
+    sim_destroy(s);
+}
+END_TEST
+
+/* ---- timers ---- */
+
+static void tick_init(sim_ctx *ctx, probe_shared *p, probe_node *n) {
+    (void)p;
+    n->timer = sim_timer_set(ctx, 0, 7, 0);
+}
+
+static void tick_again(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t kind, uint64_t arg) {
+    (void)p;
+    n->timer = sim_timer_set(ctx, SIM_S, kind, arg + 1);
+}
+
+START_TEST(test_engine_runs_events_at_duration_and_not_after) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"10s\"}");
+    probe_of(s)->init = tick_init;
+    probe_of(s)->timer = tick_again;
+    sim_run(s);
+    probe_shared *p = probe_of(s);
+    int fired = 0;
+    for (size_t i = 0; i < p->n_log; i++)
+        if (p->log[i].hook == PROBE_TIMER) {
+            ck_assert_int_eq(p->log[i].t, (sim_time)fired * SIM_S);
+            ck_assert_uint_eq(p->log[i].arg, (uint64_t)fired);
+            fired++;
+        }
+    ck_assert_int_eq(fired, 11); /* t = 0, 1, ..., 10 s inclusive */
+    ck_assert_int_eq(s->now, 10 * SIM_S);
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_engine_stops_at_max_events) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"1h\",\"max_events\":25}");
+    probe_of(s)->init = tick_init;
+    probe_of(s)->timer = tick_again;
+    sim_run(s);
+    ck_assert_uint_eq(s->events, 25);
+    sim_destroy(s);
+}
+END_TEST
+
+static void cancel_init(sim_ctx *ctx, probe_shared *p, probe_node *n) {
+    (void)p;
+    sim_timer a = sim_timer_set(ctx, 2 * SIM_S, 1, 0);
+    n->timer = sim_timer_set(ctx, 3 * SIM_S, 2, 0);
+    ck_assert(sim_timer_cancel(ctx, a));
+    ck_assert(!sim_timer_cancel(ctx, a));
+    ck_assert(!sim_timer_cancel(ctx, SIM_TIMER_NONE));
+}
+
+static void cancel_self(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t kind, uint64_t arg) {
+    (void)p;
+    (void)kind;
+    (void)arg;
+    /* The running timer's own handle is no longer pending. */
+    ck_assert(!sim_timer_cancel(ctx, n->timer));
+}
+
+START_TEST(test_engine_cancelled_timer_never_fires) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"10s\"}");
+    probe_of(s)->init = cancel_init;
+    probe_of(s)->timer = cancel_self;
+    sim_run(s);
+    probe_shared *p = probe_of(s);
+    int fired = 0;
+    for (size_t i = 0; i < p->n_log; i++)
+        if (p->log[i].hook == PROBE_TIMER) {
+            ck_assert_uint_eq(p->log[i].type, 2);
+            ck_assert_int_eq(p->log[i].t, 3 * SIM_S);
+            fired++;
+        }
+    ck_assert_int_eq(fired, 1);
+    sim_destroy(s);
+}
+END_TEST
+
+static void negative_delay(sim_ctx *ctx, probe_shared *p, probe_node *n) {
+    (void)p;
+    (void)n;
+    sim_timer_set(ctx, -1, 0, 0);
+}
+
+START_TEST(test_engine_timer_in_the_past_aborts) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1}");
+    probe_of(s)->init = negative_delay;
+    sim_run(s);
+}
+END_TEST
+
+static void stop_at_5(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t kind, uint64_t arg) {
+    if (arg == 5)
+        sim_stop(ctx);
+    else
+        tick_again(ctx, p, n, kind, arg);
+}
+
+START_TEST(test_engine_model_can_stop_the_run) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"1h\"}");
+    probe_of(s)->init = tick_init;
+    probe_of(s)->timer = stop_at_5;
+    sim_run(s);
+    ck_assert_int_eq(s->now, 5 * SIM_S);
+    sim_destroy(s);
+}
+END_TEST
+
+/* ---- crashes ---- */
+
+/* Node 0 sends node 1 a message every 100 ms (arg = send time in ms), and
+ * node 1 runs a timer every 100 ms. */
+static void chatter_init(sim_ctx *ctx, probe_shared *p, probe_node *n) {
+    (void)p;
+    n->timer = sim_timer_set(ctx, 0, 1, 0);
+}
+
+static void chatter_tick(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t kind,
+                         uint64_t arg) {
+    (void)p;
+    if (sim_self(ctx) == 0) {
+        uint64_t ms = (uint64_t)(sim_now(ctx) / SIM_MS);
+        sim_send(ctx, 1, 0, &ms, sizeof ms, 0);
+    }
+    n->timer = sim_timer_set(ctx, 100 * SIM_MS, kind, arg + 1);
+}
+
+START_TEST(test_engine_crash_drops_in_flight_messages_and_timers) {
+    /* Latency 250 ms: messages sent at 0.8, 0.9 s are in flight at the crash
+     * (1.05 s) and arrive during the down time or after recovery (1.45 s).
+     * Messages sent while node 1 is down and arriving after it recovers are
+     * delivered. */
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"3s\","
+                        "\"network\":{\"latency\":\"250ms\"},"
+                        "\"faults\":[{\"at\":\"1050ms\",\"crash\":\"n1\"},"
+                        "{\"at\":\"1450ms\",\"recover\":\"n1\"}]}");
+    probe_of(s)->init = chatter_init;
+    probe_of(s)->timer = chatter_tick;
+    sim_run(s);
+    probe_shared *p = probe_of(s);
+    int crashes = 0, recovers = 0;
+    for (size_t i = 0; i < p->n_log; i++) {
+        probe_rec *r = &p->log[i];
+        if (r->node != 1)
+            continue;
+        crashes += r->hook == PROBE_CRASH;
+        recovers += r->hook == PROBE_RECOVER;
+        if (r->hook == PROBE_MSG) {
+            /* Sent at arg ms, arrives 250 ms later; sent 800..1000 ms
+             * (in flight at the crash, or sent while down and arriving
+             * before recovery) must be dropped. */
+            ck_assert_int_eq(r->t, (sim_time)(r->arg + 250) * SIM_MS);
+            ck_assert_msg(r->arg < 800 || r->arg >= 1200, "message sent at %llu ms delivered",
+                          (unsigned long long)r->arg);
+        }
+        if (r->hook == PROBE_TIMER)
+            /* Timers die at the crash and are not re-armed (the probe does
+             * not re-arm on recover). */
+            ck_assert_int_lt(r->t, 1050 * SIM_MS);
+    }
+    ck_assert_int_eq(crashes, 1);
+    ck_assert_int_eq(recovers, 1);
+    /* Messages sent 1200..2700 ms arrive at 1450..2950: 16 of them. */
+    int late = 0;
+    for (size_t i = 0; i < p->n_log; i++)
+        late += p->log[i].node == 1 && p->log[i].hook == PROBE_MSG && p->log[i].arg >= 1200;
+    ck_assert_int_eq(late, 16);
+    ck_assert_int_gt(s->kval[KC_DROPPED_DOWN], 0);
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_engine_replace_starts_an_empty_node) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"3s\","
+                        "\"faults\":[{\"at\":\"1s\",\"fail\":\"n1\"},"
+                        "{\"at\":\"1500ms\",\"recover\":\"n1\"},"
+                        "{\"at\":\"2s\",\"replace\":\"n1\"}]}");
+    probe_of(s)->init = chatter_init;
+    probe_of(s)->timer = chatter_tick;
+    sim_run(s);
+    probe_shared *p = probe_of(s);
+    int inits = 0;
+    for (size_t i = 0; i < p->n_log; i++) {
+        probe_rec *r = &p->log[i];
+        if (r->node != 1)
+            continue;
+        /* A failed node does not recover. */
+        ck_assert(r->hook != PROBE_RECOVER);
+        if (r->hook == PROBE_INIT) {
+            ck_assert_uint_eq(r->incarnation, (uint32_t)inits);
+            ck_assert_int_eq(r->t, inits ? 2 * SIM_S : 0);
+            inits++;
+        }
+        if (r->hook == PROBE_MSG)
+            ck_assert(r->t < SIM_S || r->t >= 2 * SIM_S);
+    }
+    ck_assert_int_eq(inits, 2);
+    ck_assert(sim_node_up(s, 1));
+    sim_destroy(s);
+}
+END_TEST
+
+/* ---- determinism ---- */
+
+static void random_chatter(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t kind,
+                           uint64_t arg) {
+    (void)p;
+    uint32_t dst = sim_rng_below(sim_node_rng(ctx), sim_node_count(sim_of(ctx)));
+    uint64_t x = sim_rng_u64(sim_node_rng(ctx));
+    sim_send(ctx, dst, 0, &x, sizeof x, 0);
+    n->timer = sim_timer_set(ctx, 10 * SIM_MS, kind, arg + 1);
+}
+
+static uint64_t chatter_hash(const char *seed_set) {
+    const char *sets[] = {seed_set};
+    char err[2048];
+    sim *s = load_text_opts(
+        "{\"model\":\"probe\",\"nodes\":8,\"duration\":\"5s\","
+        "\"network\":{\"latency\":{\"type\":\"exponential\",\"mean\":\"3ms\"},\"loss\":0.1},"
+        "\"random_faults\":{\"crash\":{\"mtbf\":{\"type\":\"exponential\",\"mean\":\"1s\"},"
+        "\"mttr\":\"200ms\"}}}",
+        probe_models, sets, 1, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    probe_of(s)->init = chatter_init;
+    probe_of(s)->timer = random_chatter;
+    sim_run(s);
+    uint64_t h = sim_trace_hash(s);
+    sim_destroy(s);
+    return h;
+}
+
+START_TEST(test_engine_same_seed_same_hash_other_seed_other_hash) {
+    uint64_t a = chatter_hash("seed=7"), b = chatter_hash("seed=7"), c = chatter_hash("seed=8");
+    ck_assert_uint_eq(a, b);
+    ck_assert_uint_ne(a, c);
+}
+END_TEST
+
+START_TEST(test_engine_frees_everything) {
+    long before = sim_live_blocks();
+    chatter_hash("seed=3");
+    ck_assert_int_eq(sim_live_blocks(), before);
+}
+END_TEST
+
+/* The time series has a row at 0, at every interval, and at the end. */
+START_TEST(test_engine_samples_time_series) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"2500ms\","
+                        "\"metrics\":{\"interval\":\"1s\"},"
+                        "\"faults\":[{\"at\":\"1500ms\",\"crash\":\"n0\"}]}");
+    sim_run(s);
+    ck_assert_uint_eq(sim_metrics_n_samples(s->metrics), 4);
+    sim_time expect[] = {0, SIM_S, 2 * SIM_S, 2500 * SIM_MS};
+    /* Columns in registration order: the kernel counters, then nodes_up. */
+    size_t col = KC_COUNT;
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(sim_metrics_sample_time(s->metrics, i), expect[i]);
+        ck_assert_double_eq(sim_metrics_sample_value(s->metrics, i, col), i < 2 ? 2 : 1);
+    }
+    sim_destroy(s);
+}
+END_TEST
+
+static Suite *engine_suite(void) {
+    Suite *s = suite_create("engine");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_engine_equal_latency_messages_arrive_in_send_order);
+    tcase_add_test(tc, test_engine_runs_events_at_duration_and_not_after);
+    tcase_add_test(tc, test_engine_stops_at_max_events);
+    tcase_add_test(tc, test_engine_cancelled_timer_never_fires);
+    tcase_add_test_raise_signal(tc, test_engine_timer_in_the_past_aborts, SIGABRT);
+    tcase_add_test(tc, test_engine_model_can_stop_the_run);
+    tcase_add_test(tc, test_engine_crash_drops_in_flight_messages_and_timers);
+    tcase_add_test(tc, test_engine_replace_starts_an_empty_node);
+    tcase_add_test(tc, test_engine_same_seed_same_hash_other_seed_other_hash);
+    tcase_add_test(tc, test_engine_frees_everything);
+    tcase_add_test(tc, test_engine_samples_time_series);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(engine_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

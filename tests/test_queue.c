@@ -1,0 +1,235 @@
+/*
+ * test_queue.c - the future event list: order, FIFO ties, lazy cancellation,
+ * handles, payloads, and the pool's reuse of slots.
+ */
+#include "queue.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t push_at(sim_queue *q, sim_time t, uint64_t tag) {
+    uint32_t slot = sim_queue_alloc(q);
+    sim_event *ev = sim_queue_slot(q, slot);
+    ev->kind = 1;
+    ev->arg = tag;
+    sim_queue_push(q, t, slot);
+    return slot;
+}
+
+/* Pops one event, returns its tag and frees it. */
+static uint64_t pop_tag(sim_queue *q, sim_time *t) {
+    uint32_t slot = sim_queue_pop(q, t);
+    ck_assert_uint_ne(slot, UINT32_MAX);
+    uint64_t tag = sim_queue_slot(q, slot)->arg;
+    sim_queue_free(q, slot);
+    return tag;
+}
+
+START_TEST(test_queue_equal_time_is_fifo) {
+    sim_queue q;
+    sim_queue_init(&q);
+    /* Interleave two times so equal-time events are not adjacent in the
+     * insertion order, then add more at the earliest time after a pop. */
+    for (uint64_t i = 0; i < 100; i++)
+        push_at(&q, i % 2 ? 7 : 5, i);
+    sim_time t;
+    uint64_t expect = 0;
+    for (int k = 0; k < 10; k++) {
+        ck_assert_uint_eq(pop_tag(&q, &t), expect);
+        ck_assert_int_eq(t, 5);
+        expect += 2;
+    }
+    for (uint64_t i = 100; i < 110; i++)
+        push_at(&q, 5, i); /* same time as now: after those already queued */
+    for (; expect < 100; expect += 2)
+        ck_assert_uint_eq(pop_tag(&q, &t), expect);
+    for (uint64_t i = 100; i < 110; i++)
+        ck_assert_uint_eq(pop_tag(&q, &t), i);
+    for (uint64_t i = 1; i < 100; i += 2) {
+        ck_assert_uint_eq(pop_tag(&q, &t), i);
+        ck_assert_int_eq(t, 7);
+    }
+    ck_assert_uint_eq(sim_queue_pop(&q, &t), UINT32_MAX);
+    sim_queue_fini(&q);
+}
+END_TEST
+
+typedef struct ref_ev {
+    sim_time t;
+    uint64_t tag;
+} ref_ev;
+
+static int ref_cmp(const void *a, const void *b) {
+    const ref_ev *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->tag < y->tag ? -1 : (x->tag > y->tag);
+}
+
+/* A hold model (pop one, push one later) against a sorted reference: every
+ * pop must be the (time, insertion) minimum, over times with many ties and
+ * over times spread across the whole int64 range. */
+static void hold_against_reference(int spread_bits) {
+    enum { N = 2000, OPS = 200000 };
+    sim_queue q;
+    sim_queue_init(&q);
+    sim_rng r;
+    sim_rng_seed(&r, 99, (uint64_t)spread_bits);
+    ref_ev *ref = malloc((N + 1) * sizeof *ref);
+    uint64_t tag = 0;
+    for (int i = 0; i < N; i++) {
+        sim_time t = (sim_time)(sim_rng_u64(&r) >> (64 - spread_bits));
+        ref[i] = (ref_ev){t, tag};
+        push_at(&q, t, tag++);
+    }
+    int n = N;
+    qsort(ref, (size_t)n, sizeof *ref, ref_cmp);
+    for (int op = 0; op < OPS; op++) {
+        sim_time t;
+        uint64_t got = pop_tag(&q, &t);
+        ck_assert_int_eq(t, ref[0].t);
+        ck_assert_uint_eq(got, ref[0].tag);
+        memmove(ref, ref + 1, (size_t)(n - 1) * sizeof *ref);
+        n--;
+        sim_time d = (sim_time)(sim_rng_u64(&r) >> (64 - spread_bits + 1));
+        if (t > INT64_MAX - d)
+            d = 0;
+        ref_ev e = {t + d, tag};
+        push_at(&q, e.t, tag++);
+        /* Insert into the sorted reference (binary search). */
+        int lo = 0, hi = n;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (ref_cmp(&ref[mid], &e) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        memmove(ref + lo + 1, ref + lo, (size_t)(n - lo) * sizeof *ref);
+        ref[lo] = e;
+        n++;
+    }
+    free(ref);
+    sim_queue_fini(&q);
+}
+
+START_TEST(test_queue_matches_sorted_reference_with_ties) { hold_against_reference(8); }
+END_TEST
+
+START_TEST(test_queue_matches_sorted_reference_wide_times) { hold_against_reference(62); }
+END_TEST
+
+START_TEST(test_queue_cancel_is_lazy_and_handles_go_stale) {
+    sim_queue q;
+    sim_queue_init(&q);
+    uint32_t a = push_at(&q, 10, 1);
+    uint32_t gen_a = sim_queue_slot(&q, a)->gen;
+    uint32_t b = push_at(&q, 20, 2);
+    uint32_t gen_b = sim_queue_slot(&q, b)->gen;
+    push_at(&q, 30, 3);
+    ck_assert_uint_eq(sim_queue_live(&q), 3);
+    ck_assert(sim_queue_cancel(&q, b, gen_b));
+    ck_assert(!sim_queue_cancel(&q, b, gen_b)); /* twice: no */
+    ck_assert(!sim_queue_cancel(&q, a, gen_a + 1));
+    ck_assert(!sim_queue_cancel(&q, 999999, 1));
+    ck_assert_uint_eq(sim_queue_live(&q), 2);
+    sim_time t;
+    uint32_t s = sim_queue_pop(&q, &t);
+    ck_assert_uint_eq(s, a);
+    /* Being dispatched: not cancellable any more. */
+    ck_assert(!sim_queue_cancel(&q, a, gen_a));
+    sim_queue_free(&q, s);
+    /* Freed: the old handle is stale even when the slot is reused. */
+    uint32_t c = push_at(&q, 40, 4);
+    ck_assert_uint_eq(c, a);
+    ck_assert(!sim_queue_cancel(&q, a, gen_a));
+    ck_assert_uint_eq(pop_tag(&q, &t), 3); /* 2 was cancelled */
+    ck_assert_uint_eq(pop_tag(&q, &t), 4);
+    ck_assert_uint_eq(sim_queue_pop(&q, &t), UINT32_MAX);
+    ck_assert_uint_eq(sim_queue_live(&q), 0);
+    sim_queue_fini(&q);
+}
+END_TEST
+
+START_TEST(test_queue_payloads_inline_and_pooled) {
+    sim_queue q;
+    sim_queue_init(&q);
+    unsigned char big[5000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (unsigned char)(i * 7);
+    uint32_t lens[] = {0, 1, SIM_EV_INLINE, SIM_EV_INLINE + 1, 64, 65, 5000};
+    for (int round = 0; round < 3; round++) {
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+            uint32_t slot = sim_queue_alloc(&q);
+            sim_event *ev = sim_queue_slot(&q, slot);
+            ev->kind = 1;
+            ev->arg = k;
+            sim_queue_set_data(&q, ev, big, lens[k]);
+            sim_queue_push(&q, (sim_time)(round * 100 + (int)k), slot);
+        }
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+            sim_time t;
+            uint32_t slot = sim_queue_pop(&q, &t);
+            sim_event *ev = sim_queue_slot(&q, slot);
+            ck_assert_uint_eq(ev->len, lens[k]);
+            ck_assert_int_eq(memcmp(sim_queue_data(ev), big, lens[k]), 0);
+            sim_queue_free(&q, slot);
+        }
+    }
+    sim_queue_fini(&q);
+}
+END_TEST
+
+/* In a steady state (pop one, push one) the pool does not grow. */
+START_TEST(test_queue_reuses_slots) {
+    sim_queue q;
+    sim_queue_init(&q);
+    for (int i = 0; i < 100; i++)
+        push_at(&q, i, (uint64_t)i);
+    uint32_t slots = q.n_slots;
+    sim_time t;
+    for (int i = 0; i < 100000; i++) {
+        pop_tag(&q, &t);
+        push_at(&q, t + 50, 0);
+    }
+    ck_assert_uint_eq(q.n_slots, slots);
+    long live = sim_live_blocks();
+    sim_queue_fini(&q);
+    ck_assert_int_lt(sim_live_blocks(), live);
+}
+END_TEST
+
+START_TEST(test_queue_rejects_scheduling_into_the_past) {
+    sim_queue q;
+    sim_queue_init(&q);
+    push_at(&q, 100, 1);
+    sim_time t;
+    sim_queue_free(&q, sim_queue_pop(&q, &t));
+    push_at(&q, 99, 2); /* aborts */
+}
+END_TEST
+
+static Suite *queue_suite(void) {
+    Suite *s = suite_create("queue");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_queue_equal_time_is_fifo);
+    tcase_add_test(tc, test_queue_matches_sorted_reference_with_ties);
+    tcase_add_test(tc, test_queue_matches_sorted_reference_wide_times);
+    tcase_add_test(tc, test_queue_cancel_is_lazy_and_handles_go_stale);
+    tcase_add_test(tc, test_queue_payloads_inline_and_pooled);
+    tcase_add_test(tc, test_queue_reuses_slots);
+    tcase_add_test_raise_signal(tc, test_queue_rejects_scheduling_into_the_past, SIGABRT);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(queue_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
