@@ -24,6 +24,7 @@ typedef struct frame {
     size_t path_len;
     const char **seen;
     size_t n_seen, cap_seen;
+    bool reentered; /* read before: its unknown keys were checked then */
 } frame;
 
 struct sim_cfg {
@@ -514,7 +515,7 @@ static void mark_seen(frame *f, const char *key) {
 }
 
 static void check_unknown(sim_cfg *c, frame *f) {
-    if (!f->obj || c->failed)
+    if (!f->obj || c->failed || f->reentered)
         return;
     for (cJSON *k = f->obj->child; k; k = k->next) {
         bool known = false;
@@ -596,6 +597,13 @@ int sim_cfg_enter(sim_cfg *c, const char *key) {
         cJSON_AddItemToObject(top(c)->out, key, out);
     }
     return push(c, v, seg, out);
+}
+
+int sim__cfg_reenter(sim_cfg *c, const char *key) {
+    if (sim_cfg_enter(c, key) < 0)
+        return -1;
+    top(c)->reentered = true;
+    return 0;
 }
 
 /* ---- --set overrides. ---- */

@@ -40,6 +40,9 @@ cJSON *sim__cfg_take(sim_cfg *c, const char *key);
  * segment is seg ("[3]" or ".key") and whose resolved copy is out (borrowed;
  * the caller attached it).  The object must be an object, else an error. */
 int sim__cfg_enter_value(sim_cfg *c, cJSON *obj, const char *seg, cJSON *out);
+/* Enters an object a second time (the model's, for its validate hook):
+ * keys read the first time are not reported as unknown. */
+int sim__cfg_reenter(sim_cfg *c, const char *key);
 /* The resolved object of the current frame. */
 cJSON *sim__cfg_out(sim_cfg *c);
 /* Current frame's JSON path ("$.network"). */

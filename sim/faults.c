@@ -65,7 +65,8 @@ void sim__node_crash(sim *s, uint32_t node) {
     if (!n->up)
         return;
     n->up = false;
-    n->epoch++;
+    s->epoch[node]++;
+    sim__node_gate(s, node);
     s->nodes_up--;
     trace_fault(s, "crash", node);
     if (s->model->on_crash) {
@@ -81,6 +82,7 @@ void sim__node_recover(sim *s, uint32_t node) {
     if (n->up || n->failed)
         return;
     n->up = true;
+    sim__node_gate(s, node);
     s->nodes_up++;
     trace_fault(s, "recover", node);
     if (s->model->on_recover) {
@@ -109,9 +111,10 @@ void sim__node_replace(sim *s, uint32_t node) {
         s->model->node_fini(&ctx, n->state);
     memset(n->state, 0, s->model->node_size);
     n->incarnation++;
-    n->epoch++;
+    s->epoch[node]++;
     sim_rng_stream(&n->rng, s->seed, s->run, SIM_DOMAIN_MODEL, node, n->incarnation);
     n->up = true;
+    sim__node_gate(s, node);
     s->nodes_up++;
     trace_fault(s, "replace", node);
     if (s->model->node_init)

@@ -60,8 +60,9 @@ bool sim__net_path_up(const sim *s, uint32_t src, uint32_t dst) {
 }
 
 /* Schedules one copy of the message. */
-static inline void deliver_later(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void *data,
-                          uint32_t len, uint32_t wire_bytes, sim_time latency) {
+static inline void deliver_later(sim *s, uint32_t src, uint32_t dst, uint32_t type,
+                                 const void *data, uint32_t len, uint32_t wire_bytes,
+                                 sim_time latency) {
     sim_queue *q = &s->queue;
     uint32_t slot = sim_queue_alloc(q);
     sim_event *ev = sim_queue_slot(q, slot);
@@ -70,11 +71,12 @@ static inline void deliver_later(sim *s, uint32_t src, uint32_t dst, uint32_t ty
     ev->src = src;
     ev->type = type;
     ev->wire_bytes = wire_bytes;
-    ev->epoch = s->nodes[dst].epoch;
+    ev->epoch = s->epoch[dst];
     ev->sent_at = s->now;
     sim_queue_set_data(q, ev, data, len);
     SIM_ASSERT(latency >= 0 && s->now <= SIM_TIME_MAX - latency);
     sim_queue_push(q, s->now + latency, slot);
+    s->in_flight++;
 }
 
 void sim__net_send(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void *data,

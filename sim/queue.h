@@ -67,8 +67,8 @@ typedef struct sim_queue {
     sim_qbucket b[SIM_QUEUE_BUCKETS];
     uint32_t head0;       /* next entry of bucket 0 to pop */
     uint64_t nonempty[4]; /* bit k of the 256-bit set: bucket k >= 1 has entries */
-    sim_time last;     /* time of the last pop: no push may be earlier */
-    uint64_t size;     /* entries queued, cancelled ones included */
+    sim_time last;        /* time of the last pop: no push may be earlier */
+    uint64_t size;        /* entries queued, cancelled ones included */
     /* Slots live in fixed chunks that never move, so an event's address
      * stays valid while handlers schedule more events. */
     sim_event **chunks;

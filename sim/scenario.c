@@ -721,7 +721,7 @@ static int load(sim_cfg *c, sim *s, const sim_load_opts *o) {
     if (read_network(c, s) < 0 || read_faults(c, s) < 0 || read_random_faults(c, s) < 0)
         return -1;
     if (s->model->validate) {
-        if (sim_cfg_enter(c, model_name) < 0)
+        if (sim__cfg_reenter(c, model_name) < 0)
             return -1;
         if (s->model->validate(c, s->shared) < 0) {
             if (!sim__cfg_failed(c))

@@ -53,6 +53,8 @@ void sim_destroy(sim *s) {
             sim_free((char *)s->nodes[i].name);
         }
         sim_free(s->nodes);
+        sim_free(s->gate);
+        sim_free(s->epoch);
     }
     if (s->shared) {
         if (s->model && s->model->shared_fini)
@@ -77,6 +79,8 @@ void sim_destroy(sim *s) {
 int sim__create_nodes(sim *s) {
     SIM_ASSERT(!s->nodes && s->n_nodes > 0);
     s->nodes = sim_calloc(s->n_nodes, sizeof *s->nodes);
+    s->epoch = sim_calloc(s->n_nodes, sizeof *s->epoch);
+    s->gate = sim_calloc(s->n_nodes, sizeof *s->gate); /* all up, epoch 0 */
     for (uint32_t g = 0; g < s->n_groups; g++) {
         const sim__group *gr = &s->groups[g];
         for (uint32_t k = 0; k < gr->count; k++) {
@@ -103,9 +107,9 @@ int sim__create_nodes(sim *s) {
 /* ---- Dispatch. ---- */
 
 static void dispatch_msg(sim *s, sim_event *ev) {
-    sim__node *n = &s->nodes[ev->node];
     const void *data = sim_queue_data(ev);
-    if (!n->up || n->epoch != ev->epoch) {
+    s->in_flight--;
+    if (s->gate[ev->node] != ev->epoch) {
         s->msg_stats[ev->type].dropped++;
         s->kval[KC_DROPPED_DOWN] += 1;
         sim__trace_event(s, -SIM_EV_MSG, ev->node, ev->src, ev->type, data, ev->len);
@@ -123,14 +127,13 @@ static void dispatch_msg(sim *s, sim_event *ev) {
                      .data = data};
         sim_ctx ctx = SIM__CTX(s, ev->node);
         s->acting = ev->node;
-        s->model->on_message(&ctx, n->state, &m);
+        s->model->on_message(&ctx, s->nodes[ev->node].state, &m);
         s->acting = UINT32_MAX;
     }
 }
 
 static void dispatch_timer(sim *s, sim_event *ev) {
-    sim__node *n = &s->nodes[ev->node];
-    if (!n->up || n->epoch != ev->epoch)
+    if (s->gate[ev->node] != ev->epoch)
         return; /* cancelled by the crash: not a dispatched event */
     s->kval[KC_TIMERS] += 1;
     uint64_t arg = ev->arg;
@@ -138,7 +141,7 @@ static void dispatch_timer(sim *s, sim_event *ev) {
     if (s->model->on_timer) {
         sim_ctx ctx = SIM__CTX(s, ev->node);
         s->acting = ev->node;
-        s->model->on_timer(&ctx, n->state, ev->type, arg);
+        s->model->on_timer(&ctx, s->nodes[ev->node].state, ev->type, arg);
         s->acting = UINT32_MAX;
     }
 }
@@ -280,7 +283,7 @@ sim_timer sim_timer_set(sim_ctx *ctx, sim_time delay, uint32_t kind, uint64_t ar
     ev->src = UINT32_MAX;
     ev->type = kind;
     ev->arg = arg;
-    ev->epoch = s->nodes[ctx->self].epoch;
+    ev->epoch = s->epoch[ctx->self];
     sim_timer h = {slot, ev->gen};
     sim_queue_push(&s->queue, s->now + delay, slot);
     return h;
@@ -306,6 +309,7 @@ void sim_log(sim_ctx *ctx, const char *fmt, ...) {
 /* ---- Nodes and groups. ---- */
 
 uint32_t sim_node_count(const sim *s) { return s->n_nodes; }
+int64_t sim_messages_in_flight(const sim *s) { return s->in_flight; }
 const char *sim_node_name(const sim *s, uint32_t node) { return s->nodes[node].name; }
 bool sim_node_up(const sim *s, uint32_t node) { return s->nodes[node].up; }
 uint32_t sim_node_incarnation(const sim *s, uint32_t node) { return s->nodes[node].incarnation; }

@@ -220,8 +220,10 @@ typedef struct sim_model {
      * node groups with sim_cfg_add_nodes.  Returns 0 or a negative code after
      * a sim_cfg error.  No simulated time passes. */
     int (*configure)(sim_cfg *cfg, void *shared);
-    /* After all nodes exist and before time 0 runs: checks that need the
-     * node list.  Returns 0 or negative after sim_cfg_fail. */
+    /* After all nodes exist and before time 0 runs: reads what needs the
+     * node list (sim_cfg_node) and checks across keys.  The model's object
+     * is entered again; keys read in configure need not be read again.
+     * Returns 0 or negative after sim_cfg_fail. */
     int (*validate)(sim_cfg *cfg, void *shared);
     /* Called once per node at time 0, and again for an empty node that
      * replaces a failed one (sim_node_incarnation tells which). */
@@ -284,6 +286,9 @@ const char *sim_node_name(const sim *s, uint32_t node);
 bool sim_node_up(const sim *s, uint32_t node);
 /* 0 for the original node, +1 for each replacement. */
 uint32_t sim_node_incarnation(const sim *s, uint32_t node);
+/* Messages sent and not yet delivered or dropped (all types).  For a model's
+ * stopping rule ("nothing left in flight"), never for a node's decisions. */
+int64_t sim_messages_in_flight(const sim *s);
 /* Node groups: index of a group by name or -1; first node and count. */
 int sim_group_find(const sim *s, const char *name);
 uint32_t sim_group_first(const sim *s, int group);

@@ -109,7 +109,6 @@ typedef struct sim__node {
     int group;
     bool up;
     bool failed;          /* permanently */
-    uint32_t epoch;       /* +1 at every crash: stale timers and messages drop */
     uint32_t incarnation; /* +1 at every replacement */
     int part;             /* symmetric partition side, 0 = not in any group */
     double slow;          /* latency multiplier, 1 = normal */
@@ -172,6 +171,13 @@ struct sim {
     uint32_t n_groups;
     sim__group groups[SIM_MAX_GROUPS];
     uint32_t nodes_up;
+    /* Per node, in compact arrays that stay in the first-level cache because
+     * every send and delivery reads them: epoch[i] counts node i's crashes
+     * (timers and messages from an older epoch are dropped); gate[i] is
+     * epoch[i] while node i is up and SIM__DOWN while it is down, so a
+     * delivery is one comparison.  Updated through sim__node_gate. */
+    uint32_t *epoch;
+    uint32_t *gate;
 
     /* Network. */
     sim_dist default_latency;
@@ -201,6 +207,7 @@ struct sim {
     sim_queue queue;
     sim_time now;
     uint64_t events;
+    int64_t in_flight; /* messages scheduled and not yet dispatched */
     bool stopping;
     bool ran;
 
@@ -234,6 +241,13 @@ enum {
     SIM_EV_PARTITION_RANDOM = 7,
     SIM_EV_HEAL_RANDOM = 8,
 };
+
+#define SIM__DOWN UINT32_MAX
+
+static inline void sim__node_gate(sim *s, uint32_t node) {
+    SIM_ASSERT(s->epoch[node] != SIM__DOWN);
+    s->gate[node] = s->nodes[node].up ? s->epoch[node] : SIM__DOWN;
+}
 
 /* ---- sim.c ---- */
 

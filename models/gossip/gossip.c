@@ -186,14 +186,11 @@ static int gossip_validate(sim_cfg *c, void *shared) {
  * Nothing can change any more.  Anti-entropy: every node is up and holds
  * every update (a node that is down will want them when it recovers), so
  * no message in flight can teach anyone anything.  Rumor: no node, up or
- * down, has a hot update, and every message that carried updates has
- * arrived.  The model cannot see messages the network dropped (loss, a
- * partition, a crashed receiver), so after a drop the counts never match
- * and the run goes on to `duration`: late, never early.  A duplicated
- * message is counted twice on arrival and could let the counts match while
- * another carrier is still in flight (docs/models/gossip.md).
+ * down, has a hot update, and no message is in flight (the kernel's count,
+ * which forgets dropped and counts duplicated messages): nothing on the
+ * wire can revive a rumor.
  */
-static bool is_done(const gossip_shared *p) {
+static bool is_done(const sim *s, const gossip_shared *p) {
     if (p->injected < p->updates)
         return false;
     if (p->mode == GOSSIP_ANTI_ENTROPY) {
@@ -204,7 +201,9 @@ static bool is_done(const gossip_shared *p) {
                 return false;
         return true;
     }
-    return p->hot_nodes == 0 && p->carriers_received == p->carriers_sent;
+    /* Rumors: nobody is spreading and nothing that could revive one is
+     * still on the wire (lost messages no longer count as in flight). */
+    return p->hot_nodes == 0 && sim_messages_in_flight(s) == 0;
 }
 
 /* Ends every hook that may change state: checks the invariants, updates
@@ -224,7 +223,7 @@ static void settle(sim_ctx *ctx, gossip_shared *p, const gossip_node *g) {
     }
     sim_gauge_set(s, p->g_informed, p->injected ? (double)p->holders_live[p->injected - 1] : 0.0);
     sim_gauge_set(s, p->g_infective, (double)p->infective_live);
-    if (p->stop_when_done && !p->stopped && is_done(p)) {
+    if (p->stop_when_done && !p->stopped && is_done(s, p)) {
         p->stopped = true;
         p->stopped_at = now;
         sim_stop(ctx);
@@ -335,7 +334,6 @@ static void send(sim_ctx *ctx, gossip_shared *p, uint32_t dst, uint32_t type, co
     p->messages++;
     p->bytes += wire;
     if (n) {
-        p->carriers_sent++;
         p->update_copies += n;
         sim_count(sim_of(ctx), p->c_update_copies, n);
     }
@@ -523,8 +521,6 @@ static void gossip_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
     gossip_msg m;
     SIM_ASSERT(msg->len == sizeof m);
     memcpy(&m, msg->data, sizeof m);
-    if (m.updates)
-        p->carriers_received++;
     switch (msg->type) {
     case MSG_PUSH:
         on_push(ctx, p, g, msg, &m);
@@ -577,8 +573,10 @@ static void gossip_on_recover(sim_ctx *ctx, void *node) {
     settle(ctx, p, g);
 }
 
-/* Before a replacement (the node is down) and at the end of the run: what
- * the node held leaves the oracle.  Nothing to free. */
+/* Before a replacement the old node, which is down, leaves the oracle with
+ * what it held.  At the end of the run (after the report) this does the
+ * same for nodes that are down, harmlessly.  Nothing to free: the state is
+ * fixed-size. */
 static void gossip_node_fini(sim_ctx *ctx, void *node) {
     gossip_shared *p = sim_shared(ctx);
     gossip_node *g = node;

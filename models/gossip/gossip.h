@@ -61,7 +61,6 @@ typedef struct gossip_shared {
     uint32_t holders_live[GOSSIP_MAX_UPDATES]; /* up nodes holding u */
     bool all_now[GOSSIP_MAX_UPDATES];          /* every up node holds u */
     sim_time all_since[GOSSIP_MAX_UPDATES];    /* since when all_now holds */
-    int64_t carriers_sent, carriers_received;  /* messages carrying updates */
     int64_t messages, bytes, update_copies;
     int64_t delay_count, delay_sum_ns;
     sim_time delay_max_ns;
