@@ -47,6 +47,17 @@ void *sim_calloc(size_t n, size_t size) {
     return p;
 }
 
+void *sim_aligned_calloc(size_t align, size_t n, size_t size) {
+    if (size && n > (size_t)-1 / size)
+        sim_panic(__FILE__, __LINE__, "allocation of %zu x %zu bytes overflows", n, size);
+    size_t bytes = n * size;
+    bytes = (bytes + align - 1) / align * align; /* aligned_alloc wants a multiple */
+    void *p = check(aligned_alloc(align, bytes ? bytes : align), bytes);
+    memset(p, 0, bytes);
+    live_blocks++;
+    return p;
+}
+
 void *sim_realloc(void *p, size_t size) {
     if (!p)
         return sim_malloc(size);

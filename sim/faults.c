@@ -26,7 +26,7 @@ static void schedule_kernel(sim *s, sim_time at, int kind, uint32_t node, uint64
     ev->kind = (uint8_t)kind;
     ev->node = node;
     ev->src = UINT32_MAX;
-    ev->arg = arg;
+    ev->data.arg = arg;
     sim_queue_push(q, at, slot);
 }
 

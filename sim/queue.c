@@ -78,7 +78,7 @@ uint32_t sim_queue_alloc(sim_queue *q) {
             sim_panic(__FILE__, __LINE__, "more than %u pending events", SIM_QUEUE_MAX_SLOTS);
         if (q->n_slots == q->n_chunks * SIM_QUEUE_CHUNK) {
             q->chunks = sim_realloc(q->chunks, (q->n_chunks + 1) * sizeof *q->chunks);
-            q->chunks[q->n_chunks++] = sim_calloc(SIM_QUEUE_CHUNK, sizeof(sim_event));
+            q->chunks[q->n_chunks++] = sim_aligned_calloc(64, SIM_QUEUE_CHUNK, sizeof(sim_event));
         }
         slot = q->n_slots++;
         sim_queue_slot(q, slot)->gen = 1;

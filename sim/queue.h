@@ -27,6 +27,8 @@
 #define SIM_QUEUE_SLOT_BITS 24
 #define SIM_QUEUE_MAX_SLOTS (1u << SIM_QUEUE_SLOT_BITS)
 
+/* One pending event: exactly one 64-byte cache line (slots are allocated
+ * 64-byte aligned), so dispatching an event costs one line fill. */
 typedef struct sim_event {
     uint32_t gen;
     uint8_t kind; /* 0 = free */
@@ -38,13 +40,15 @@ typedef struct sim_event {
     uint32_t len;
     uint32_t wire_bytes;
     uint32_t epoch; /* destination's epoch when scheduled */
-    uint64_t arg;
     sim_time sent_at;
     union {
         unsigned char bytes[SIM_EV_INLINE];
         void *ext;
+        uint64_t arg; /* timers and kernel events, which carry no payload */
     } data;
 } sim_event;
+
+_Static_assert(sizeof(sim_event) == 64, "an event is one cache line");
 
 typedef struct sim_qentry {
     sim_time time;

@@ -136,7 +136,7 @@ static void dispatch_timer(sim *s, sim_event *ev) {
     if (s->gate[ev->node] != ev->epoch)
         return; /* cancelled by the crash: not a dispatched event */
     s->kval[KC_TIMERS] += 1;
-    uint64_t arg = ev->arg;
+    uint64_t arg = ev->data.arg;
     sim__trace_event(s, SIM_EV_TIMER, ev->node, UINT32_MAX, ev->type, &arg, sizeof arg);
     if (s->model->on_timer) {
         sim_ctx ctx = SIM__CTX(s, ev->node);
@@ -204,7 +204,7 @@ int sim_run(sim *s) {
             break;
         case SIM_EV_FAULT:
             s->events++;
-            sim__fault_apply(s, &s->faults[ev->arg]);
+            sim__fault_apply(s, &s->faults[ev->data.arg]);
             break;
         case SIM_EV_SAMPLE:
             take_sample(s);
@@ -282,7 +282,7 @@ sim_timer sim_timer_set(sim_ctx *ctx, sim_time delay, uint32_t kind, uint64_t ar
     ev->node = ctx->self;
     ev->src = UINT32_MAX;
     ev->type = kind;
-    ev->arg = arg;
+    ev->data.arg = arg;
     ev->epoch = s->epoch[ctx->self];
     sim_timer h = {slot, ev->gen};
     sim_queue_push(&s->queue, s->now + delay, slot);

@@ -170,6 +170,9 @@ _Noreturn void sim_panic(const char *file, int line, const char *fmt, ...)
 void *sim_malloc(size_t size);
 void *sim_calloc(size_t n, size_t size);
 void *sim_realloc(void *p, size_t size);
+/* Zeroed n * size bytes aligned to `align` (a power of two); free with
+ * sim_free. */
+void *sim_aligned_calloc(size_t align, size_t n, size_t size);
 void sim_free(void *p);
 char *sim_strdup(const char *s);
 /* Number of blocks allocated through these wrappers and not yet freed. */

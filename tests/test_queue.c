@@ -13,7 +13,7 @@ static uint32_t push_at(sim_queue *q, sim_time t, uint64_t tag) {
     uint32_t slot = sim_queue_alloc(q);
     sim_event *ev = sim_queue_slot(q, slot);
     ev->kind = 1;
-    ev->arg = tag;
+    ev->data.arg = tag;
     sim_queue_push(q, t, slot);
     return slot;
 }
@@ -22,7 +22,7 @@ static uint32_t push_at(sim_queue *q, sim_time t, uint64_t tag) {
 static uint64_t pop_tag(sim_queue *q, sim_time *t) {
     uint32_t slot = sim_queue_pop(q, t);
     ck_assert_uint_ne(slot, UINT32_MAX);
-    uint64_t tag = sim_queue_slot(q, slot)->arg;
+    uint64_t tag = sim_queue_slot(q, slot)->data.arg;
     sim_queue_free(q, slot);
     return tag;
 }
@@ -165,7 +165,7 @@ START_TEST(test_queue_payloads_inline_and_pooled) {
             uint32_t slot = sim_queue_alloc(&q);
             sim_event *ev = sim_queue_slot(&q, slot);
             ev->kind = 1;
-            ev->arg = k;
+            ev->type = (uint32_t)k;
             sim_queue_set_data(&q, ev, big, lens[k]);
             sim_queue_push(&q, (sim_time)(round * 100 + (int)k), slot);
         }
