@@ -97,7 +97,9 @@ void sim__net_send(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void
         return;
     }
     if (s->net_plain) {
-        sim_time latency = sim_dist_sample_time(&s->default_latency, &s->nodes[src].net_rng);
+        sim_time latency = s->plain_latency >= 0
+                               ? s->plain_latency
+                               : sim_dist_sample_time(&s->default_latency, &s->nodes[src].net_rng);
         latency = latency > SIM_TIME_MAX - delay ? SIM_TIME_MAX : latency + delay;
         if (latency > SIM_TIME_MAX - s->now)
             latency = SIM_TIME_MAX - s->now;
@@ -164,6 +166,11 @@ void sim__net_refresh(sim *s) {
     for (uint32_t i = 0; plain && i < s->n_nodes; i++)
         plain = s->nodes[i].slow == 1.0;
     s->net_plain = plain;
+    /* A constant draws nothing from the stream, so skipping the call
+     * changes no other draw. */
+    s->plain_latency = -1;
+    if (s->default_latency.kind == SIM_DIST_CONSTANT)
+        s->plain_latency = sim_dist_sample_time(&s->default_latency, &s->nodes[0].net_rng);
 }
 
 void sim__net_fini(sim *s) {

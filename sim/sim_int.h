@@ -193,6 +193,8 @@ struct sim {
      * loss or duplication: sends then skip straight to the latency draw.
      * Recomputed by sim__net_refresh after every change. */
     bool net_plain;
+    /* The default latency when it is a constant (-1 otherwise): no draw. */
+    sim_time plain_latency;
     sim__msg_stats *msg_stats; /* per type */
 
     /* Faults. */
