@@ -37,6 +37,8 @@ test-fast: build
 
 bench: build
 	@sh bench/run-phold.sh $(BUILD)
+	@./$(BUILD)/queue_hold 1000
+	@./$(BUILD)/queue_hold 16000
 
 format:
 	@clang-format -i sim/*.c sim/*.h models/*.c models/*/*.c models/*/*.h cli/*.c tests/*.c tests/*.h bench/*.c

@@ -187,6 +187,17 @@ static FILE *open_out(const char *dir, const char *name) {
     return f;
 }
 
+/* Simulated time for people: "17.002 s", "250 ms", "80 us". */
+static const char *human_time(sim_time t, char *buf, size_t n) {
+    if (t >= SIM_S)
+        snprintf(buf, n, "%.3f s", sim_time_to_s(t));
+    else if (t >= SIM_MS)
+        snprintf(buf, n, "%.3f ms", (double)t / 1e6);
+    else
+        snprintf(buf, n, "%.3f us", (double)t / 1e3);
+    return buf;
+}
+
 static double wall_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -285,8 +296,7 @@ static int cmd_run(int argc, char **argv) {
     if (!o.quiet && status == 0) {
         char dbuf[40];
         printf("dsim %s: %s (model %s), seed %llu, %s simulated\n", DSIM_VERSION, s->name,
-               s->model->name, (unsigned long long)s->seed,
-               sim_time_format(s->now, dbuf, sizeof dbuf));
+               s->model->name, (unsigned long long)s->seed, human_time(s->now, dbuf, sizeof dbuf));
         if (human)
             fputs(human, stdout);
         printf("results: %s/ (summary.json, timeseries.csv, histograms.csv%s)\n", dir,

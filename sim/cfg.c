@@ -642,6 +642,19 @@ static int set_fail(sim_cfg *c, const char *assignment, const char *fmt, ...) {
     return -1;
 }
 
+/* The node a --set value becomes: an object or list written as JSON is
+ * stored parsed (it is unambiguous); anything else stays a string, which
+ * the reader of that key converts to the type it expects. */
+static cJSON *set_value(const char *value) {
+    if (value[0] == '{' || value[0] == '[') {
+        cJSON *j = cJSON_ParseWithOpts(value, NULL, true);
+        if (j && (cJSON_IsObject(j) || cJSON_IsArray(j)))
+            return j;
+        cJSON_Delete(j);
+    }
+    return cJSON_CreateString(value);
+}
+
 static void remember_set(sim_cfg *c, const cJSON *v) {
     if (c->n_set == c->cap_set) {
         c->cap_set = c->cap_set ? c->cap_set * 2 : 8;
@@ -722,7 +735,7 @@ int sim__cfg_set(sim_cfg *c, const char *assignment) {
                                 json_kind(cur), st->name);
             next = cJSON_GetObjectItemCaseSensitive(cur, st->name);
             if (last) {
-                cJSON *v = cJSON_CreateString(value);
+                cJSON *v = set_value(value);
                 if (next)
                     cJSON_ReplaceItemInObjectCaseSensitive(cur, st->name, v);
                 else
@@ -750,7 +763,7 @@ int sim__cfg_set(sim_cfg *c, const char *assignment) {
                                 size == 1 ? "" : "s", size - 1);
             next = cJSON_GetArrayItem(cur, (int)st->index);
             if (last) {
-                cJSON *v = cJSON_CreateString(value);
+                cJSON *v = set_value(value);
                 cJSON_ReplaceItemViaPointer(cur, next, v);
                 remember_set(c, v);
                 return 0;
@@ -763,9 +776,9 @@ int sim__cfg_set(sim_cfg *c, const char *assignment) {
     return 0;
 }
 
-/* A --set string may stand for any JSON value: parse it when the schema
- * wants a number, boolean, object or list.  Returns a node the caller owns
- * (or NULL if it does not parse). */
+/* A --set string may stand for a number or a boolean: parse it when the
+ * schema wants one.  Returns a node the caller owns (or NULL if it does not
+ * parse). */
 static cJSON *coerce_set(const cJSON *v) {
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(v->valuestring, &end, true);

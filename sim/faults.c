@@ -230,9 +230,11 @@ void sim__fault_random_event(sim *s, int kind, uint32_t node) {
         }
         break;
     case SIM_EV_RECOVER_RANDOM:
+        /* A node that failed meanwhile stays down, but its cycle goes on:
+         * the next crash draw finds it down and draws again, so a
+         * replacement is subject to random crashes like any node. */
         sim__node_recover(s, node);
-        if (s->nodes[node].up)
-            schedule_crash(s, node);
+        schedule_crash(s, node);
         break;
     case SIM_EV_PARTITION_RANDOM: {
         /* Split the chosen nodes in two non-empty halves by fair coins

@@ -71,8 +71,8 @@ static bool valid_name(const char *s, bool group) {
         return false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
-                  (i > 0 && (ch == '-' || (ch >= '0' && ch <= '9')));
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (i > 0 && (ch == '_' || ch == '-' || (ch >= '0' && ch <= '9')));
         if (!ok)
             return false;
     }
@@ -210,8 +210,16 @@ static int read_node_groups(sim_cfg *c, sim *s) {
         return 0; /* the model may create its own nodes; checked after configure */
     cJSON *out = cJSON_CreateArray();
     cJSON_AddItemToObject(sim__cfg_out(c), "nodes", out);
-    if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
+    double d = 0;
+    bool is_count = cJSON_IsNumber(v);
+    if (is_count) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v) && sim__cfg_from_set(c, v)) {
+        char *end;
+        d = strtod(v->valuestring, &end);
+        is_count = *v->valuestring && *end == '\0';
+    }
+    if (is_count) {
         if (d != (double)(int64_t)d || d < 1 || d > SIM_MAX_NODES)
             return sim__cfg_fail_at(c, ".nodes",
                                     "%.17g is not allowed (a whole number from 1 to %u)", d,
@@ -618,13 +626,23 @@ static int read_random_faults(sim_cfg *c, sim *s) {
 
 /* ---- the whole scenario ---- */
 
+/* The default name: the file's base name without its extension, with any
+ * character a name may not hold replaced by '-' ("my run.json" -> "my-run"). */
 static const char *base_name(const char *path, char *buf, size_t n) {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
-    snprintf(buf, n, "%s", b);
+    while (*b == '.')
+        b++;
+    snprintf(buf, n < 65 ? n : 65, "%s", b);
     char *dot = strrchr(buf, '.');
     if (dot && dot != buf)
         *dot = '\0';
+    for (char *p = buf; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
+            *p = '-';
+    if (!*buf)
+        snprintf(buf, n, "scenario");
     return buf;
 }
 

@@ -132,9 +132,10 @@ static void dispatch_msg(sim *s, sim_event *ev) {
     }
 }
 
-static void dispatch_timer(sim *s, sim_event *ev) {
+/* Returns false for a timer its node's crash cancelled: not an event. */
+static bool dispatch_timer(sim *s, sim_event *ev) {
     if (s->gate[ev->node] != ev->epoch)
-        return; /* cancelled by the crash: not a dispatched event */
+        return false;
     s->kval[KC_TIMERS] += 1;
     uint64_t arg = ev->data.arg;
     sim__trace_event(s, SIM_EV_TIMER, ev->node, UINT32_MAX, ev->type, &arg, sizeof arg);
@@ -144,6 +145,7 @@ static void dispatch_timer(sim *s, sim_event *ev) {
         s->model->on_timer(&ctx, s->nodes[ev->node].state, ev->type, arg);
         s->acting = UINT32_MAX;
     }
+    return true;
 }
 
 static void schedule_sample(sim *s, sim_time at) {
@@ -199,8 +201,7 @@ int sim_run(sim *s) {
             dispatch_msg(s, ev);
             break;
         case SIM_EV_TIMER:
-            s->events++;
-            dispatch_timer(s, ev);
+            s->events += dispatch_timer(s, ev);
             break;
         case SIM_EV_FAULT:
             s->events++;

@@ -36,6 +36,7 @@ typedef struct probe_shared {
     void (*init)(sim_ctx *ctx, struct probe_shared *p, probe_node *n);
     void (*msg)(sim_ctx *ctx, struct probe_shared *p, probe_node *n, const sim_msg *m);
     void (*timer)(sim_ctx *ctx, struct probe_shared *p, probe_node *n, uint32_t kind, uint64_t arg);
+    void (*recover)(sim_ctx *ctx, struct probe_shared *p, probe_node *n);
     probe_rec *log;
     size_t n_log, cap_log;
     int64_t knob; /* "knob" key of the probe object, for tests that read one */
@@ -94,8 +95,10 @@ static void probe_on_crash(sim_ctx *ctx, void *node) {
 }
 
 static void probe_on_recover(sim_ctx *ctx, void *node) {
-    (void)node;
-    probe_log(ctx, sim_shared(ctx), PROBE_RECOVER, UINT32_MAX, 0, 0);
+    probe_shared *p = sim_shared(ctx);
+    probe_log(ctx, p, PROBE_RECOVER, UINT32_MAX, 0, 0);
+    if (p->recover)
+        p->recover(ctx, p, node);
 }
 
 static void probe_shared_fini(void *shared) { free(((probe_shared *)shared)->log); }

@@ -294,6 +294,55 @@ START_TEST(test_net_random_crashes_follow_mtbf) {
 }
 END_TEST
 
+/* Every message handed to the network is accounted for exactly once:
+ * sent + duplicated = delivered + each kind of drop + still in flight. */
+START_TEST(test_net_message_accounting_balances) {
+    sim *s = probe_load(
+        "{\"model\":\"probe\",\"nodes\":6,\"duration\":\"20s\","
+        "\"network\":{\"latency\":{\"type\":\"exponential\",\"mean\":\"30ms\"},"
+        "\"loss\":0.1,\"duplicate\":0.1},"
+        "\"random_faults\":{\"crash\":{\"mtbf\":{\"type\":\"exponential\",\"mean\":\"5s\"},"
+        "\"mttr\":\"500ms\"},"
+        "\"partition\":{\"every\":\"2s\",\"duration\":\"700ms\"}}}");
+    probe_of(s)->init = mesh_init;
+    probe_of(s)->recover = mesh_init; /* recovered nodes chat again */
+    probe_of(s)->timer = mesh_tick;
+    sim_run(s);
+    const int64_t *k = s->kval;
+    ck_assert_int_gt(k[KC_DROPPED_LOSS], 0);
+    ck_assert_int_gt(k[KC_DROPPED_PARTITION], 0);
+    ck_assert_int_gt(k[KC_DROPPED_DOWN], 0);
+    ck_assert_int_gt(k[KC_DUPLICATED], 0);
+    ck_assert_int_gt(sim_messages_in_flight(s), 0);
+    ck_assert_int_eq(k[KC_SENT] + k[KC_DUPLICATED],
+                     k[KC_DELIVERED] + k[KC_DROPPED_LOSS] + k[KC_DROPPED_PARTITION] +
+                         k[KC_DROPPED_DOWN] + sim_messages_in_flight(s));
+    /* Per type, the same balance (one type here). */
+    const sim__msg_stats *ms = &s->msg_stats[0];
+    ck_assert_int_eq(ms->sent, k[KC_SENT]);
+    ck_assert_int_eq(ms->delivered, k[KC_DELIVERED]);
+    sim_destroy(s);
+}
+END_TEST
+
+/* A node that fails while down from a random crash, and is then replaced,
+ * goes on crashing at random. */
+START_TEST(test_net_random_crash_cycle_survives_fail_and_replace) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"100s\","
+                        "\"random_faults\":{\"crash\":{\"mtbf\":\"2s\",\"mttr\":\"1s\"}},"
+                        "\"faults\":[{\"at\":\"2500ms\",\"fail\":\"n0\"},"
+                        "{\"at\":\"10s\",\"replace\":\"n0\"}]}");
+    sim_run(s);
+    probe_shared *p = probe_of(s);
+    int late_crashes = 0;
+    for (size_t i = 0; i < p->n_log; i++)
+        late_crashes += p->log[i].hook == PROBE_CRASH && p->log[i].t > 10 * SIM_S;
+    /* Crash every 3 s after the replacement: about 30. */
+    ck_assert_int_ge(late_crashes, 25);
+    sim_destroy(s);
+}
+END_TEST
+
 static Suite *net_suite(void) {
     Suite *s = suite_create("net");
     TCase *tc = tcase_create("core");
@@ -307,6 +356,8 @@ static Suite *net_suite(void) {
     tcase_add_test(tc, test_net_node_clock_offset_and_drift);
     tcase_add_test(tc, test_net_loss_does_not_shift_latencies);
     tcase_add_test(tc, test_net_random_crashes_follow_mtbf);
+    tcase_add_test(tc, test_net_message_accounting_balances);
+    tcase_add_test(tc, test_net_random_crash_cycle_survives_fail_and_replace);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -73,12 +73,31 @@ START_TEST(test_phold_is_deterministic) {
 }
 END_TEST
 
+/* Nodes the scenario declares itself take no part: events go to LPs only. */
+START_TEST(test_phold_ignores_the_scenarios_own_nodes) {
+    const char *sets[] = {"nodes=3", "phold.lps=4", "duration=100s"};
+    sim *s = load_bench(sets, 3);
+    sim_run(s);
+    ck_assert_str_eq(sim_node_name(s, 3), "lp0");
+    /* Every message went to an LP (nodes 3..6), and the n* nodes got none. */
+    ck_assert_int_eq(s->msg_stats[0].sent, s->kval[KC_SENT]);
+    int c = sim_metrics_find(s->metrics, SIM_METRIC_COUNTER, "phold.events");
+    int64_t events = sim_metrics_counter_value(s->metrics, c);
+    /* 4 chains over 100 s with mean gap 1.1 s: about 364; none lost. */
+    ck_assert_int_gt(events, 300);
+    ck_assert_int_lt(events, 430);
+    ck_assert_int_eq(s->kval[KC_SENT], 4 + events);
+    sim_destroy(s);
+}
+END_TEST
+
 static Suite *phold_suite(void) {
     Suite *s = suite_create("phold");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_phold_event_rate_follows_renewal_theory);
     tcase_add_test(tc, test_phold_lookahead_bounds_every_delay);
     tcase_add_test(tc, test_phold_is_deterministic);
+    tcase_add_test(tc, test_phold_ignores_the_scenarios_own_nodes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -196,6 +196,43 @@ START_TEST(test_scenario_validated_output_loads_again) {
 }
 END_TEST
 
+/* Objects and lists given to --set as JSON are taken whole; a count for
+ * "nodes" is typed like any number. */
+START_TEST(test_scenario_set_takes_lists_and_counts) {
+    const char *sets[] = {"nodes=4", "faults=[{\"at\":\"1s\",\"crash\":[\"n1\",\"n3\"]}]",
+                          "network={\"loss\":0.5}", "network.duplicate=0.25"};
+    sim *s;
+    cJSON *r = resolve("{\"model\":\"probe\",\"nodes\":2}", sets, 4, &s);
+    ck_assert_uint_eq(sim_node_count(s), 4);
+    ck_assert_uint_eq(s->n_faults, 1);
+    ck_assert_uint_eq(s->faults[0].n_nodes, 2);
+    ck_assert_uint_eq(s->faults[0].nodes[1], 3);
+    ck_assert_double_eq(s->default_loss, 0.5);
+    ck_assert_double_eq(s->default_duplicate, 0.25);
+    sim_destroy(s);
+    cJSON_Delete(r);
+}
+END_TEST
+
+/* The default name comes from the file name, made into a valid name. */
+START_TEST(test_scenario_default_name_from_any_file_name) {
+    const char *path = "/tmp/dsim test .run #1.json";
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"model\":\"probe\",\"nodes\":1}", f);
+    fclose(f);
+    sim_load_opts o = {.file = path, .models = probe_models};
+    cJSON *resolved = NULL;
+    char err[2048] = "";
+    sim *s = sim_load(&o, &resolved, err, sizeof err);
+    unlink(path);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_str_eq(s->name, "dsim-test-.run--1");
+    sim_destroy(s);
+    cJSON_Delete(resolved);
+}
+END_TEST
+
 static Suite *scenario_suite(void) {
     Suite *s = suite_create("scenario");
     TCase *tc = tcase_create("core");
@@ -207,6 +244,8 @@ static Suite *scenario_suite(void) {
     tcase_add_test(tc, test_scenario_groups_name_nodes);
     tcase_add_test(tc, test_scenario_reports_the_first_error_only);
     tcase_add_test(tc, test_scenario_validated_output_loads_again);
+    tcase_add_test(tc, test_scenario_set_takes_lists_and_counts);
+    tcase_add_test(tc, test_scenario_default_name_from_any_file_name);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -19,6 +19,7 @@
 
 typedef struct phold_shared {
     int64_t lps, events_per_lp;
+    uint32_t first; /* index of lp0: the scenario may have nodes of its own */
     sim_time lookahead, mean;
     sim_dist delay; /* lookahead + Exp(mean) */
     int c_events;
@@ -45,6 +46,14 @@ static int phold_configure(sim_cfg *c, void *shared) {
     return sim_cfg_add_nodes(c, "lp", (uint32_t)p->lps);
 }
 
+/* Finds the LP group among the nodes (it follows any the scenario made). */
+static int phold_validate(sim_cfg *c, void *shared) {
+    phold_shared *p = shared;
+    sim *s = sim_cfg_sim(c);
+    p->first = sim_group_first(s, sim_group_find(s, "lp"));
+    return 0;
+}
+
 static void send_event(sim_ctx *ctx, phold_shared *p, uint32_t dst) {
     sim_time d = sim_dist_sample_time(&p->delay, sim_node_rng(ctx));
     sim_send_after(ctx, d, dst, 0, NULL, 0, 8);
@@ -53,6 +62,8 @@ static void send_event(sim_ctx *ctx, phold_shared *p, uint32_t dst) {
 static void phold_node_init(sim_ctx *ctx, void *node) {
     (void)node;
     phold_shared *p = sim_shared(ctx);
+    if (sim_self(ctx) < p->first || sim_self(ctx) - p->first >= (uint64_t)p->lps)
+        return; /* not an LP: the scenario's own nodes take no part */
     for (int64_t i = 0; i < p->events_per_lp; i++)
         send_event(ctx, p, sim_self(ctx));
 }
@@ -63,7 +74,7 @@ static void phold_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
     phold_shared *p = sim_shared(ctx);
     p->handled++;
     sim_count(sim_of(ctx), p->c_events, 1);
-    uint32_t dst = sim_rng_below(sim_node_rng(ctx), (uint32_t)p->lps);
+    uint32_t dst = p->first + sim_rng_below(sim_node_rng(ctx), (uint32_t)p->lps);
     send_event(ctx, p, dst);
 }
 
@@ -82,6 +93,7 @@ const sim_model phold_model = {
     .shared_size = sizeof(phold_shared),
     .node_size = 0,
     .configure = phold_configure,
+    .validate = phold_validate,
     .node_init = phold_node_init,
     .on_message = phold_on_message,
     .report = phold_report,
