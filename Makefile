@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO ?= scenarios/gossip/rumor-feedback.json
 DEMO_OUT ?= out/demo
 
-.PHONY: all deps build demo test test-fast test-sanitize test-clang bench format format-check clean
+.PHONY: all deps build demo test test-fast valgrind bench format format-check clean
 
 all: build
 
@@ -35,6 +35,21 @@ test: deps
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Every shipped scenario (the benchmark shortened) under valgrind's memcheck,
+# on an unoptimised build; fails on any error or leak.
+valgrind: deps
+	@sh scripts/install-deps --dev
+	@cmake -S . -B $(BUILD)-valgrind -DCMAKE_BUILD_TYPE=Debug -DDSIM_LTO=OFF -DBUILD_TESTING=OFF >/dev/null
+	@cmake --build $(BUILD)-valgrind -j $(JOBS) --target dsim
+	@for f in $$(find scenarios -name '*.json' | sort); do \
+		case $$f in */bench/*) short="--set duration=20s";; *) short="";; esac; \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=9 \
+			./$(BUILD)-valgrind/dsim run $$f $$short --quiet --trace -o $(BUILD)-valgrind/out \
+			|| exit 1; \
+		echo "valgrind clean: $$f"; \
+	done
+
+# The PHOLD engine benchmark and the queue alone (docs/performance.md).
 bench: build
 	@sh bench/run-phold.sh $(BUILD)
 	@./$(BUILD)/queue_hold 1000
@@ -47,4 +62,4 @@ format-check:
 	@clang-format --dry-run --Werror sim/*.c sim/*.h models/*.c models/*/*.c models/*/*.h cli/*.c tests/*.c tests/*.h bench/*.c
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-clang out
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-clang $(BUILD)-valgrind out
