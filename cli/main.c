@@ -247,7 +247,9 @@ static int cmd_run(int argc, char **argv) {
     long long rss = (long long)ru.ru_maxrss * 1024;
 
     char *human = NULL;
-    cJSON *metrics = sim__report_json(s, &human);
+    sim__report_file *files = NULL;
+    size_t n_files = 0;
+    cJSON *metrics = sim__report_json(s, &human, &files, &n_files);
     char hash[17];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)sim_trace_hash(s));
 
@@ -292,6 +294,15 @@ static int cmd_run(int argc, char **argv) {
     } else {
         status = EXIT_INTERNAL;
     }
+    for (size_t i = 0; i < n_files; i++) {
+        if ((f = open_out(dir, files[i].name)) != NULL) {
+            fputs(files[i].text, f);
+            if (fclose(f) != 0)
+                status = EXIT_INTERNAL;
+        } else {
+            status = EXIT_INTERNAL;
+        }
+    }
 
     if (!o.quiet && status == 0) {
         char dbuf[40];
@@ -299,13 +310,16 @@ static int cmd_run(int argc, char **argv) {
                s->model->name, (unsigned long long)s->seed, human_time(s->now, dbuf, sizeof dbuf));
         if (human)
             fputs(human, stdout);
-        printf("results: %s/ (summary.json, timeseries.csv, histograms.csv%s)\n", dir,
-               o.trace ? ", trace.jsonl" : "");
+        printf("results: %s/ (summary.json, timeseries.csv, histograms.csv", dir);
+        for (size_t i = 0; i < n_files; i++)
+            printf(", %s", files[i].name);
+        printf("%s)\n", o.trace ? ", trace.jsonl" : "");
         printf("engine: %llu events in %.3f s (%.0f events/s), peak RSS %.1f MiB, "
                "trace_hash %s\n",
                (unsigned long long)s->events, wall, eps, (double)rss / (1024.0 * 1024.0), hash);
     }
     sim_free(human);
+    sim__report_files_free(files, n_files);
     cJSON_Delete(sum);
     sim_destroy(s);
     return status;

@@ -4,12 +4,14 @@
  */
 #include "registry.h"
 #include "gossip/gossip.h"
+#include "kv/kv.h"
 #include "phold/phold.h"
 
 #include <string.h>
 
 const sim_model *const sim_models[] = {
     &gossip_model,
+    &kv_model,
     &phold_model,
     NULL,
 };

@@ -42,6 +42,7 @@ struct sim_cfg {
 };
 
 static cJSON *coerce_set(const cJSON *v);
+static void out_put(sim_cfg *c, const char *key, cJSON *item);
 
 /* ---- JSON parsing with positions. ---- */
 
@@ -386,6 +387,7 @@ cJSON *sim__cfg_take_resolved(sim_cfg *c) {
 
 sim *sim_cfg_sim(sim_cfg *c) { return c->s; }
 bool sim__cfg_failed(const sim_cfg *c) { return c->failed; }
+bool sim_cfg_failed(const sim_cfg *c) { return c->failed; }
 const char *sim__cfg_error(const sim_cfg *c) { return c->err; }
 const char *sim__cfg_path(sim_cfg *c) { return c->path; }
 cJSON *sim__cfg_out(sim_cfg *c) { return top(c)->out; }
@@ -604,6 +606,89 @@ int sim__cfg_reenter(sim_cfg *c, const char *key) {
         return -1;
     top(c)->reentered = true;
     return 0;
+}
+
+/* ---- Lists. ---- */
+
+int sim_cfg_time_list(sim_cfg *c, const char *key, const char *def, sim_time min, sim_time max,
+                      uint32_t max_n, sim_time **out, uint32_t *n) {
+    *out = NULL;
+    *n = 0;
+    if (c->failed)
+        return -1;
+    cJSON *v = sim__cfg_take(c, key);
+    char seg[300];
+    key_seg(seg, sizeof seg, key);
+    cJSON *tmp = NULL;
+    if (!v) {
+        SIM_ASSERT(def);
+        v = tmp = cJSON_ParseWithOpts(def, NULL, true);
+        SIM_ASSERT(cJSON_IsArray(v));
+    }
+    if (!cJSON_IsArray(v)) {
+        cJSON_Delete(tmp);
+        return sim__cfg_fail_at(c, seg, "must be a list of durations such as [\"0ms\", \"5ms\"]");
+    }
+    int len = cJSON_GetArraySize(v);
+    if ((uint32_t)len > max_n) {
+        cJSON_Delete(tmp);
+        return sim__cfg_fail_at(c, seg, "has %d entries (at most %u)", len, max_n);
+    }
+    sim_time *ts = len ? sim_calloc((size_t)len, sizeof *ts) : NULL;
+    cJSON *res = cJSON_CreateArray();
+    int i = 0;
+    for (cJSON *it = v->child; it; it = it->next, i++) {
+        char iseg[340];
+        snprintf(iseg, sizeof iseg, "%s[%d]", seg, i);
+        if (sim__cfg_parse_time(c, it, iseg, min, max, &ts[i]) < 0) {
+            sim_free(ts);
+            cJSON_Delete(res);
+            cJSON_Delete(tmp);
+            return -1;
+        }
+        char buf[40];
+        cJSON_AddItemToArray(res, cJSON_CreateString(sim_time_format(ts[i], buf, sizeof buf)));
+    }
+    cJSON_Delete(tmp);
+    out_put(c, key, res);
+    *out = ts;
+    *n = (uint32_t)len;
+    return 0;
+}
+
+int sim_cfg_list(sim_cfg *c, const char *key, uint32_t max_n, uint32_t *n) {
+    *n = 0;
+    if (c->failed)
+        return -1;
+    cJSON *v = sim__cfg_take(c, key);
+    char seg[300];
+    key_seg(seg, sizeof seg, key);
+    out_put(c, key, cJSON_CreateArray());
+    if (!v)
+        return 0;
+    if (!cJSON_IsArray(v))
+        return sim__cfg_fail_at(c, seg, "must be a list [...]");
+    int len = cJSON_GetArraySize(v);
+    if ((uint32_t)len > max_n)
+        return sim__cfg_fail_at(c, seg, "has %d entries (at most %u)", len, max_n);
+    *n = (uint32_t)len;
+    return 0;
+}
+
+int sim_cfg_enter_item(sim_cfg *c, const char *key, uint32_t i) {
+    if (c->failed)
+        return -1;
+    frame *f = top(c);
+    cJSON *list = f->obj ? cJSON_GetObjectItemCaseSensitive(f->obj, key) : NULL;
+    SIM_ASSERT(cJSON_IsArray(list) && (int)i < cJSON_GetArraySize(list));
+    cJSON *item = cJSON_GetArrayItem(list, (int)i);
+    cJSON *out_list = cJSON_GetObjectItemCaseSensitive(f->out, key);
+    SIM_ASSERT(cJSON_IsArray(out_list));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToArray(out_list, o);
+    char seg[340];
+    snprintf(seg, sizeof seg, ".%s[%u]", key, i);
+    return sim__cfg_enter_value(c, item, seg, o);
 }
 
 /* ---- --set overrides. ---- */
@@ -1020,10 +1105,15 @@ int sim_cfg_node(sim_cfg *c, const char *key, const char *def, uint32_t *out) {
             *out = i;
             return 0;
         }
+    char groups[400] = "";
+    for (uint32_t g = 0; g < s->n_groups; g++) {
+        size_t len = strlen(groups);
+        snprintf(groups + len, sizeof groups - len, "%s%s0..%s%u", g ? ", " : "", s->groups[g].name,
+                 s->groups[g].name, s->groups[g].count - 1);
+    }
     char seg[300];
     seg_of(seg, sizeof seg, key);
-    return sim__cfg_fail_at(c, seg, "\"%s\" is not a node (nodes are %s .. %s)", name,
-                            s->nodes[0].name, s->nodes[s->n_nodes - 1].name);
+    return sim__cfg_fail_at(c, seg, "\"%s\" is not a node (nodes: %s)", name, groups);
 }
 
 int sim_cfg_add_nodes(sim_cfg *c, const char *group, uint32_t count) {

@@ -207,6 +207,13 @@ int sim_run(sim *s) {
             s->events++;
             sim__fault_apply(s, &s->faults[ev->data.arg]);
             break;
+        case SIM_EV_WORLD:
+            s->events++;
+            sim__trace_event(s, SIM_EV_WORLD, UINT32_MAX, UINT32_MAX, ev->type, &ev->data.arg,
+                             sizeof ev->data.arg);
+            if (s->model->on_world_timer)
+                s->model->on_world_timer(s, s->shared, ev->type, ev->data.arg);
+            break;
         case SIM_EV_SAMPLE:
             take_sample(s);
             if (s->sample_interval > 0 && s->now <= s->duration - s->sample_interval)
@@ -290,6 +297,20 @@ sim_timer sim_timer_set(sim_ctx *ctx, sim_time delay, uint32_t kind, uint64_t ar
     return h;
 }
 
+void sim_world_timer_set(sim *s, sim_time at, uint32_t kind, uint64_t arg) {
+    if (at < s->now)
+        sim_panic(__FILE__, __LINE__, "world timer at t=%lld ns is before now (%lld ns)",
+                  (long long)at, (long long)s->now);
+    uint32_t slot = sim_queue_alloc(&s->queue);
+    sim_event *ev = sim_queue_slot(&s->queue, slot);
+    ev->kind = SIM_EV_WORLD;
+    ev->node = UINT32_MAX;
+    ev->src = UINT32_MAX;
+    ev->type = kind;
+    ev->data.arg = arg;
+    sim_queue_push(&s->queue, at, slot);
+}
+
 bool sim_timer_cancel(sim_ctx *ctx, sim_timer t) {
     if (t.gen == 0)
         return false;
@@ -310,6 +331,7 @@ void sim_log(sim_ctx *ctx, const char *fmt, ...) {
 /* ---- Nodes and groups. ---- */
 
 uint32_t sim_node_count(const sim *s) { return s->n_nodes; }
+sim_time sim_duration(const sim *s) { return s->duration; }
 int64_t sim_messages_in_flight(const sim *s) { return s->in_flight; }
 const char *sim_node_name(const sim *s, uint32_t node) { return s->nodes[node].name; }
 bool sim_node_up(const sim *s, uint32_t node) { return s->nodes[node].up; }
@@ -350,13 +372,48 @@ void sim_record(sim *s, int histogram, int64_t value) {
     sim_metrics_record(s->metrics, histogram, value);
 }
 
+int64_t sim_histogram_count(sim *s, int histogram) {
+    return sim_hist_count(sim_metrics_hist(s->metrics, histogram));
+}
+
+int64_t sim_histogram_percentile(sim *s, int histogram, double p) {
+    const sim_hist *h = sim_metrics_hist(s->metrics, histogram);
+    return sim_hist_count(h) ? sim_hist_percentile(h, p) : 0;
+}
+
+void *sim_node_state(sim *s, uint32_t node) {
+    SIM_ASSERT(node < s->n_nodes);
+    return s->nodes[node].state;
+}
+
 /* ---- Report. ---- */
 
 struct sim_report {
     cJSON *obj;
     char *human;
     size_t len, cap;
+    sim__report_file *files;
+    size_t n_files;
 };
+
+void sim_report_file(sim_report *r, const char *name, const char *text) {
+    for (const char *p = name; *p; p++)
+        SIM_ASSERT((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                   (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.');
+    SIM_ASSERT(name[0] && name[0] != '.');
+    r->files = sim_realloc(r->files, (r->n_files + 1) * sizeof *r->files);
+    r->files[r->n_files].name = sim_strdup(name);
+    r->files[r->n_files].text = sim_strdup(text);
+    r->n_files++;
+}
+
+void sim__report_files_free(sim__report_file *files, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        sim_free(files[i].name);
+        sim_free(files[i].text);
+    }
+    sim_free(files);
+}
 
 void sim_report_num(sim_report *r, const char *name, double value) {
     cJSON_AddItemToObject(r->obj, name, cJSON_CreateNumber(value));
@@ -388,7 +445,7 @@ void sim_report_line(sim_report *r, const char *fmt, ...) {
     r->human[r->len] = '\0';
 }
 
-cJSON *sim__report_json(sim *s, char **human) {
+cJSON *sim__report_json(sim *s, char **human, sim__report_file **files, size_t *n_files) {
     sim__kstats_sync(s);
     cJSON *metrics = sim_metrics_to_json(s->metrics);
     cJSON *msgs = cJSON_CreateObject();
@@ -407,5 +464,7 @@ cJSON *sim__report_json(sim *s, char **human) {
         s->model->report(&r, s->shared);
     cJSON_AddItemToObject(metrics, "model", r.obj);
     *human = r.human;
+    *files = r.files;
+    *n_files = r.n_files;
     return metrics;
 }

@@ -153,6 +153,10 @@ void sim_zipf_init(sim_zipf *z, uint64_t n, double theta);
 /* Returns a rank in [1, n]; rank 1 is the most popular. */
 uint64_t sim_zipf_sample(const sim_zipf *z, sim_rng *rng);
 
+/* 64-bit hash of len bytes (XXH3-64 with seed): for consistent hashing and
+ * digests in models.  The same on every machine. */
+uint64_t sim_hash64(const void *data, size_t len, uint64_t seed);
+
 /* ------------------------------------------------------------------------ */
 /* Assertions and memory.                                                   */
 
@@ -237,6 +241,9 @@ typedef struct sim_model {
      * flight to it will be dropped.  The model decides what state survives. */
     void (*on_crash)(sim_ctx *ctx, void *node);
     void (*on_recover)(sim_ctx *ctx, void *node);
+    /* A world timer fired (sim_world_timer_set): model-wide events that
+     * belong to no node, such as a membership change or a workload phase. */
+    void (*on_world_timer)(sim *s, void *shared, uint32_t kind, uint64_t arg);
     /* Adds the model's results to the report after the run. */
     void (*report)(sim_report *rep, void *shared);
     /* Releases what a node owns (end of run, or before replacement). */
@@ -278,6 +285,10 @@ void sim_send_after(sim_ctx *ctx, sim_time delay, uint32_t dst, uint32_t type, c
 sim_timer sim_timer_set(sim_ctx *ctx, sim_time delay, uint32_t kind, uint64_t arg);
 /* Cancels a pending timer; returns true if it was pending. */
 bool sim_timer_cancel(sim_ctx *ctx, sim_timer t);
+/* Schedules on_world_timer(kind, arg) at absolute time `at` (>= now): an
+ * event of the whole model, which no crash cancels.  Callable from
+ * validate (to schedule at the start) and from any hook. */
+void sim_world_timer_set(sim *s, sim_time at, uint32_t kind, uint64_t arg);
 
 /* Narrated line for the trace (only written when tracing). */
 void sim_log(sim_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -285,6 +296,8 @@ void sim_log(sim_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2
 /* ---- Nodes. ---- */
 
 uint32_t sim_node_count(const sim *s);
+/* The run's simulated duration (the scenario's "duration"). */
+sim_time sim_duration(const sim *s);
 const char *sim_node_name(const sim *s, uint32_t node);
 bool sim_node_up(const sim *s, uint32_t node);
 /* 0 for the original node, +1 for each replacement. */
@@ -314,12 +327,22 @@ void sim_gauge_set(sim *s, int gauge, double value);
 /* Histogram of non-negative integers (ns, bytes), 1 % relative error. */
 int sim_histogram(sim *s, const char *name, const char *unit);
 void sim_record(sim *s, int histogram, int64_t value);
+/* Reading a histogram back (for a model's report): count, and the value at
+ * percentile p in [0, 100] (0 when empty). */
+int64_t sim_histogram_count(sim *s, int histogram);
+int64_t sim_histogram_percentile(sim *s, int histogram, double p);
+/* Another node's model state: for an oracle's checks and for reports only,
+ * never for a protocol decision. */
+void *sim_node_state(sim *s, uint32_t node);
 
 /* ---- Report (after the run). ---- */
 
 void sim_report_num(sim_report *r, const char *name, double value);
 void sim_report_int(sim_report *r, const char *name, int64_t value);
 void sim_report_str(sim_report *r, const char *name, const char *value);
+/* A file the model adds to the run's folder (e.g. "t_visibility.csv"); the
+ * text is copied.  name: letters, digits, '_', '-', '.'. */
+void sim_report_file(sim_report *r, const char *name, const char *text);
 /* Human-readable line for the stdout summary. */
 void sim_report_line(sim_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -352,6 +375,15 @@ int sim_cfg_node(sim_cfg *c, const char *key, const char *def, uint32_t *out);
 typedef enum sim_dist_unit { SIM_UNIT_TIME, SIM_UNIT_NUMBER } sim_dist_unit;
 /* A distribution object (see docs/scenario-format.md); def is JSON text. */
 int sim_cfg_dist(sim_cfg *c, const char *key, const char *def, sim_dist_unit unit, sim_dist *out);
+/* A list of durations (each within [min, max]), at most max_n long, e.g.
+ * ["0ms", "1ms", "10ms"]; def is JSON text.  *out is allocated with
+ * sim_malloc (caller frees with sim_free; NULL when the list is empty). */
+int sim_cfg_time_list(sim_cfg *c, const char *key, const char *def, sim_time min, sim_time max,
+                      uint32_t max_n, sim_time **out, uint32_t *n);
+/* A list of objects: stores its length (0 when absent, at most max_n).
+ * Read element i with sim_cfg_enter_item ... sim_cfg_leave. */
+int sim_cfg_list(sim_cfg *c, const char *key, uint32_t max_n, uint32_t *n);
+int sim_cfg_enter_item(sim_cfg *c, const char *key, uint32_t i);
 /* Enters a sub-object (created empty if absent); leave with sim_cfg_leave. */
 int sim_cfg_enter(sim_cfg *c, const char *key);
 void sim_cfg_leave(sim_cfg *c);
@@ -362,5 +394,7 @@ int sim_cfg_add_nodes(sim_cfg *c, const char *group, uint32_t count);
 int sim_cfg_fail(sim_cfg *c, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 sim *sim_cfg_sim(sim_cfg *c);
+/* True once any reader has failed (the message is kept). */
+bool sim_cfg_failed(const sim_cfg *c);
 
 #endif

@@ -242,6 +242,7 @@ enum {
     SIM_EV_RECOVER_RANDOM = 6,
     SIM_EV_PARTITION_RANDOM = 7,
     SIM_EV_HEAL_RANDOM = 8,
+    SIM_EV_WORLD = 9, /* model world timer: type = kind, data.arg = arg */
 };
 
 #define SIM__DOWN UINT32_MAX
@@ -266,7 +267,14 @@ int sim_run(sim *s);
 uint64_t sim_trace_hash(sim *s);
 /* Writes summary metrics and model report into a new cJSON object. */
 struct cJSON;
-struct cJSON *sim__report_json(sim *s, char **human);
+/* A file a model added to the report. */
+typedef struct sim__report_file {
+    char *name, *text;
+} sim__report_file;
+/* Runs the model's report: returns the metrics object, the human lines and
+ * the files (caller frees with sim__report_files_free). */
+struct cJSON *sim__report_json(sim *s, char **human, sim__report_file **files, size_t *n_files);
+void sim__report_files_free(sim__report_file *files, size_t n);
 
 /* ---- net.c ---- */
 void sim__net_send(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void *data,

@@ -50,6 +50,10 @@ static void put32(unsigned char *p, uint32_t v) {
 }
 #endif
 
+uint64_t sim_hash64(const void *data, size_t len, uint64_t seed) {
+    return XXH3_64bits_withSeed(data, len, seed);
+}
+
 /* Record header size: 32 bytes keep headers aligned in the buffer when
  * payloads are multiples of 8 (most are), which makes the copy cheap. */
 #define HDR 32

@@ -84,8 +84,11 @@ static gossip_node *node_of(sim *s, uint32_t i) { return s->nodes[i].state; }
  * returned root. */
 static cJSON *report(sim *s, cJSON **model) {
     char *human = NULL;
-    cJSON *m = sim__report_json(s, &human);
+    sim__report_file *files = NULL;
+    size_t n_files = 0;
+    cJSON *m = sim__report_json(s, &human, &files, &n_files);
     sim_free(human);
+    sim__report_files_free(files, n_files);
     *model = cJSON_GetObjectItemCaseSensitive(m, "model");
     ck_assert_ptr_nonnull(*model);
     return m;

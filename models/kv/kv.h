@@ -1,0 +1,218 @@
+/*
+ * kv.h - the Dynamo-style replicated key-value store: shared and per-node
+ * state, messages, and the oracle's interface.  Declared here so that the
+ * model's files (kv.c, oracle.c) and its tests share them; the kernel
+ * treats the state as opaque bytes.
+ */
+#ifndef DSIM_KV_H
+#define DSIM_KV_H
+
+#include "kv_parts.h"
+#include "sim.h"
+
+extern const sim_model kv_model;
+
+/* ---- Configuration enums (scenario strings in kv.c). ---- */
+
+typedef enum { KV_COORD_FIRST, KV_COORD_RANDOM, KV_COORD_CLIENT } kv_coord_mode;
+typedef enum { KV_READ_ALL, KV_READ_QUORUM } kv_read_targets;
+typedef enum { KV_PROP_ALL, KV_PROP_NONE } kv_propagation;
+typedef enum { KV_WL_OPEN, KV_WL_CLOSED, KV_WL_PROBE } kv_wl_mode;
+
+/* ---- Messages. ---- */
+
+enum {
+    KV_MSG_CLIENT_PUT,       /* client -> coordinator */
+    KV_MSG_CLIENT_PUT_REPLY, /* coordinator -> client */
+    KV_MSG_CLIENT_GET,
+    KV_MSG_CLIENT_GET_REPLY,
+    KV_MSG_PUT, /* coordinator -> replica: the W of WARS */
+    KV_MSG_PUT_ACK,
+    KV_MSG_GET,
+    KV_MSG_GET_REPLY,
+    KV_MSG_COUNT
+};
+
+/* Every kv message has this one shape (24 + 16 bytes); fields unused by a
+ * type are zero.  Wire sizes are computed from the scenario's key and value
+ * sizes, not from this struct. */
+typedef struct kv_msg {
+    uint32_t key;
+    uint32_t req; /* request id at the sender of the request */
+    uint32_t ok;  /* replies: 1 success, 0 failure */
+    uint32_t _pad;
+    kv_version v; /* put: the version to store; get reply: the version held */
+} kv_msg;
+
+/* ---- Requests in progress. ---- */
+
+typedef enum { KV_OP_GET, KV_OP_PUT } kv_op_kind;
+
+/* A request at its coordinator: collects acks or replies from replicas. */
+typedef struct kv_coord_req {
+    uint32_t gen; /* bumped at every use; handles carry its low bits */
+    uint8_t used;
+    uint8_t kind; /* kv_op_kind */
+    uint8_t done; /* replied to the client */
+    uint8_t n_targets, n_need;
+    uint8_t n_acks;   /* put acks or get replies received */
+    uint16_t replied; /* bit i: targets[i] answered */
+    uint32_t key;
+    uint32_t client; /* node to answer; == self when the client coordinates */
+    uint32_t creq;   /* the client's request id; free list link when unused */
+    uint32_t targets[KV_MAX_N];
+    kv_version v;    /* put: the version written; get: the newest seen */
+    sim_timer timer; /* request timeout */
+} kv_coord_req;
+
+/* An operation at its client. */
+typedef struct kv_client_op {
+    uint32_t gen; /* bumped at every use; handles carry its low bits */
+    uint8_t used;
+    uint8_t kind;
+    uint8_t probe;    /* a probe read (its t index in probe_t) */
+    uint16_t probe_t; /* probe: index into the t list */
+    uint32_t key;
+    uint32_t wid;    /* put: the write's id; free list link when unused */
+    sim_time start;  /* when the client issued it */
+    sim_timer timer; /* client-side timeout */
+    /* Read: the oracle's snapshot at the start (see oracle.c). */
+    uint32_t snap_acked; /* the key's winners so far */
+    kv_version snap;     /* the newest acknowledged version */
+    sim_time snap_commit;
+    /* Session floors at the start: the newest version this client had read,
+     * and its own last acknowledged write, of this key. */
+    kv_version seen_floor, own_floor;
+} kv_client_op;
+
+/* ---- Per-node state. ---- */
+
+typedef struct kv_node {
+    bool is_client;
+    uint32_t index; /* server: member index; client: client index */
+
+    /* Server. */
+    kv_store store;
+    kv_coord_req *reqs; /* coordinator slots, grown on demand */
+    uint32_t n_reqs, free_req;
+    int64_t ops_served; /* puts and gets handled as a replica */
+    int64_t coordinated;
+    /* Unsynced writes since the last commit-log sync: (key, previous
+     * version) pairs to roll back if the node crashes. */
+    struct kv_undo {
+        uint32_t key;
+        kv_version old;
+    } * undo;
+    uint32_t n_undo, cap_undo;
+
+    /* Client (and client-coordinator: a client may coordinate its own). */
+    kv_client_op *ops;
+    uint32_t n_ops, free_op;
+    uint32_t in_flight;  /* operations started and not finished */
+    kv_store seen;       /* session: newest version read per key (ts = commit rank) */
+    kv_store mine;       /* session: own last acknowledged write per key */
+    uint32_t probe_next; /* probe: next key offset in the client's range */
+    uint32_t probe_t;    /* probe: next t index */
+} kv_node;
+
+/* ---- The oracle (oracle.c): what only the simulator knows. ---- */
+
+typedef struct kv_write_rec {
+    uint32_t key;
+    uint32_t rank;             /* 1-based among its key's winners; 0 = never a winner */
+    uint32_t winners_at_start; /* the key's winners when this write started */
+    uint32_t _pad;
+    sim_time start, commit; /* commit: -1 until acknowledged */
+} kv_write_rec;
+
+typedef struct kv_key_rec {
+    uint32_t winners; /* acknowledged writes that became the newest when they committed */
+    uint32_t _pad;
+    kv_version newest; /* the newest acknowledged version (LWW order); wid 0 = none */
+    sim_time newest_commit;
+} kv_key_rec;
+
+typedef struct kv_oracle {
+    kv_write_rec *writes; /* by wid; writes[0] unused */
+    uint32_t n_writes, cap_writes;
+    kv_key_rec *keys;
+    uint64_t n_keys;
+    /* t-visibility: reads with something acknowledged, by t bucket. */
+    sim_time *t_edges; /* ascending bucket lower edges */
+    uint32_t n_t;
+    int64_t *t_reads, *t_fresh;
+    /* Probe: per t, probes done and consistent. */
+    int64_t *probe_reads, *probe_fresh;
+    /* Counters. */
+    int64_t reads, reads_ok, stale, writes_started, writes_ok, writes_failed, reads_failed;
+    int64_t mr_violations, ryw_violations, lost;
+    int64_t lost_lww; /* acknowledged, but older (LWW) than a write that started before it */
+    int64_t superseded_at_commit; /* acknowledged after a newer concurrent write */
+    int64_t k_hist[11];           /* stale reads by k: 1..10, and > 10 in [0] */
+} kv_oracle;
+
+void kv_oracle_init(kv_oracle *o, uint64_t n_keys, const sim_time *t_edges, uint32_t n_t,
+                    uint32_t n_probe_t);
+void kv_oracle_fini(kv_oracle *o);
+/* A write starts: returns its id. */
+uint32_t kv_oracle_write_start(kv_oracle *o, uint32_t key, sim_time now);
+/* The write's coordinator has its W acks for version v. */
+void kv_oracle_write_commit(kv_oracle *o, kv_version v, sim_time now);
+/* Snapshot for a read starting now. */
+void kv_oracle_read_start(const kv_oracle *o, uint32_t key, kv_client_op *op);
+/* Judges a read that returned v: returns k (0 = fresh); *t_out gets the
+ * time since the newest acknowledged version's commit at the read's start,
+ * or -1 when nothing was acknowledged. */
+uint32_t kv_oracle_read_judge(const kv_oracle *o, const kv_client_op *op, kv_version v,
+                              sim_time *t_out);
+
+/* ---- Shared state: configuration, ring, metrics, oracle. ---- */
+
+typedef struct kv_shared {
+    /* Configuration. */
+    int64_t n, r, w;
+    int partitioner, coordinator, read_targets, propagation;
+    int64_t vnodes;
+    sim_time request_timeout;
+    bool durable;
+    sim_time sync_interval;
+    int64_t key_bytes;
+    sim_dist value_bytes;
+
+    /* Workload. */
+    int wl_mode, popularity;
+    int64_t n_clients, n_keys;
+    double rate_per_s, read_fraction, zipf_theta, hot_ops, hot_keys;
+    bool scramble;
+    sim_dist think_time, interarrival;
+    sim_time wl_start, wl_stop, probe_gap;
+    sim_time *probe_t;
+    uint32_t n_probe_t;
+    kv_keychooser keys;
+
+    /* Membership changes: at, member, join (1) or leave (0). */
+    struct kv_member_change {
+        sim_time at;
+        uint32_t member;
+        bool join;
+    } * changes;
+    uint32_t n_changes;
+
+    /* Placement. */
+    uint32_t n_servers;
+    uint32_t first_client;
+    kv_ring ring;
+    sim_rng ring_rng;
+    double moved_fraction_last; /* keys whose preference list changed, last change */
+    int64_t membership_changes;
+
+    /* Metrics. */
+    int h_read, h_write, h_k;
+    int c_reads, c_writes, c_stale, c_failed, c_timeouts;
+    int g_in_flight;
+
+    kv_oracle oracle;
+    sim *sim; /* for the report's look at every node */
+} kv_shared;
+
+#endif
