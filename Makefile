@@ -5,7 +5,7 @@
 
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-DEMO ?= scenarios/gossip/rumor-feedback.json
+DEMO ?= scenarios/kv/quickstart.json
 DEMO_OUT ?= out/demo
 
 .PHONY: all deps build demo test test-fast valgrind bench format format-check clean
@@ -21,10 +21,10 @@ build: deps
 
 demo: build
 	@./$(BUILD)/dsim run $(DEMO) -o $(DEMO_OUT)
-	@gnuplot -e "csv='$(DEMO_OUT)/timeseries.csv'; cols='gossip.informed gossip.infective'; \
-		out='$(DEMO_OUT)/epidemic.png'; ylabel='nodes'; \
-		title='Rumor mongering on 1000 nodes: nodes informed and still spreading'" plots/timeseries.gp
-	@echo "chart: $(DEMO_OUT)/epidemic.png (and .svg)"
+	@gnuplot -e "csv='$(DEMO_OUT)/timeseries.csv'; cols='kv.reads kv.stale_reads'; \
+		out='$(DEMO_OUT)/stale-reads.png'; shade_from=10; shade_to=20; shade_label='partition'; \
+		title='N=3, R=1, W=1 through a partition: reads and stale reads per second'" plots/rates.gp
+	@echo "chart: $(DEMO_OUT)/stale-reads.png (and .svg)"
 	@echo "demo: the scenario is $(DEMO); its description says what to look for."
 
 # The whole suite: the normal build, the sanitizer build, and the clang

@@ -31,7 +31,7 @@ def main():
     binaries = sys.argv[2:]
     passed = failed = 0
     for scenario in sorted(root.rglob("*.json")):
-        extra = ["--set", "duration=50s"] if "bench" in scenario.parts else []
+        extra = ["--set", "duration=2s"] if "bench" in scenario.parts else []
         results = []
         with tempfile.TemporaryDirectory() as tmp:
             for i, dsim in enumerate(binaries):

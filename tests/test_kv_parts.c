@@ -145,6 +145,30 @@ START_TEST(test_hash_preflists_are_stable_and_deterministic_for_a_seed) {
 }
 END_TEST
 
+/* Initial members and members joining later draw from the same stream in
+ * the same order: joining members 5..9 one by one to a ring built with
+ * members 0..4 gives the ring built with all ten at once. */
+START_TEST(test_hash_joins_in_index_order_give_the_initial_ring) {
+    sim_rng ra = stream(17), rb = stream(17);
+    kv_ring a, b;
+    kv_ring_init(&a, KV_PART_HASH, 3, 10, 10, 32, 1000, &ra, NULL, 0);
+    kv_ring_init(&b, KV_PART_HASH, 3, 10, 5, 32, 1000, &rb, NULL, 0);
+    for (uint32_t m = 5; m < 10; m++)
+        kv_ring_set_active(&b, m, true, &rb);
+    EXPECT_U(a.n_tokens, ==, 320);
+    EXPECT_U(b.n_tokens, ==, 320);
+    EXPECT(memcmp(a.tokens, b.tokens, 320 * sizeof *a.tokens) == 0);
+    for (uint64_t key = 0; key < 10000; key++) {
+        uint32_t la[KV_MAX_N], lb[KV_MAX_N];
+        kv_ring_preflist(&a, key, la);
+        kv_ring_preflist(&b, key, lb);
+        EXPECT(memcmp(la, lb, 3 * sizeof la[0]) == 0);
+    }
+    kv_ring_fini(&a);
+    kv_ring_fini(&b);
+}
+END_TEST
+
 /* The binary search and the walk against a plain linear scan of the
  * sorted tokens: the first token at or after the key's position, wrapping,
  * then clockwise skipping owners already listed. */
@@ -1086,6 +1110,7 @@ static Suite *kv_parts_suite(void) {
     tcase_add_test(tc, test_preflists_have_min_n_distinct_active_members);
     tcase_add_test(tc, test_preflist_is_empty_without_active_members);
     tcase_add_test(tc, test_hash_preflists_are_stable_and_deterministic_for_a_seed);
+    tcase_add_test(tc, test_hash_joins_in_index_order_give_the_initial_ring);
     tcase_add_test(tc, test_hash_preflist_walks_clockwise_from_the_key_position);
     tcase_add_test(tc, test_hash_balance_n10_v16_matches_beta_rsd);
     tcase_add_test(tc, test_hash_balance_n100_v100_matches_beta_rsd);

@@ -543,6 +543,7 @@ static uint32_t client_issue(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_
     op->probe = probe;
     op->probe_t = probe_t;
     nd->in_flight++;
+    sim_gauge_set(s, k->g_in_flight, (double)++k->ops_in_flight);
     kv_version v = {0};
     if (kind == KV_OP_PUT) {
         op->wid = kv_oracle_write_start(&k->oracle, key, op->start);
@@ -640,6 +641,7 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
         sim_count(s, k->c_failed, 1);
     }
     nd->in_flight--;
+    sim_gauge_set(s, k->g_in_flight, (double)--k->ops_in_flight);
     bool was_probe = op->probe;
     uint32_t key = op->key;
     uint16_t pt = op->probe_t;
@@ -819,6 +821,7 @@ static void kv_on_crash(sim_ctx *ctx, void *node) {
                     k->oracle.reads++, k->oracle.reads_failed++;
                 sim_count(sim_of(ctx), k->c_failed, 1);
                 nd->in_flight--;
+                sim_gauge_set(sim_of(ctx), k->g_in_flight, (double)--k->ops_in_flight);
                 op_release(nd, op);
             }
         return;

@@ -121,7 +121,8 @@ typedef struct kv_write_rec {
     uint32_t key;
     uint32_t rank;             /* 1-based among its key's winners; 0 = never a winner */
     uint32_t winners_at_start; /* the key's winners when this write started */
-    uint32_t _pad;
+    uint32_t floor_wid;        /* the newest acknowledged version when it started */
+    sim_time floor_ts;
     sim_time start, commit; /* commit: -1 until acknowledged */
 } kv_write_rec;
 
@@ -146,7 +147,7 @@ typedef struct kv_oracle {
     /* Counters. */
     int64_t reads, reads_ok, stale, writes_started, writes_ok, writes_failed, reads_failed;
     int64_t mr_violations, ryw_violations, lost;
-    int64_t lost_lww; /* acknowledged, but older (LWW) than a write that started before it */
+    int64_t lost_lww; /* acknowledged, but older (LWW) than a write acknowledged before it began */
     int64_t superseded_at_commit; /* acknowledged after a newer concurrent write */
     int64_t k_hist[11];           /* stale reads by k: 1..10, and > 10 in [0] */
 } kv_oracle;
@@ -210,6 +211,7 @@ typedef struct kv_shared {
     int h_read, h_write, h_k;
     int c_reads, c_writes, c_stale, c_failed, c_timeouts;
     int g_in_flight;
+    int64_t ops_in_flight; /* client operations issued and not finished, all clients */
 
     kv_oracle oracle;
     sim *sim; /* for the report's look at every node */

@@ -10,11 +10,12 @@
  *  - A key's *newest acknowledged version* is the greatest acknowledged
  *    version so far.  A committing write that is greater becomes the newest
  *    and a *winner*: winners are numbered 1, 2, ... per key (their rank).
- *  - A committing write that is not greater was overtaken.  If the newest
- *    version's write started before it (in real time), the write is *lost*:
- *    acknowledged, yet older by the clocks than a write that came first, so
- *    no read can ever return it (last-write-wins under clock skew).  If the
- *    newest started after it, it was merely *superseded* by a later write.
+ *  - A committing write that is not greater was overtaken.  If it is older
+ *    than a version that was already acknowledged when it *started*, it is
+ *    *lost*: the client was told it succeeded, it followed that other write
+ *    in real time, yet no read can ever return it (last-write-wins with a
+ *    clock that runs behind).  Otherwise it was concurrent with the writes
+ *    that overtook it, and merely *superseded*: either order is correct.
  *  - A read starting at t_r sees the key's newest acknowledged version a
  *    (rank j, committed at c).  It returns v.  It is fresh if j = 0 or
  *    v >= a; otherwise stale, with k = the number of winners greater than
@@ -70,6 +71,8 @@ uint32_t kv_oracle_write_start(kv_oracle *o, uint32_t key, sim_time now) {
     w->start = now;
     w->commit = -1;
     w->winners_at_start = o->keys[key].winners;
+    w->floor_wid = o->keys[key].newest.wid;
+    w->floor_ts = o->keys[key].newest.ts;
     o->writes_started++;
     return wid;
 }
@@ -83,7 +86,8 @@ void kv_oracle_write_commit(kv_oracle *o, kv_version v, sim_time now) {
         w->rank = ++k->winners;
         k->newest = v;
         k->newest_commit = now;
-    } else if (o->writes[k->newest.wid].start < w->start) {
+    } else if (w->floor_wid != 0 &&
+               kv_version_newer((kv_version){.ts = w->floor_ts, .wid = w->floor_wid}, v)) {
         o->lost_lww++;
     } else {
         o->superseded_at_commit++;
