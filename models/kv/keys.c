@@ -16,12 +16,17 @@
 
 #include <math.h>
 
-/* Bits needed to write n - 1 (0 for n = 1). */
+/* Bits needed to write n - 1 (0 for n = 1), by halving (this runs on every
+ * scrambled draw). */
 static unsigned bit_width(uint64_t n) {
+    uint64_t v = n - 1;
     unsigned b = 0;
-    while (b < 64 && (n - 1) >> b != 0)
-        b++;
-    return b;
+    for (unsigned half = 32; half > 0; half /= 2)
+        if (v >> half != 0) {
+            v >>= half;
+            b += half;
+        }
+    return b + (unsigned)v;
 }
 
 /*
@@ -29,7 +34,8 @@ static unsigned bit_width(uint64_t n) {
  * integers (b = bit width of n - 1), applied repeatedly until the value falls
  * below n ("cycle walking").  Walking along g's cycle from x < n stops at the
  * next element of the cycle below n, which maps [0, n) onto itself one to
- * one; as 2^b < 2n, fewer than two steps are needed on average.
+ * one.  Every value in [n, 2^b) is stepped over once in all, so the steps
+ * average 2^b / n < 2 over the keys.
  *
  * g is an add, then xorshift-multiply rounds in the style of a hash
  * finalizer, all modulo 2^b: adding a constant, multiplying by an odd

@@ -36,8 +36,10 @@
  *                                    |                            (freed)
  *                                    +--request timeout--> failed (freed)
  *
- * Transitions: coord_start (free -> waiting), on_put_ack / on_get_reply
- * (waiting -> done, reply_client), on_coord_timeout (waiting -> failed).
+ * Transitions: coord_start (free -> waiting; or failed at once when the
+ * ring has fewer members than the quorum), on_replica_answer (waiting ->
+ * done at W acks or R replies, through reply_client), on_coord_timeout
+ * (waiting -> failed), kv_on_crash (waiting -> gone with the node).
  * Late replies find the slot freed or reused (generation check) and are
  * ignored: the seam where read repair will listen.
  *
@@ -69,6 +71,9 @@ enum {
 
 enum { W_MEMBERSHIP = 1 };
 
+/* The latest time a workload or membership key may name: 1000000 hours. */
+#define KV_TIME_LIMIT ((sim_time)1000000 * 3600 * SIM_S)
+
 /* Wire bytes: a fixed header plus the key and, when carried, the value. */
 #define KV_HEADER_BYTES 32u
 
@@ -97,23 +102,25 @@ static int read_workload(sim_cfg *c, kv_shared *k, sim_time duration) {
     if (sim_cfg_int(c, "clients", 1, 1, 100000, &k->n_clients) < 0 ||
         sim_cfg_int(c, "keys", 1000, 1, 100000000, &keys) < 0 ||
         sim_cfg_enum(c, "mode", "open", wl_modes, &k->wl_mode) < 0 ||
-        sim_cfg_num(c, "rate_per_s", 100, -1e300, 1e9, &k->rate_per_s) < 0 ||
+        sim_cfg_num(c, "rate_per_s", 100, -INFINITY, INFINITY, &k->rate_per_s) < 0 ||
         sim_cfg_dist(c, "think_time", "10ms", SIM_UNIT_TIME, &k->think_time) < 0 ||
         sim_cfg_prob(c, "read_fraction", 0.9, &k->read_fraction) < 0 ||
         sim_cfg_enum(c, "popularity", "uniform", popularities, &k->popularity) < 0 ||
         sim_cfg_num(c, "zipf_theta", 0.99, 1e-6, 100, &k->zipf_theta) < 0 ||
         sim_cfg_num(c, "hot_ops", 0.9, 0, 1, &k->hot_ops) < 0 ||
-        sim_cfg_num(c, "hot_keys", 0.1, 1e-9, 1, &k->hot_keys) < 0 ||
+        sim_cfg_num(c, "hot_keys", 0.1, 0, 1, &k->hot_keys) < 0 ||
         sim_cfg_bool(c, "scramble", true, &k->scramble) < 0 ||
-        sim_cfg_time(c, "start", "0s", 0, SIM_TIME_MAX / 4, &k->wl_start) < 0)
+        sim_cfg_time(c, "start", "0s", 0, KV_TIME_LIMIT, &k->wl_start) < 0)
         return -1;
     k->n_keys = keys;
-    if (!(k->rate_per_s > 0))
+    if (!(k->rate_per_s > 0 && k->rate_per_s <= 1e9))
         return sim_cfg_fail(c, "rate_per_s",
-                            "must be greater than 0 (operations per second, all clients together)");
+                            "%g is not allowed (operations per second, all clients together: "
+                            "more than 0, at most 1e9)",
+                            k->rate_per_s);
     char def_stop[40];
     sim_time_format(duration, def_stop, sizeof def_stop);
-    if (sim_cfg_time(c, "stop", def_stop, 0, SIM_TIME_MAX / 4, &k->wl_stop) < 0)
+    if (sim_cfg_time(c, "stop", def_stop, 0, KV_TIME_LIMIT, &k->wl_stop) < 0)
         return -1;
     if (sim_cfg_enter(c, "probe") < 0 ||
         sim_cfg_time_list(c, "t", "[\"0ms\",\"1ms\",\"2ms\",\"5ms\",\"10ms\",\"20ms\",\"50ms\"]", 0,
@@ -128,6 +135,11 @@ static int read_workload(sim_cfg *c, kv_shared *k, sim_time duration) {
                             "%lld keys for %lld probing clients (each probes keys of "
                             "its own: need keys >= clients)",
                             (long long)k->n_keys, (long long)k->n_clients);
+    if (!(k->hot_keys > 0 && k->hot_keys < 1))
+        return sim_cfg_fail(c, "hot_keys",
+                            "%g is not allowed (a fraction of the keys: more "
+                            "than 0, less than 1)",
+                            k->hot_keys);
     if (k->popularity == KV_POP_HOTSPOT && k->hot_keys * (double)k->n_keys < 1)
         return sim_cfg_fail(c, "hot_keys", "%g of %lld keys is less than one key", k->hot_keys,
                             (long long)k->n_keys);
@@ -212,7 +224,7 @@ static int kv_validate(sim_cfg *c, void *shared) {
             break;
         const char *join = NULL, *leave = NULL;
         sim_time at;
-        if (sim_cfg_time(c, "at", "0s", 0, SIM_TIME_MAX / 4, &at) < 0 ||
+        if (sim_cfg_time(c, "at", "0s", 0, KV_TIME_LIMIT, &at) < 0 ||
             sim_cfg_str(c, "join", "", &join) < 0 || sim_cfg_str(c, "leave", "", &leave) < 0)
             break;
         if ((*join != '\0') == (*leave != '\0')) {
@@ -553,6 +565,7 @@ static uint32_t client_issue(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_
         sim_count(s, k->c_writes, 1);
     } else {
         kv_oracle_read_start(&k->oracle, key, op);
+        k->oracle.reads_started++;
         op->seen_floor = kv_store_get(&nd->seen, key);
         op->own_floor = kv_store_get(&nd->mine, key);
         sim_count(s, k->c_reads, 1);
@@ -612,7 +625,6 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
             sim_count(s, k->c_failed, 1);
         }
     } else if (ok) {
-        o->reads++;
         o->reads_ok++;
         sim_record(s, k->h_read, now - op->start);
         sim_time t;
@@ -636,7 +648,6 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
         }
         check_session(ctx, nd, op, v);
     } else {
-        o->reads++;
         o->reads_failed++;
         sim_count(s, k->c_failed, 1);
     }
@@ -818,7 +829,7 @@ static void kv_on_crash(sim_ctx *ctx, void *node) {
                 if (op->kind == KV_OP_PUT)
                     k->oracle.writes_failed++;
                 else
-                    k->oracle.reads++, k->oracle.reads_failed++;
+                    k->oracle.reads_failed++;
                 sim_count(sim_of(ctx), k->c_failed, 1);
                 nd->in_flight--;
                 sim_gauge_set(sim_of(ctx), k->g_in_flight, (double)--k->ops_in_flight);
@@ -955,7 +966,7 @@ static void kv_report(sim_report *r, void *shared) {
     kv_shared *k = shared;
     kv_oracle *o = &k->oracle;
     sim *s = k->sim;
-    int64_t writes = o->writes_started, reads = o->reads;
+    int64_t writes = o->writes_started, reads = o->reads_started;
     int64_t in_flight = 0;
     for (uint32_t c = 0; c < (uint32_t)k->n_clients; c++) {
         const kv_node *nd = sim_node_state(s, k->first_client + c);

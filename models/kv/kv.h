@@ -145,7 +145,7 @@ typedef struct kv_oracle {
     /* Probe: per t, probes done and consistent. */
     int64_t *probe_reads, *probe_fresh;
     /* Counters. */
-    int64_t reads, reads_ok, stale, writes_started, writes_ok, writes_failed, reads_failed;
+    int64_t reads_started, reads_ok, reads_failed, stale, writes_started, writes_ok, writes_failed;
     int64_t mr_violations, ryw_violations, lost;
     int64_t lost_lww; /* acknowledged, but older (LWW) than a write acknowledged before it began */
     int64_t superseded_at_commit; /* acknowledged after a newer concurrent write */
@@ -204,7 +204,7 @@ typedef struct kv_shared {
     uint32_t first_client;
     kv_ring ring;
     sim_rng ring_rng;
-    double moved_fraction_last; /* keys whose preference list changed, last change */
+    double moved_fraction_last; /* keys whose first replica changed, last change */
     int64_t membership_changes;
 
     /* Metrics. */

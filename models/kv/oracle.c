@@ -59,6 +59,7 @@ void kv_oracle_fini(kv_oracle *o) {
 }
 
 uint32_t kv_oracle_write_start(kv_oracle *o, uint32_t key, sim_time now) {
+    o->writes_started++;
     if (o->n_writes == o->cap_writes) {
         SIM_ASSERT(o->cap_writes < UINT32_MAX / 2);
         o->cap_writes *= 2;
@@ -73,13 +74,13 @@ uint32_t kv_oracle_write_start(kv_oracle *o, uint32_t key, sim_time now) {
     w->winners_at_start = o->keys[key].winners;
     w->floor_wid = o->keys[key].newest.wid;
     w->floor_ts = o->keys[key].newest.ts;
-    o->writes_started++;
     return wid;
 }
 
 void kv_oracle_write_commit(kv_oracle *o, kv_version v, sim_time now) {
     kv_write_rec *w = &o->writes[v.wid];
-    SIM_ASSERT(w->commit < 0);
+    if (w->commit >= 0)
+        return; /* the network duplicated the request: coordinated twice */
     kv_key_rec *k = &o->keys[w->key];
     w->commit = now;
     if (k->newest.wid == 0 || kv_version_newer(v, k->newest)) {

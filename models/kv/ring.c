@@ -2,9 +2,9 @@
  * ring.c - placement of keys on replicas: the consistent-hashing ring with
  * virtual nodes (Dynamo §4.2-4.3), and the range and modulo partitioners it
  * is compared against.  kv_ring_preflist runs for every request, so it
- * allocates nothing and does one binary search (hash), a little integer
- * arithmetic (range), or a modulo (modulo); membership changes are rare and
- * may take time linear in the number of tokens.
+ * allocates nothing and costs one hash and a bucket lookup (hash), a little
+ * integer arithmetic (range), or a hash and a modulo (modulo).  Membership
+ * changes are rare and take time linear in the number of tokens.
  *
  * The hash ring's one allocation, r->tokens, holds three arrays (kv.c sees
  * only the first, which is what kv_parts.h describes):
@@ -91,9 +91,7 @@ static void rebuild_active_list(kv_ring *r) {
             r->active_list[r->n_active++] = m;
 }
 
-/* Merges member's tokens into the sorted ring, drawing them first if the
- * member has never joined.  The member's tokens are kept sorted, so this is
- * one backward merge in place, linear in the ring's size. */
+/* A member's first join: vnodes positions from the stream, kept sorted. */
 static void draw_tokens(kv_ring *r, uint32_t member, sim_rng *rng) {
     kv_token *own = own_tokens(r, member);
     for (uint32_t i = 0; i < r->vnodes; i++)
@@ -101,6 +99,9 @@ static void draw_tokens(kv_ring *r, uint32_t member, sim_rng *rng) {
     qsort(own, r->vnodes, sizeof *own, token_cmp);
 }
 
+/* Merges member's tokens into the sorted ring, drawing them first if the
+ * member has never joined.  The member's tokens are sorted, so this is one
+ * backward merge in place, linear in the ring's size. */
 static void ring_add_member(kv_ring *r, uint32_t member, sim_rng *rng) {
     kv_token *own = own_tokens(r, member);
     uint32_t v = r->vnodes;
@@ -242,8 +243,9 @@ static uint32_t range_of(const kv_ring *r, uint64_t key) {
         }
         return lo;
     }
-    /* Equal ranges: a floating-point estimate, then exact integer steps (the
-     * estimate is off by at most one or two). */
+    /* Equal ranges: a floating-point estimate, then exact integer steps.
+     * The estimate is off by one at most, unless there are more ranges than
+     * keys (then by about n / n_keys); the steps make the result exact. */
     double est = (double)key / (double)r->n_keys * (double)n;
     uint32_t i = est >= (double)(n - 1) ? n - 1 : (uint32_t)est;
     while (i > 0 && equal_bound(r->n_keys, n, i) > key)
@@ -253,8 +255,8 @@ static uint32_t range_of(const kv_ring *r, uint64_t key) {
     return i;
 }
 
-/* Fills out with n_out consecutive active members starting at position
- * first of active_list, wrapping. */
+/* Fills out with min(n, active) consecutive active members, starting at
+ * position `first` of active_list and wrapping. */
 static uint32_t walk_active(const kv_ring *r, uint32_t first, uint32_t *out) {
     uint32_t count = r->n < r->n_active ? r->n : r->n_active;
     for (uint32_t k = 0, j = first; k < count; k++) {
