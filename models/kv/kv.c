@@ -302,90 +302,72 @@ static void send_msg(sim_ctx *ctx, uint32_t dst, uint32_t type, const kv_msg *m,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Slot pools for requests and operations.  A handle is the slot plus the
- * low bits of the slot's generation, so a late reply to a finished request
- * never matches the slot's next use. */
+/* Slot pools for requests and operations (kv_pool in kv.h).                */
 
 #define GEN_BITS (32u - SLOT_BITS)
 #define GEN_MASK ((1u << GEN_BITS) - 1)
 
+static kv_slot *pool_at(const kv_pool *p, size_t size, uint32_t i) {
+    return (kv_slot *)((char *)p->items + (size_t)i * size);
+}
+
+/* The slot a handle names, or NULL if it was released since. */
+static void *pool_find(const kv_pool *p, size_t size, uint32_t h) {
+    uint32_t i = h & SLOT_MASK;
+    if (i >= p->n)
+        return NULL;
+    kv_slot *sl = pool_at(p, size, i);
+    return sl->used && (sl->gen & GEN_MASK) == h >> SLOT_BITS ? sl : NULL;
+}
+
+/* A zeroed slot (but for its head) and its handle; the pool doubles when
+ * full. */
+static void *pool_new(kv_pool *p, size_t size, uint32_t *h) {
+    if (p->n == 0 || p->free == UINT32_MAX) {
+        uint32_t old = p->n, cap = old ? old * 2 : 16;
+        SIM_ASSERT(cap <= SLOT_MASK);
+        p->items = sim_realloc(p->items, (size_t)cap * size);
+        memset((char *)p->items + (size_t)old * size, 0, (size_t)(cap - old) * size);
+        uint32_t head = old ? p->free : UINT32_MAX;
+        for (uint32_t i = cap; i-- > old;) {
+            pool_at(p, size, i)->next = head;
+            head = i;
+        }
+        p->free = head;
+        p->n = cap;
+    }
+    uint32_t i = p->free;
+    kv_slot *sl = pool_at(p, size, i);
+    p->free = sl->next;
+    uint32_t gen = sl->gen + 1;
+    memset(sl, 0, size);
+    sl->gen = gen;
+    sl->used = 1;
+    *h = i | ((gen & GEN_MASK) << SLOT_BITS);
+    return sl;
+}
+
+static void pool_release(kv_pool *p, size_t size, void *item) {
+    kv_slot *sl = item;
+    sl->used = 0;
+    sl->next = p->free;
+    p->free = (uint32_t)(((char *)item - (char *)p->items) / size);
+}
+
 static kv_coord_req *req_find(kv_node *nd, uint32_t h) {
-    uint32_t slot = h & SLOT_MASK;
-    if (slot >= nd->n_reqs)
-        return NULL;
-    kv_coord_req *q = &nd->reqs[slot];
-    return q->used && (q->gen & GEN_MASK) == h >> SLOT_BITS ? q : NULL;
+    return pool_find(&nd->reqs, sizeof(kv_coord_req), h);
 }
-
 static kv_coord_req *req_new(kv_node *nd, uint32_t *h) {
-    if (nd->free_req == UINT32_MAX || nd->n_reqs == 0) {
-        uint32_t old = nd->n_reqs, cap = old ? old * 2 : 16;
-        SIM_ASSERT(cap <= SLOT_MASK);
-        nd->reqs = sim_realloc(nd->reqs, cap * sizeof *nd->reqs);
-        memset(nd->reqs + old, 0, (cap - old) * sizeof *nd->reqs);
-        uint32_t head = old ? nd->free_req : UINT32_MAX;
-        for (uint32_t i = cap; i-- > old;) {
-            nd->reqs[i].creq = head;
-            head = i;
-        }
-        nd->free_req = head;
-        nd->n_reqs = cap;
-    }
-    uint32_t slot = nd->free_req;
-    kv_coord_req *q = &nd->reqs[slot];
-    nd->free_req = q->creq;
-    uint32_t gen = q->gen + 1;
-    memset(q, 0, sizeof *q);
-    q->gen = gen;
-    q->used = 1;
-    *h = slot | ((gen & GEN_MASK) << SLOT_BITS);
-    return q;
+    return pool_new(&nd->reqs, sizeof(kv_coord_req), h);
 }
-
-static void req_release(kv_node *nd, kv_coord_req *q) {
-    q->used = 0;
-    q->creq = nd->free_req;
-    nd->free_req = (uint32_t)(q - nd->reqs);
-}
-
+static void req_release(kv_node *nd, kv_coord_req *q) { pool_release(&nd->reqs, sizeof *q, q); }
 static kv_client_op *op_find(kv_node *nd, uint32_t h) {
-    uint32_t slot = h & SLOT_MASK;
-    if (slot >= nd->n_ops)
-        return NULL;
-    kv_client_op *op = &nd->ops[slot];
-    return op->used && (op->gen & GEN_MASK) == h >> SLOT_BITS ? op : NULL;
+    return pool_find(&nd->ops, sizeof(kv_client_op), h);
 }
-
 static kv_client_op *op_new(kv_node *nd, uint32_t *h) {
-    if (nd->free_op == UINT32_MAX || nd->n_ops == 0) {
-        uint32_t old = nd->n_ops, cap = old ? old * 2 : 16;
-        SIM_ASSERT(cap <= SLOT_MASK);
-        nd->ops = sim_realloc(nd->ops, cap * sizeof *nd->ops);
-        memset(nd->ops + old, 0, (cap - old) * sizeof *nd->ops);
-        uint32_t head = old ? nd->free_op : UINT32_MAX;
-        for (uint32_t i = cap; i-- > old;) {
-            nd->ops[i].wid = head;
-            head = i;
-        }
-        nd->free_op = head;
-        nd->n_ops = cap;
-    }
-    uint32_t slot = nd->free_op;
-    kv_client_op *op = &nd->ops[slot];
-    nd->free_op = op->wid;
-    uint32_t gen = op->gen + 1;
-    memset(op, 0, sizeof *op);
-    op->gen = gen;
-    op->used = 1;
-    *h = slot | ((gen & GEN_MASK) << SLOT_BITS);
-    return op;
+    return pool_new(&nd->ops, sizeof(kv_client_op), h);
 }
-
-static void op_release(kv_node *nd, kv_client_op *op) {
-    op->used = 0;
-    op->wid = nd->free_op;
-    nd->free_op = (uint32_t)(op - nd->ops);
-}
+static void op_release(kv_node *nd, kv_client_op *op) { pool_release(&nd->ops, sizeof *op, op); }
 
 /* ------------------------------------------------------------------------ */
 /* Coordinator.                                                             */
@@ -736,7 +718,7 @@ static void kv_node_init(sim_ctx *ctx, void *node) {
     kv_shared *k = shared_of(ctx);
     kv_node *nd = node;
     uint32_t self = sim_self(ctx);
-    nd->free_req = nd->free_op = UINT32_MAX;
+    nd->reqs.free = nd->ops.free = UINT32_MAX;
     kv_store_init(&nd->store);
     kv_store_init(&nd->seen);
     kv_store_init(&nd->mine);
@@ -818,14 +800,16 @@ static void kv_on_crash(sim_ctx *ctx, void *node) {
     kv_shared *k = shared_of(ctx);
     kv_node *nd = node;
     /* Requests this node coordinated are gone; their clients time out. */
-    for (uint32_t i = 0; i < nd->n_reqs; i++)
-        if (nd->reqs[i].used)
-            req_release(nd, &nd->reqs[i]);
+    kv_coord_req *reqs = nd->reqs.items;
+    for (uint32_t i = 0; i < nd->reqs.n; i++)
+        if (reqs[i].slot.used)
+            req_release(nd, &reqs[i]);
     if (nd->is_client) {
         /* The client's operations in flight fail with it. */
-        for (uint32_t i = 0; i < nd->n_ops; i++)
-            if (nd->ops[i].used) {
-                kv_client_op *op = &nd->ops[i];
+        kv_client_op *ops = nd->ops.items;
+        for (uint32_t i = 0; i < nd->ops.n; i++)
+            if (ops[i].slot.used) {
+                kv_client_op *op = &ops[i];
                 if (op->kind == KV_OP_PUT)
                     k->oracle.writes_failed++;
                 else
@@ -895,8 +879,8 @@ static void kv_node_fini(sim_ctx *ctx, void *node) {
     kv_store_fini(&nd->store);
     kv_store_fini(&nd->seen);
     kv_store_fini(&nd->mine);
-    sim_free(nd->reqs);
-    sim_free(nd->ops);
+    sim_free(nd->reqs.items);
+    sim_free(nd->ops.items);
     sim_free(nd->undo);
     memset(nd, 0, sizeof *nd);
 }

@@ -46,12 +46,26 @@ typedef struct kv_msg {
 
 /* ---- Requests in progress. ---- */
 
+/* The head of a pooled slot (kv.c's pool_*): a handle is the slot index
+ * plus the low bits of its generation, so a late reply to a finished
+ * request never matches the slot's next use. */
+typedef struct kv_slot {
+    uint32_t gen;  /* bumped at every use */
+    uint32_t next; /* free list link while unused */
+    uint8_t used;
+} kv_slot;
+
+/* A growable array of slots of `size` bytes, each starting with a kv_slot. */
+typedef struct kv_pool {
+    void *items;
+    uint32_t n, free;
+} kv_pool;
+
 typedef enum { KV_OP_GET, KV_OP_PUT } kv_op_kind;
 
 /* A request at its coordinator: collects acks or replies from replicas. */
 typedef struct kv_coord_req {
-    uint32_t gen; /* bumped at every use; handles carry its low bits */
-    uint8_t used;
+    kv_slot slot;
     uint8_t kind; /* kv_op_kind */
     uint8_t done; /* replied to the client */
     uint8_t n_targets, n_need;
@@ -59,7 +73,7 @@ typedef struct kv_coord_req {
     uint16_t replied; /* bit i: targets[i] answered */
     uint32_t key;
     uint32_t client; /* node to answer; == self when the client coordinates */
-    uint32_t creq;   /* the client's request id; free list link when unused */
+    uint32_t creq;   /* the client's request id */
     uint32_t targets[KV_MAX_N];
     kv_version v;    /* put: the version written; get: the newest seen */
     sim_timer timer; /* request timeout */
@@ -67,13 +81,12 @@ typedef struct kv_coord_req {
 
 /* An operation at its client. */
 typedef struct kv_client_op {
-    uint32_t gen; /* bumped at every use; handles carry its low bits */
-    uint8_t used;
+    kv_slot slot;
     uint8_t kind;
     uint8_t probe;    /* a probe read (its t index in probe_t) */
     uint16_t probe_t; /* probe: index into the t list */
     uint32_t key;
-    uint32_t wid;    /* put: the write's id; free list link when unused */
+    uint32_t wid;    /* put: the write's id */
     sim_time start;  /* when the client issued it */
     sim_timer timer; /* client-side timeout */
     /* Read: the oracle's snapshot at the start (see oracle.c). */
@@ -93,8 +106,7 @@ typedef struct kv_node {
 
     /* Server. */
     kv_store store;
-    kv_coord_req *reqs; /* coordinator slots, grown on demand */
-    uint32_t n_reqs, free_req;
+    kv_pool reqs;       /* kv_coord_req: requests this node coordinates */
     int64_t ops_served; /* puts and gets handled as a replica */
     int64_t coordinated;
     /* Unsynced writes since the last commit-log sync: (key, previous
@@ -106,8 +118,7 @@ typedef struct kv_node {
     uint32_t n_undo, cap_undo;
 
     /* Client (and client-coordinator: a client may coordinate its own). */
-    kv_client_op *ops;
-    uint32_t n_ops, free_op;
+    kv_pool ops;         /* kv_client_op: this client's operations */
     uint32_t in_flight;  /* operations started and not finished */
     kv_store seen;       /* session: newest version read per key (ts = commit rank) */
     kv_store mine;       /* session: own last acknowledged write per key */
