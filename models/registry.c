@@ -5,6 +5,7 @@
 #include "registry.h"
 #include "gossip/gossip.h"
 #include "kv/kv.h"
+#include "mq/mq.h"
 #include "phold/phold.h"
 
 #include <string.h>
@@ -12,6 +13,7 @@
 const sim_model *const sim_models[] = {
     &gossip_model,
     &kv_model,
+    &mq_model,
     &phold_model,
     NULL,
 };

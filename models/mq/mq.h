@@ -20,13 +20,13 @@ extern const sim_model mq_model;
 #define MQ_MAX_TOPICS     16
 #define MQ_MAX_GROUPS     16
 #define MQ_MAX_PRODUCERS  16
-#define MQ_MAX_PARTITIONS 64 /* per topic: an assignment is a uint64_t mask */
+#define MQ_MAX_PARTITIONS 32 /* per topic: a set of partitions is a uint32_t mask */
 #define MQ_MAX_SUBS       8  /* consumer groups per topic */
 #define MQ_MAX_REPLICAS   5
 #define MQ_MAX_BROKERS    64
 #define MQ_MAX_ATTEMPTS   100
-#define MQ_NAME_MAX       25 /* 24 characters and the terminator */
-#define MQ_REPL_BATCH     64 /* operations per replicate message */
+#define MQ_NAME_MAX       25  /* 24 characters and the terminator */
+#define MQ_REPL_BATCH     512 /* operations per replicate message */
 
 typedef enum mq_mode { MQ_MODE_QUEUE, MQ_MODE_DIRECT } mq_mode;
 typedef enum mq_acks { MQ_ACKS_LEADER, MQ_ACKS_ALL } mq_acks;
@@ -153,7 +153,7 @@ typedef struct mq_shared {
     int64_t pub_max_in_flight, pub_buffer, pub_retries;
     sim_time pub_timeout, pub_backoff;
     /* brokers */
-    sim_time election_timeout, isr_timeout, replica_wait;
+    sim_time election_timeout, isr_timeout, replica_wait, broker_tick;
     /* direct mode */
     int64_t lb_count;
     sim_time direct_timeout, direct_eject;
@@ -175,7 +175,7 @@ typedef struct mq_shared {
     int c_deduplicated, c_failed, c_dead_lettered, c_rebalances, c_failovers;
     int c_busy, c_acked_lost;
     int g_in_system, g_buffered;
-    int h_latency;
+    int h_latency, h_ack_latency;
 
     /* Live figures kept by the nodes (for gauges and reports). */
     int64_t buffered; /* messages held by publishers */

@@ -318,7 +318,7 @@ static int read_settings(sim_cfg *c, mq_shared *p) {
         return sim_cfg_fail(c, "warmup", "must be shorter than the duration");
     if (sim_cfg_enter(c, "publisher") < 0 ||
         sim_cfg_time(c, "timeout", "1s", SIM_US, HOUR, &p->pub_timeout) < 0 ||
-        sim_cfg_int(c, "retries", 3, 0, 100, &p->pub_retries) < 0 ||
+        sim_cfg_int(c, "retries", 10, 0, 100, &p->pub_retries) < 0 ||
         sim_cfg_int(c, "max_in_flight", 100, 1, 65535, &p->pub_max_in_flight) < 0 ||
         sim_cfg_int(c, "buffer", 10000, 1, 10000000, &p->pub_buffer) < 0 ||
         sim_cfg_time(c, "backoff", "100ms", SIM_US, HOUR, &p->pub_backoff) < 0)
@@ -363,6 +363,7 @@ static void register_metrics(sim *s, mq_shared *p) {
     p->g_in_system = sim_gauge(s, "mq.in_system");
     p->g_buffered = sim_gauge(s, "mq.producer_buffered");
     p->h_latency = sim_histogram(s, "mq.latency", "ns");
+    p->h_ack_latency = sim_histogram(s, "mq.ack_latency", "ns");
     char name[80];
     for (int g = 0; g < p->n_groups; g++) {
         mq_group_cfg *gc = &p->groups[g];
@@ -452,6 +453,13 @@ int mq_validate(sim_cfg *c, void *shared) {
         p->group_role[g] = MQ_ROLE_CONSUMER;
         p->group_entity[g] = (int8_t)i;
     }
+    /* The broker tick finds elections, shrinking in-sync sets and expired
+     * group members: a quarter of the shortest of those timeouts. */
+    sim_time tick = p->election_timeout < p->isr_timeout ? p->election_timeout : p->isr_timeout;
+    for (int i = 0; i < p->n_groups; i++)
+        if (p->groups[i].assignment == MQ_ASSIGN_PARTITIONS && p->groups[i].session_timeout < tick)
+            tick = p->groups[i].session_timeout;
+    p->broker_tick = tick / 4 > 0 ? tick / 4 : 1;
     uint32_t b = (uint32_t)p->n_brokers;
     for (uint32_t pg = 0; pg < p->n_parts; pg++)
         for (uint32_t r = 0; r < p->parts[pg].n_replicas; r++)

@@ -16,8 +16,8 @@ enum {
     MQ_MSG_PUBLISH,        /* producer -> leader: store this message */
     MQ_MSG_PUBLISH_ACK,    /* leader -> producer: stored (or dropped by drop_newest) */
     MQ_MSG_PUBLISH_REJECT, /* leader -> producer: queue full (flag BUSY: retry later) */
-    MQ_MSG_NOT_LEADER,     /* any replica -> client: ask node `node` instead */
-    MQ_MSG_FETCH,          /* consumer -> leader: one message for this slot, please */
+    MQ_MSG_NOT_LEADER,     /* replica -> client: ask `node` (epoch in offset); tag echoed */
+    MQ_MSG_FETCH,          /* consumer -> broker: one message from these partitions */
     MQ_MSG_DELIVER,        /* leader -> consumer: a message for a slot */
     MQ_MSG_EMPTY,          /* leader -> consumer: nothing came within poll_wait */
     MQ_MSG_ACK,            /* consumer -> leader: processed (flag MORE: and fetch again) */
@@ -38,8 +38,9 @@ enum {
 /* Flags of mq_wire: MORE, an ack that is also the slot's next fetch;
  * RELEASE, a nack that does not count as an attempt (the consumer did not
  * ask for the message); BUSY, a refusal to retry later; PUB, a not_leader
- * that answers a publish (not a fetch). */
-enum { MQ_F_MORE = 1, MQ_F_RELEASE = 2, MQ_F_BUSY = 4, MQ_F_PUB = 8 };
+ * that answers a publish (not a fetch); HINT, a leader message from a
+ * replica that does not lead (never answered, so never a loop). */
+enum { MQ_F_MORE = 1, MQ_F_RELEASE = 2, MQ_F_BUSY = 4, MQ_F_PUB = 8, MQ_F_HINT = 16 };
 
 /* The payload of every message but assign and replicate: 24 bytes, which
  * the kernel stores inline in the event.  Fields unused by a type are 0. */
@@ -47,10 +48,12 @@ typedef struct mq_wire {
     uint32_t msg;    /* message id (the oracle's index; also what dedupe keys on) */
     uint32_t offset; /* position in the partition log; op offset in replication */
     uint32_t tag;    /* request tag, echoed in the answer; epoch for replicas */
-    uint32_t node;   /* leader hint; member index in heartbeats */
+    uint32_t node;   /* leader hint; member index in heartbeats; the partitions
+                        of a fetch (bit k: the topic's partition k) */
     uint16_t part;   /* global partition index */
     uint16_t slot;   /* publisher or consumer slot */
-    uint8_t attempt, hops, flags, group;
+    uint8_t attempt, hops, flags;
+    uint8_t group; /* consumer group index */
 } mq_wire;
 
 _Static_assert(sizeof(mq_wire) == 24, "mq_wire fits an event inline");
@@ -104,6 +107,8 @@ typedef struct mq_ring {
 void mq_ring_init(mq_ring *r, uint32_t esz);
 void mq_ring_fini(mq_ring *r);
 void mq_ring_grow(mq_ring *r);
+/* Removes element i, keeping the order of the others: O(n - i). */
+void mq_ring_remove(mq_ring *r, uint32_t i);
 
 static inline void *mq_ring_at(const mq_ring *r, uint32_t i) {
     return r->buf + (size_t)((r->head + i) & (r->cap - 1)) * r->esz;
@@ -133,11 +138,12 @@ typedef struct mq_waiting {
     uint32_t msg;
     uint16_t part;
     uint8_t hops, tries;
+    sim_time created;
 } mq_waiting;
 
 typedef struct mq_pslot {
-    uint32_t msg, tag;
-    sim_time sent_at;
+    uint32_t msg, tag, dst;
+    sim_time sent_at, created;
     uint16_t part;
     uint8_t hops, tries, used;
 } mq_pslot;
@@ -162,14 +168,15 @@ typedef struct mq_cslot {
     uint16_t lb_slot; /* direct mode: the balancer's slot */
     uint32_t tag;     /* poll tag; processing timer tag */
     uint32_t msg, offset, lb_tag;
-    uint32_t from; /* node the message came from */
+    uint32_t from; /* broker polled, or the message came from */
+    uint32_t mask; /* partitions of the outstanding fetch */
     sim_time since;
 } mq_cslot;
 
 struct mq_cons {
     mq_cslot *slots;
     uint32_t n_slots, rot, tagseq;
-    uint64_t assigned; /* partitions mode: bit k = topic partition k */
+    uint32_t assigned; /* partitions mode: bit k = topic partition k */
     uint32_t gen;
     /* Dedupe window (effectively-once): the last ids processed, in a ring,
      * and an open-addressing set of them (id + 1; 0 = empty). */
@@ -179,11 +186,15 @@ struct mq_cons {
 
 /* ---- Broker side. ---- */
 
-enum { MQ_ST_READY = 1, MQ_ST_FLIGHT, MQ_ST_DONE };
+/* Entry states per group.  PENDING: appended to a replicated partition
+ * and not yet committed (copied by the in-sync followers); consumers see
+ * only committed entries, as in Kafka. */
+enum { MQ_ST_READY = 1, MQ_ST_FLIGHT, MQ_ST_DONE, MQ_ST_PENDING };
 
 typedef struct mq_poll {
     uint32_t node, tag;
     sim_time deadline;
+    uint32_t mask; /* partitions of the topic it may take from */
     uint16_t slot;
 } mq_poll;
 
@@ -197,10 +208,16 @@ typedef struct mq_fly {
 typedef struct mq_bsub {
     uint32_t cursor;          /* no READY entry below it */
     uint32_t ready, inflight; /* entries READY, in FLIGHT */
-    mq_ring polls;            /* mq_poll, waiting, by deadline */
     mq_ring fly;              /* mq_fly, delivered, by deadline */
-    bool vis_armed, poll_armed;
+    bool vis_armed;
 } mq_bsub;
+
+/* Fetches of one consumer group waiting at a broker (long polls). */
+typedef struct mq_gpolls {
+    mq_ring polls; /* mq_poll, by deadline */
+    uint32_t rr;   /* next partition to serve first (round robin) */
+    bool armed;
+} mq_gpolls;
 
 typedef struct mq_pending_ack {
     uint32_t op, node, msg, tag;
@@ -218,14 +235,19 @@ typedef struct mq_bpart {
     uint32_t lo, hi, cap;
     uint32_t *ids;
     uint8_t *hops, *st, *att;
-    uint32_t n_live; /* entries some group has not finished */
+    uint32_t n_live;            /* entries some group has not finished */
+    uint32_t hw_ops, committed; /* operations and entries committed */
+    struct mq_broker *broker;   /* the broker holding this replica */
     mq_bsub subs[MQ_MAX_SUBS];
     /* Replication (replication > 1): the operation log, kept for the run. */
     mq_op *ops;
     uint32_t n_ops, cap_ops;
     /* leader side, per replica rank */
-    uint32_t prog[MQ_MAX_REPLICAS];
-    sim_time seen[MQ_MAX_REPLICAS];
+    uint32_t prog[MQ_MAX_REPLICAS];     /* each follower's operation log end */
+    sim_time seen[MQ_MAX_REPLICAS];     /* its last fetch */
+    sim_time caught[MQ_MAX_REPLICAS];   /* when it last had all the leader had */
+    uint32_t sent_end[MQ_MAX_REPLICAS]; /* leader's log end at the last replicate to it */
+    sim_time sent_at[MQ_MAX_REPLICAS];  /* and when that was sent */
     bool parked[MQ_MAX_REPLICAS];
     sim_time park_deadline[MQ_MAX_REPLICAS];
     bool park_armed;
@@ -246,6 +268,7 @@ typedef struct mq_coord {
 
 struct mq_broker {
     mq_bpart **parts; /* by global partition index; NULL where not a replica */
+    mq_gpolls gpolls[MQ_MAX_GROUPS];
     mq_coord coords[MQ_MAX_GROUPS];
     int n_coords;
 };
@@ -280,8 +303,9 @@ void mq_send(sim_ctx *ctx, const mq_shared *p, uint32_t dst, uint32_t type, cons
 uint32_t mq_leader_of(const mq_shared *p, const mq_node *n, uint32_t pg);
 /* Believes the next replica leads pg (after a timeout). */
 void mq_leader_next(const mq_shared *p, mq_node *n, uint32_t pg);
-/* Believes `node` leads pg, if epoch is not older than what it knows. */
-void mq_leader_hint(const mq_shared *p, mq_node *n, uint32_t pg, uint32_t node, uint32_t epoch);
+/* Believes `node` leads pg if epoch is not older than what it knows;
+ * returns true if the epoch is newer (worth asking again at once). */
+bool mq_leader_hint(const mq_shared *p, mq_node *n, uint32_t pg, uint32_t node, uint32_t epoch);
 uint32_t mq_pg(const mq_shared *p, int topic, uint32_t k);
 
 /* ---- Oracle (mq_oracle.c): only the simulator's knowledge. ---- */
@@ -353,7 +377,7 @@ void mq_bpart_drop_oldest(sim_ctx *ctx, mq_shared *p, mq_bpart *bp);
 void mq_bpart_wipe(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, int cause);
 void mq_bpart_unflight(mq_bpart *bp);
 void mq_bpart_backlog(sim_ctx *ctx, const mq_shared *p, const mq_bpart *bp);
-void mq_bpart_dispatch(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, int sub);
+void mq_bpart_dispatch(sim_ctx *ctx, mq_shared *p, mq_broker *b, mq_bpart *bp, int sub);
 uint8_t *mq_bpart_st(const mq_bpart *bp, uint32_t off, int sub);
 void mq_repl_record(mq_shared *p, mq_bpart *bp, int kind, uint32_t a, int sub, uint8_t hops);
 void mq_repl_on_message(sim_ctx *ctx, mq_shared *p, mq_broker *b, const sim_msg *msg);
@@ -361,13 +385,14 @@ void mq_repl_tick(sim_ctx *ctx, mq_shared *p, mq_bpart *bp);
 void mq_repl_park_timer(sim_ctx *ctx, mq_shared *p, mq_bpart *bp);
 void mq_repl_appended(sim_ctx *ctx, mq_shared *p, mq_bpart *bp);
 void mq_repl_start(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, bool recovering);
+void mq_repl_advance(sim_ctx *ctx, mq_shared *p, mq_bpart *bp);
 void mq_repl_step_down(sim_ctx *ctx, mq_shared *p, mq_bpart *bp);
 void mq_repl_ack_or_wait(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, uint32_t src, const mq_wire *w);
 
 /* ---- Balancer (mq_direct.c). ---- */
 
 void mq_lb_init(sim_ctx *ctx, mq_shared *p, mq_node *n);
-void mq_lb_fini(mq_node *n);
+void mq_lb_fini(const mq_shared *p, mq_node *n);
 void mq_lb_on_message(sim_ctx *ctx, mq_shared *p, mq_node *n, const sim_msg *msg);
 void mq_lb_tick(sim_ctx *ctx, mq_shared *p, mq_node *n);
 void mq_lb_crash(sim_ctx *ctx, mq_shared *p, mq_node *n);

@@ -1,0 +1,774 @@
+/*
+ * test_mq.c - the message-queue model (models/mq): queueing theory (M/M/1,
+ * M/M/c against Erlang C, M/M/1/K, the no-queue baseline against Erlang
+ * B, Little's law), delivery guarantees under crashes, dead letters,
+ * deduplication, full-queue policies, broker crashes, replication and
+ * failover, rebalances, publish chains, the oracle against the nodes'
+ * state, determinism and the configuration.
+ *
+ * Scenarios are JSON text written to a temporary file and loaded by the
+ * kernel's loader, as a user's would be.  The queueing tests set the
+ * network latency to 0 so that the queue is the only delay, and use
+ * milliseconds as the time unit (rate 800/s, service 1 ms) so that the
+ * model's periodic ticks (one per second) are negligible next to the
+ * messages.  Each statistical bound is 4 standard deviations of the
+ * estimate, the standard deviation measured over 20 seeds of the same run
+ * and compared with theory where theory gives one; the seeds used here are
+ * fixed, so the tests are deterministic, and a 4-SD bound fails by chance
+ * about once in 16000.
+ *
+ * Debugging one case:  CK_FORK=no CK_RUN_CASE=queueing ./build/tests/test_mq
+ */
+#include "mq/mq_int.h"
+#include "scenario.h"
+
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef DSIM_SOURCE_DIR
+#define DSIM_SOURCE_DIR "."
+#endif
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const sim_model *const mq_models[] = {&mq_model, NULL};
+
+static sim *load_file(const char *path, const char **sets, int n_sets, char *err, size_t errlen) {
+    sim_load_opts o = {.file = path, .sets = sets, .n_sets = n_sets, .models = mq_models};
+    cJSON *resolved = NULL;
+    sim *s = sim_load(&o, &resolved, err, errlen);
+    cJSON_Delete(resolved);
+    return s;
+}
+
+/* Loads a scenario from JSON text with --set overrides; fails the test on
+ * an error. */
+static sim *load(const char **sets, int n_sets, const char *text) {
+    char path[] = "/tmp/test_mq_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    char err[2048] = "";
+    sim *s = load_file(path, sets, n_sets, err, sizeof err);
+    unlink(path);
+    ck_assert_msg(s != NULL, "%s", err);
+    return s;
+}
+
+/* Loads a scenario that must be refused; returns the message in err. */
+static void load_error(char *err, size_t errlen, const char *text) {
+    char path[] = "/tmp/test_mq_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    sim *s = load_file(path, NULL, 0, err, errlen);
+    unlink(path);
+    ck_assert_ptr_null(s);
+}
+
+static mq_shared *shared_of(sim *s) { return s->shared; }
+
+/* The run's report (metrics.model) as JSON; caller deletes the root. */
+static cJSON *report(sim *s, cJSON **model) {
+    char *human = NULL;
+    sim__report_file *files = NULL;
+    size_t n_files = 0;
+    cJSON *m = sim__report_json(s, &human, &files, &n_files);
+    sim_free(human);
+    sim__report_files_free(files, n_files);
+    *model = cJSON_GetObjectItemCaseSensitive(m, "model");
+    ck_assert_ptr_nonnull(*model);
+    return m;
+}
+
+static double num(cJSON *model, const char *key) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(model, key);
+    ck_assert_msg(cJSON_IsNumber(v), "report has no number %s", key);
+    return v->valuedouble;
+}
+
+/* Runs a scenario and keeps its report. */
+typedef struct run {
+    sim *s;
+    cJSON *root, *m;
+} run;
+
+static run run_text(const char **sets, int n_sets, const char *text) {
+    run r;
+    r.s = load(sets, n_sets, text);
+    sim_run(r.s);
+    r.root = report(r.s, &r.m);
+    return r;
+}
+
+static void run_free(run *r) {
+    cJSON_Delete(r->root);
+    sim_destroy(r->s);
+}
+
+/*
+ * Invariant (7) of models/mq/mq.c, checked from outside: the oracle's
+ * holder counts equal what the nodes hold.  Walks every broker's log, every
+ * consumer slot, every publisher's buffer and slots and the balancer's
+ * calls, and compares copy by copy.
+ */
+static void check_oracle_matches_nodes(sim *s) {
+    mq_shared *p = shared_of(s);
+    mq_oracle *o = &p->oracle;
+    uint16_t *hb = calloc(o->n_copies + 1, sizeof *hb), *hc = calloc(o->n_copies + 1, sizeof *hc);
+    uint8_t *ph = calloc(o->n_msgs + 1, 1);
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        mq_node *n = s->nodes[i].state;
+        if (n->broker)
+            for (uint32_t pg = 0; pg < p->n_parts; pg++) {
+                mq_bpart *bp = n->broker->parts[pg];
+                if (!bp)
+                    continue;
+                for (uint32_t off = bp->lo; off < bp->hi; off++)
+                    for (int k = 0; k < bp->n_subs; k++)
+                        if (*mq_bpart_st(bp, off, k) != MQ_ST_DONE)
+                            hb[o->msgs[bp->ids[off & (bp->cap - 1)]].copy0 + (uint32_t)k]++;
+            }
+        if (n->lb)
+            for (int g = 0; g < p->n_groups; g++)
+                for (int64_t v = 0; v < p->groups[g].count; v++)
+                    for (int64_t k = 0; k < p->groups[g].concurrency; k++) {
+                        const mq_call *cl = &n->lb->srv[g][v].calls[k];
+                        if (cl->used)
+                            hb[o->msgs[cl->msg].copy0 + cl->sub]++;
+                    }
+        if (n->cons)
+            for (uint32_t k = 0; k < n->cons->n_slots; k++)
+                if (n->cons->slots[k].state == MQ_CS_BUSY)
+                    hc[o->msgs[n->cons->slots[k].msg].copy0 + (uint32_t)p->groups[n->entity].sub]++;
+        if (n->pub) {
+            for (uint32_t k = 0; k < n->pub->wait.n; k++)
+                ph[((mq_waiting *)mq_ring_at(&n->pub->wait, k))->msg]++;
+            for (uint32_t k = 0; k < n->pub->n_slots; k++)
+                if (n->pub->slots[k].used)
+                    ph[n->pub->slots[k].msg]++;
+        }
+    }
+    for (uint32_t id = 0; id < o->n_msgs; id++) {
+        const mq_msg_rec *m = &o->msgs[id];
+        ck_assert_msg(ph[id] == m->prod_held, "message %u: publishers hold %u, oracle %u", id,
+                      ph[id], m->prod_held);
+        for (int k = 0; k < p->topics[m->topic].n_subs; k++) {
+            uint32_t c = m->copy0 + (uint32_t)k;
+            ck_assert_msg(hb[c] == o->copies[c].held_b, "message %u group %d: brokers %u oracle %u",
+                          id, k, hb[c], o->copies[c].held_b);
+            ck_assert_msg(hc[c] == o->copies[c].held_c,
+                          "message %u group %d: consumers %u oracle %u", id, k, hc[c],
+                          o->copies[c].held_c);
+        }
+    }
+    free(hb);
+    free(hc);
+    free(ph);
+}
+
+/* A scenario with zero latency, one topic `jobs` of `parts` partitions,
+ * one group and one producer: the queueing tests.  mq_extra ends with ","
+ * when non-empty. */
+#define QUEUE(dur, topic, group, producer)                                                         \
+    "{\"name\": \"q\", \"model\": \"mq\", \"seed\": 1, \"duration\": \"" dur "\","                 \
+    "\"metrics\": {\"interval\": \"0s\"}, \"network\": {\"latency\": \"0s\"},"                     \
+    "\"mq\": {\"topics\": [{\"name\": \"jobs\"" topic "}],"                                        \
+    "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", "                                    \
+    "\"processing\": {\"type\": \"exponential\", \"mean\": \"1ms\"}" group "}],"                   \
+    "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\"" producer "}]}}"
+
+/* ---- queueing theory ---------------------------------------------------- */
+
+/*
+ * M/M/1, lambda = 0.8, mu = 1 (per ms): L = rho / (1 - rho) = 4 messages in
+ * system, W = 1 / (mu - lambda) = 5 ms, sojourn ~ Exp(0.2/ms), so its p99
+ * is ln(100) / 0.2 = 23.03 ms.  Run: 600 s = 600,000 service times, about
+ * 480,000 messages.  The time average of the number in system has
+ * asymptotic variance 2 rho (1 + rho) / (1 - rho)^4 = 1800 (ms) per unit
+ * time (Whitt 1989), so SD(L) = sqrt(1800 / 600000) = 0.055; measured over
+ * 20 seeds: 0.056 for L, 0.066 ms for W (about SD(L) / lambda), 0.50 ms
+ * for p99.  Bounds: 4 SD.  Little's law on the measured L, throughput and
+ * W holds to 1e-5 (the SD over seeds was 8e-6); the test asks 1e-3.
+ */
+START_TEST(test_mm1_matches_l_w_and_p99) {
+    run r = run_text(NULL, 0, QUEUE("600s", "", "", ", \"rate_per_s\": 800"));
+    double L = num(r.m, "mean_in_system"), W = num(r.m, "latency_mean_s") * 1e3;
+    double p99 = num(r.m, "latency_p99_s") * 1e3;
+    ck_assert_msg(fabs(L - 4.0) <= 4 * 0.056, "L = %.4f, theory 4", L);
+    ck_assert_msg(fabs(W - 5.0) <= 4 * 0.068, "W = %.4f ms, theory 5", W);
+    ck_assert_msg(fabs(p99 - log(100.0) / 0.2) <= 4 * 0.50, "p99 = %.3f ms, theory 23.03", p99);
+    ck_assert_msg(fabs(num(r.m, "little_ratio") - 1) <= 1e-3, "Little: %.6f",
+                  num(r.m, "little_ratio"));
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    ck_assert_double_eq(num(r.m, "duplicates"), 0);
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * M/M/c with c = 2, lambda = 1.6, mu = 1 (per ms): a = 1.6, Erlang C
+ * C(2, 1.6) = 6.4 / 9 = 0.7111, Wq = C / (c mu - lambda) = 1.778 ms,
+ * W = 2.778 ms, L = lambda W = 4.444.  The two servers are either two
+ * consumers of one slot ("count": 2) or one consumer of two slots
+ * ("concurrency": 2): both are M/M/2.  Run: 300 s (480,000 messages);
+ * SD over 20 seeds: 0.052 and 0.056 for L, 0.031 and 0.033 ms for W.
+ * Bounds: 4 x 0.056 and 4 x 0.033.
+ */
+START_TEST(test_mmc_matches_erlang_c) {
+    const char *variants[][2] = {{"mq.groups[0].count=2", "mq.groups[0].concurrency=1"},
+                                 {"mq.groups[0].count=1", "mq.groups[0].concurrency=2"}};
+    double a = 1.6, c = 2, term = a * a / 2 * c / (c - a);
+    double C = term / (1 + a + term), W_th = C / (c - a) + 1, L_th = a * W_th;
+    ck_assert_double_eq_tol(C, 0.71111, 1e-4);
+    for (int v = 0; v < 2; v++) {
+        run r = run_text(variants[v], 2, QUEUE("300s", "", "", ", \"rate_per_s\": 1600"));
+        double L = num(r.m, "mean_in_system"), W = num(r.m, "latency_mean_s") * 1e3;
+        ck_assert_msg(fabs(L - L_th) <= 4 * 0.056, "%s: L = %.4f, Erlang C %.4f", variants[v][0], L,
+                      L_th);
+        ck_assert_msg(fabs(W - W_th) <= 4 * 0.033, "%s: W = %.4f ms, Erlang C %.4f", variants[v][0],
+                      W, W_th);
+        ck_assert_msg(fabs(num(r.m, "little_ratio") - 1) <= 1e-3, "Little");
+        run_free(&r);
+    }
+}
+END_TEST
+
+/*
+ * M/M/1/K with K = 5 (the partition holds at most 5 messages, the one in
+ * service included, and refuses more), rho = 0.8: the blocking probability
+ * is (1 - rho) rho^K / (1 - rho^(K+1)) = 0.08882.  Estimate: refused /
+ * published over 200 s (160,000 arrivals).  The binomial SE would be
+ * sqrt(p(1-p)/n) = 0.0007, but refusals come in bursts; the SD measured
+ * over 20 seeds is 0.00165.  Bound: 4 x 0.00165.  Nothing else is lost.
+ */
+START_TEST(test_mm1k_blocking_matches_closed_form) {
+    run r = run_text(NULL, 0,
+                     QUEUE("200s", ", \"max_messages\": 5, \"when_full\": \"reject\"", "",
+                           ", \"rate_per_s\": 800"));
+    double rho = 0.8, K = 5, pb = (1 - rho) * pow(rho, K) / (1 - pow(rho, K + 1));
+    double est = num(r.m, "lost") / num(r.m, "published");
+    ck_assert_msg(fabs(est - pb) <= 4 * 0.00165, "blocking %.5f, M/M/1/K %.5f", est, pb);
+    ck_assert_double_eq(num(r.m, "lost"), num(r.m, "lost_rejected"));
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * The no-queue baseline is M/M/c/c: c = 4 servers, a = 3, no waiting room.
+ * Erlang B: B(4, 3) = (3^4/4!) / sum_{k<=4} 3^k/k! = 0.2061.  Estimate:
+ * calls refused / calls over 200 s (600,000); SD over 20 seeds 0.0007
+ * (binomial: 0.0005).  Bound: 4 x 0.0007.  With the queue instead
+ * (one line: mq.mode), the same load exceeds nothing and loses nothing.
+ */
+START_TEST(test_direct_mode_blocking_matches_erlang_b) {
+    const char *text = QUEUE("200s", "", ", \"count\": 4", ", \"rate_per_s\": 3000");
+    const char *direct[] = {"mq.mode=direct"};
+    run r = run_text(direct, 1, text);
+    double a = 3, b = pow(a, 4) / 24 / (1 + a + a * a / 2 + pow(a, 3) / 6 + pow(a, 4) / 24);
+    double est = num(r.m, "rejected_busy") / num(r.m, "copies");
+    ck_assert_msg(fabs(est - b) <= 4 * 0.0007, "refused %.5f, Erlang B %.5f", est, b);
+    ck_assert_double_eq(num(r.m, "lost_busy"), num(r.m, "rejected_busy"));
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+    const char *queue[] = {"mq.mode=queue", "duration=20s"};
+    r = run_text(queue, 2, text);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * Little's law L = lambda W holds for any stable queue, not only
+ * exponential ones: constant arrivals, uniform service, 3 consumers, a
+ * 2 ms network.  L and W are measured independently (a time integral of
+ * the number of open copies; an average over messages of publish ->
+ * processed), so the law is a check of the oracle's bookkeeping.  Edge
+ * effects (messages still open at the end) are O(L / n) = 1e-4 here; the
+ * test asks 1e-3.
+ */
+START_TEST(test_littles_law_holds_on_measured_figures) {
+    run r =
+        run_text(NULL, 0,
+                 "{\"model\": \"mq\", \"duration\": \"100s\", \"metrics\": {\"interval\": "
+                 "\"0s\"}, \"network\": {\"latency\": \"2ms\"}, \"mq\": {"
+                 "\"topics\": [{\"name\": \"jobs\", \"partitions\": 3}],"
+                 "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"count\": 3, "
+                 "\"processing\": {\"type\": \"uniform\", \"min\": \"1ms\", \"max\": \"9ms\"}}],"
+                 "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"arrivals\": "
+                 "\"constant\", \"rate_per_s\": 300}]}}");
+    double ratio = num(r.m, "little_ratio");
+    ck_assert_msg(fabs(ratio - 1) <= 1e-3, "L / (lambda W) = %.5f", ratio);
+    ck_assert_double_gt(num(r.m, "mean_in_system"), 1);
+    run_free(&r);
+}
+END_TEST
+
+/* ---- delivery guarantees ------------------------------------------------ */
+
+/* The "Buy Now" flow: orders -> payment -> payment_succeeded -> inventory
+ * and email, with a random network, over `dur`; faults and settings may be
+ * added by --set. */
+static const char *order_flow =
+    "{\"name\": \"of\", \"model\": \"mq\", \"seed\": 3, \"duration\": \"30s\","
+    "\"network\": {\"latency\": {\"type\": \"uniform\", \"min\": \"1ms\", \"max\": \"5ms\"}},"
+    "\"mq\": {\"topics\": [{\"name\": \"orders\", \"partitions\": 2}, {\"name\": "
+    "\"payment_succeeded\", \"partitions\": 3}],"
+    "\"groups\": ["
+    "{\"name\": \"payment\", \"topic\": \"orders\", \"count\": 2, \"concurrency\": 2, "
+    "\"publish\": \"payment_succeeded\", \"visibility_timeout\": \"2s\", "
+    "\"processing\": {\"type\": \"exponential\", \"mean\": \"20ms\"}},"
+    "{\"name\": \"inventory\", \"topic\": \"payment_succeeded\", \"count\": 2, "
+    "\"visibility_timeout\": \"2s\", \"processing\": {\"type\": \"exponential\", \"mean\": "
+    "\"10ms\"}},"
+    "{\"name\": \"email\", \"topic\": \"payment_succeeded\", \"count\": 2, \"concurrency\": 2, "
+    "\"visibility_timeout\": \"2s\", \"processing\": {\"type\": \"exponential\", \"mean\": "
+    "\"30ms\"}}],"
+    "\"producers\": [{\"name\": \"shop\", \"topic\": \"orders\", \"rate_per_s\": 40}]}}";
+
+/* Every copy ends processed once or still queued: nothing lost, nothing
+ * processed twice, and every order fans out to inventory and email. */
+START_TEST(test_at_least_once_without_faults_loses_and_duplicates_nothing) {
+    run r = run_text(NULL, 0, order_flow);
+    double copies = num(r.m, "copies");
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    ck_assert_double_eq(num(r.m, "duplicates"), 0);
+    ck_assert_double_eq(num(r.m, "dead_lettered"), 0);
+    ck_assert_double_eq(num(r.m, "processed_once") + num(r.m, "still_queued"), copies);
+    ck_assert_double_lt(num(r.m, "still_queued"), 0.02 * copies);
+    /* One order: one payment copy, then two payment_succeeded copies. */
+    ck_assert_double_gt(num(r.m, "group.payment.processed"), 1000);
+    ck_assert_double_eq(num(r.m, "group.inventory.copies"), num(r.m, "group.email.copies"));
+    ck_assert_double_le(num(r.m, "group.inventory.copies"), num(r.m, "group.payment.processed"));
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * Random crashes of every consumer (mean 4 s up, 1 s down) while at
+ * least once: whatever a crashed consumer held is redelivered after the
+ * visibility timeout, so nothing is lost; and there are crashes holding
+ * messages, each of which is redelivered.
+ */
+START_TEST(test_at_least_once_with_consumer_crashes_loses_nothing) {
+    const char *sets[] = {
+        "random_faults={\"crash\": {\"nodes\": [\"payment\", \"inventory\", \"email\"], "
+        "\"mtbf\": {\"type\": \"exponential\", \"mean\": \"4s\"}, \"mttr\": {\"type\": "
+        "\"exponential\", \"mean\": \"1s\"}}}"};
+    run r = run_text(sets, 1, order_flow);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    ck_assert_double_gt(num(r.m, "crash_held"), 10);
+    ck_assert_double_ge(num(r.m, "redeliveries"), num(r.m, "crash_held"));
+    ck_assert_double_eq(num(r.m, "dead_lettered"), 0);
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * At most once loses exactly the messages in flight at the crashes.  The
+ * exact case: arrivals at twice the capacity keep a backlog, so each of
+ * the worker's 4 slots is always busy with one message (constant 100 ms
+ * service) and it has no fetch waiting anywhere; crashes at 2.05 s, 4.05 s
+ * and 6.05 s (never at a completion instant) each catch exactly 4
+ * messages.  So lost = 3 x 4 = 12, all with cause "consumer crashed".  At
+ * least once, the same 12 are redelivered and nothing is lost.
+ */
+START_TEST(test_at_most_once_loses_exactly_messages_in_flight_at_crashes) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"10s\", \"network\": {\"latency\": \"0s\"},"
+        "\"faults\": [{\"at\": \"2.05s\", \"crash\": \"worker0\"}, {\"at\": \"2.5s\", "
+        "\"recover\": \"worker0\"}, {\"at\": \"4.05s\", \"crash\": \"worker0\"}, {\"at\": "
+        "\"4.5s\", \"recover\": \"worker0\"}, {\"at\": \"6.05s\", \"crash\": \"worker0\"}, "
+        "{\"at\": \"6.5s\", \"recover\": \"worker0\"}],"
+        "\"mq\": {\"topics\": [{\"name\": \"jobs\"}],"
+        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 4, "
+        "\"delivery\": \"%s\", \"visibility_timeout\": \"1s\", \"processing\": \"100ms\"}],"
+        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"arrivals\": "
+        "\"constant\", \"rate_per_s\": 80}]}}";
+    char buf[2048];
+    snprintf(buf, sizeof buf, text, "at_most_once");
+    run r = run_text(NULL, 0, buf);
+    ck_assert_double_eq(num(r.m, "crash_held"), 12);
+    ck_assert_double_eq(num(r.m, "lost"), 12);
+    ck_assert_double_eq(num(r.m, "lost_consumer_crash"), 12);
+    ck_assert_double_eq(num(r.m, "duplicates"), 0);
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+    snprintf(buf, sizeof buf, text, "at_least_once");
+    r = run_text(NULL, 0, buf);
+    ck_assert_double_eq(num(r.m, "crash_held"), 12);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    ck_assert_double_eq(num(r.m, "redeliveries"), 12);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * The same with random crashes and exponential service: what at-most-once
+ * loses is what the consumers held at their crashes (the model's own
+ * count, checked against the oracle), plus deliveries answering a fetch
+ * the crashed consumer had left waiting (cause "in transit"); nothing
+ * else.
+ */
+START_TEST(test_at_most_once_losses_are_crash_losses) {
+    const char *sets[] = {
+        "random_faults={\"crash\": {\"nodes\": [\"payment\", \"inventory\", \"email\"], "
+        "\"mtbf\": {\"type\": \"exponential\", \"mean\": \"4s\"}, \"mttr\": {\"type\": "
+        "\"exponential\", \"mean\": \"1s\"}}}",
+        "mq.groups[0].delivery=at_most_once", "mq.groups[1].delivery=at_most_once",
+        "mq.groups[2].delivery=at_most_once"};
+    run r = run_text(sets, 4, order_flow);
+    ck_assert_double_gt(num(r.m, "lost_consumer_crash"), 10);
+    ck_assert_double_eq(num(r.m, "lost_consumer_crash"), num(r.m, "crash_held"));
+    ck_assert_double_eq(num(r.m, "lost"),
+                        num(r.m, "lost_consumer_crash") + num(r.m, "lost_in_transit"));
+    ck_assert_double_eq(num(r.m, "redeliveries"), 0);
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+}
+END_TEST
+
+/* A message that always fails is delivered max_attempts times and then
+ * dead-lettered: exactly (max_attempts - 1) redeliveries per message. */
+START_TEST(test_dead_letter_after_max_attempts) {
+    run r = run_text(NULL, 0,
+                     "{\"model\": \"mq\", \"duration\": \"10s\", \"network\": {\"latency\": "
+                     "\"1ms\"}, \"mq\": {\"topics\": [{\"name\": \"jobs\"}],"
+                     "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"count\": 2, "
+                     "\"concurrency\": 4, \"failure_probability\": 1, \"max_attempts\": 3, "
+                     "\"processing\": \"5ms\"}],"
+                     "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": "
+                     "50, \"stop\": \"8s\"}]}}");
+    double n = num(r.m, "published");
+    ck_assert_double_gt(n, 300);
+    ck_assert_double_eq(num(r.m, "dead_lettered"), n);
+    ck_assert_double_eq(num(r.m, "redeliveries"), 2 * n);
+    ck_assert_double_eq(num(r.m, "processed_once"), 0);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * Duplicates from producer retries: 30 % of publish acknowledgements are
+ * lost, so producers resend messages the broker already stored.  At least
+ * once processes those twice; effectively once (a dedupe window per
+ * consumer; one consumer, so it sees every copy) processes each once and
+ * skips the rest.
+ */
+START_TEST(test_effectively_once_removes_duplicates_from_retries) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"20s\", \"network\": {\"latency\": \"1ms\", "
+        "\"links\": [{\"message\": \"publish_ack\", \"loss\": 0.3}]},"
+        "\"mq\": {\"publisher\": {\"timeout\": \"100ms\"}, \"topics\": [{\"name\": \"jobs\"}],"
+        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 4, "
+        "\"processing\": \"2ms\"}],"
+        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 100}]}}";
+    run r = run_text(NULL, 0, text);
+    ck_assert_double_gt(num(r.m, "duplicates"), 100);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    run_free(&r);
+    const char *eo[] = {"mq.groups[0].delivery=effectively_once"};
+    r = run_text(eo, 1, text);
+    ck_assert_double_eq(num(r.m, "duplicates"), 0);
+    ck_assert_double_gt(num(r.m, "deduplicated"), 100);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    run_free(&r);
+}
+END_TEST
+
+/* ---- full queues, broker crashes, replication --------------------------- */
+
+/* A burst into a partition bounded at 50: each policy loses what it says
+ * and only that; block loses nothing (the producers hold the messages). */
+START_TEST(test_full_queue_policies) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"15s\", \"network\": {\"latency\": \"1ms\"},"
+        "\"mq\": {\"topics\": [{\"name\": \"jobs\", \"max_messages\": 50}],"
+        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 5, "
+        "\"processing\": {\"type\": \"exponential\", \"mean\": \"50ms\"}}],"
+        "\"producers\": [{\"name\": \"steady\", \"topic\": \"jobs\", \"rate_per_s\": 50},"
+        "{\"name\": \"burst\", \"topic\": \"jobs\", \"rate_per_s\": 300, \"start\": \"2s\", "
+        "\"stop\": \"4s\"}]}}";
+    const char *policies[] = {"reject", "drop_newest", "drop_oldest", "block"};
+    const char *causes[] = {"lost_rejected", "lost_dropped_newest", "lost_dropped_oldest", NULL};
+    for (int i = 0; i < 4; i++) {
+        char set[64];
+        snprintf(set, sizeof set, "mq.topics[0].when_full=%s", policies[i]);
+        const char *sets[] = {set};
+        run r = run_text(sets, 1, text);
+        if (causes[i]) {
+            ck_assert_msg(num(r.m, "lost") > 100, "%s lost %g", policies[i], num(r.m, "lost"));
+            ck_assert_double_eq(num(r.m, "lost"), num(r.m, causes[i]));
+        } else {
+            ck_assert_double_eq(num(r.m, "lost"), 0);
+            ck_assert_double_gt(num(r.m, "processed_once"), 1000);
+        }
+        check_oracle_matches_nodes(r.s);
+        run_free(&r);
+    }
+}
+END_TEST
+
+/* A broker crash with a backlog: durable keeps every message (those being
+ * processed come back and are processed again); in-memory loses what the
+ * broker held. */
+START_TEST(test_broker_crash_durable_keeps_in_memory_loses) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"20s\", \"network\": {\"latency\": \"1ms\"},"
+        "\"faults\": [{\"at\": \"5s\", \"crash\": \"broker0\"}, {\"at\": \"7s\", \"recover\": "
+        "\"broker0\"}],"
+        "\"mq\": {\"topics\": [{\"name\": \"jobs\", \"durable\": %s}],"
+        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 2, "
+        "\"processing\": {\"type\": \"exponential\", \"mean\": \"40ms\"}}],"
+        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 60}]}}";
+    char buf[1500];
+    snprintf(buf, sizeof buf, text, "true");
+    run r = run_text(NULL, 0, buf);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+    snprintf(buf, sizeof buf, text, "false");
+    r = run_text(NULL, 0, buf);
+    ck_assert_double_gt(num(r.m, "lost_broker_crash"), 0);
+    ck_assert_double_eq(num(r.m, "lost"), num(r.m, "lost_broker_crash"));
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * A replicated partition (3 brokers, followers 20 ms away) whose leader
+ * crashes: a follower takes over.  acks = leader acknowledges before the
+ * followers have copied, so messages acknowledged just before the crash
+ * are lost when the old leader comes back and truncates its log; acks =
+ * all loses nothing, and takes a round trip to the followers longer to
+ * acknowledge.  The shipped scenarios failover-acks-leader.json and
+ * failover-acks-all.json differ in that one key.
+ */
+START_TEST(test_replication_acks_leader_loses_acks_all_does_not) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/scenarios/mq/failover-acks-leader.json", DSIM_SOURCE_DIR);
+    const char *modes[] = {"mq.topics[0].acks=leader", "mq.topics[0].acks=all"};
+    for (int i = 0; i < 2; i++) {
+        char err[2048] = "";
+        const char *sets[] = {modes[i]};
+        sim *s = load_file(path, sets, 1, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        sim_run(s);
+        cJSON *m, *root = report(s, &m);
+        ck_assert_double_eq(num(m, "failovers"), 1);
+        if (i == 0) {
+            ck_assert_double_gt(num(m, "lost_truncated"), 0);
+            ck_assert_double_eq(num(m, "lost"), num(m, "lost_truncated"));
+            ck_assert_double_lt(num(m, "ack_latency_p50_s"), 0.010);
+        } else {
+            ck_assert_double_eq(num(m, "lost"), 0);
+            ck_assert_double_gt(num(m, "ack_latency_p50_s"), 0.030);
+        }
+        check_oracle_matches_nodes(s);
+        cJSON_Delete(root);
+        sim_destroy(s);
+    }
+}
+END_TEST
+
+/* "partitions" assignment: a consumer's crash is noticed after the
+ * session timeout and its partitions go to the others after a rebalance;
+ * its recovery is another one.  Each member owns a disjoint set. */
+START_TEST(test_partitions_assignment_rebalances_after_crash) {
+    run r = run_text(NULL, 0,
+                     "{\"model\": \"mq\", \"duration\": \"30s\", \"network\": {\"latency\": "
+                     "\"1ms\"}, \"faults\": [{\"at\": \"10s\", \"crash\": \"worker1\"}, {\"at\": "
+                     "\"20s\", \"recover\": \"worker1\"}],"
+                     "\"mq\": {\"topics\": [{\"name\": \"jobs\", \"partitions\": 6}],"
+                     "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"count\": 3, "
+                     "\"concurrency\": 2, \"assignment\": \"partitions\", "
+                     "\"visibility_timeout\": \"5s\", \"processing\": {\"type\": "
+                     "\"exponential\", \"mean\": \"20ms\"}}],"
+                     "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", "
+                     "\"rate_per_s\": 100}]}}");
+    /* Join at the start, eviction after the crash, rejoin. */
+    ck_assert_double_eq(num(r.m, "rebalances"), 3);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    uint32_t all = 0;
+    for (uint32_t i = 0; i < r.s->n_nodes; i++) {
+        mq_node *n = r.s->nodes[i].state;
+        if (n->cons) {
+            ck_assert_uint_eq(all & n->cons->assigned, 0);
+            all |= n->cons->assigned;
+        }
+    }
+    ck_assert_uint_eq(all, 0x3f);
+    run_free(&r);
+}
+END_TEST
+
+/* A cycle a -> loop -> a is allowed with max_chain = 3: each message from
+ * the producer yields exactly 3 more (hops 1, 2, 3). */
+START_TEST(test_publish_chain_bounded_by_max_chain) {
+    run r = run_text(NULL, 0,
+                     "{\"model\": \"mq\", \"duration\": \"10s\", \"network\": {\"latency\": "
+                     "\"1ms\"}, \"mq\": {\"max_chain\": 3, \"topics\": [{\"name\": \"a\"}],"
+                     "\"groups\": [{\"name\": \"loop\", \"topic\": \"a\", \"concurrency\": 8, "
+                     "\"publish\": \"a\", \"processing\": \"1ms\"}],"
+                     "\"producers\": [{\"name\": \"client\", \"topic\": \"a\", \"arrivals\": "
+                     "\"constant\", \"rate_per_s\": 20, \"stop\": \"5s\"}]}}");
+    mq_shared *p = shared_of(r.s);
+    uint32_t by_hops[5] = {0};
+    for (uint32_t i = 0; i < p->oracle.n_msgs; i++)
+        by_hops[p->oracle.msgs[i].hops]++;
+    ck_assert_uint_eq(by_hops[0], 100);
+    ck_assert_uint_eq(by_hops[1], 100);
+    ck_assert_uint_eq(by_hops[3], 100);
+    ck_assert_uint_eq(by_hops[4], 0);
+    ck_assert_double_eq(num(r.m, "processed_once"), 400);
+    run_free(&r);
+}
+END_TEST
+
+/* ---- determinism and configuration -------------------------------------- */
+
+START_TEST(test_same_seed_same_trace_hash_other_seed_differs) {
+    const char *s7[] = {"seed=7", "random_faults={\"crash\": {\"nodes\": [\"inventory\"], "
+                                  "\"mtbf\": \"5s\", \"mttr\": \"1s\"}}"};
+    const char *s8[] = {"seed=8", s7[1]};
+    sim *a = load(s7, 2, order_flow), *b = load(s7, 2, order_flow), *c = load(s8, 2, order_flow);
+    sim_run(a);
+    sim_run(b);
+    sim_run(c);
+    ck_assert_uint_eq(sim_trace_hash(a), sim_trace_hash(b));
+    ck_assert_uint_ne(sim_trace_hash(a), sim_trace_hash(c));
+    ck_assert_uint_eq(shared_of(a)->oracle.n_msgs, shared_of(b)->oracle.n_msgs);
+    sim_destroy(a);
+    sim_destroy(b);
+    sim_destroy(c);
+}
+END_TEST
+
+START_TEST(test_configuration_errors_name_the_path) {
+    char err[2048];
+#define MQ_BAD(body) "{\"model\": \"mq\", \"mq\": {" body "}}"
+#define TOPIC        "\"topics\": [{\"name\": \"orders\"}]"
+    load_error(err, sizeof err,
+               MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"ordres\"}]"));
+    ck_assert_msg(strstr(err, "$.mq.groups[0].topic: \"ordres\" is not a topic (topics: "
+                              "\"orders\")"),
+                  "%s", err);
+    load_error(err, sizeof err,
+               MQ_BAD("\"topics\": [{\"name\": \"orders\", \"partitions\": 0}], \"groups\": "
+                      "[{\"name\": \"inv\", \"topic\": \"orders\"}]"));
+    ck_assert_msg(strstr(err, "$.mq.topics[0].partitions: 0 partitions is not allowed"), "%s", err);
+    load_error(err, sizeof err,
+               MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
+                            "\"visibility_timeout\": \"0s\"}]"));
+    ck_assert_msg(strstr(err, "$.mq.groups[0].visibility_timeout: \"0s\" is too short"), "%s", err);
+    load_error(err, sizeof err,
+               MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
+                            "\"max_attempts\": 0}]"));
+    ck_assert_msg(strstr(err, "$.mq.groups[0].max_attempts: 0 is not allowed"), "%s", err);
+    load_error(err, sizeof err,
+               MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
+                            "\"publish\": \"orders\"}]"));
+    ck_assert_msg(strstr(err, "$.mq.groups[0].publish: \"orders\" closes the cycle orders -> "
+                              "orders"),
+                  "%s", err);
+    load_error(err, sizeof err, MQ_BAD(TOPIC));
+    ck_assert_msg(strstr(err, "$.mq.topics[0]: no group subscribes to topic \"orders\""), "%s",
+                  err);
+    load_error(err, sizeof err,
+               MQ_BAD("\"topics\": [{\"name\": \"orders\", \"replication\": 3}], \"groups\": "
+                      "[{\"name\": \"inv\", \"topic\": \"orders\"}]"));
+    ck_assert_msg(strstr(err, "$.mq.topics[0].replication: 3 replicas need at least 3 brokers"),
+                  "%s", err);
+#undef MQ_BAD
+#undef TOPIC
+}
+END_TEST
+
+/* Every shipped mq scenario loads, runs and keeps the oracle consistent. */
+START_TEST(test_shipped_scenarios_run) {
+    const char *files[] = {"order-flow",           "overload-queue",         "overload-direct",
+                           "crash-at-least-once",  "crash-at-most-once",     "burst-reject",
+                           "burst-drop-newest",    "burst-drop-oldest",      "burst-block",
+                           "broker-crash-durable", "broker-crash-in-memory", "failover-acks-leader",
+                           "failover-acks-all",    "bench-throughput"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[512], err[2048] = "";
+        snprintf(path, sizeof path, "%s/scenarios/mq/%s.json", DSIM_SOURCE_DIR, files[i]);
+        const char *shorter[] = {"duration=5s"};
+        bool bench = strcmp(files[i], "bench-throughput") == 0;
+        sim *s = load_file(path, shorter, bench ? 1 : 0, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        sim_run(s);
+        cJSON *m, *root = report(s, &m);
+        if (strstr(files[i], "direct"))
+            ck_assert_msg(num(m, "rejected_busy") > 0, "%s rejects nothing", files[i]);
+        if (strstr(files[i], "overload-queue") || strstr(files[i], "durable") ||
+            strstr(files[i], "at-least-once") || strstr(files[i], "block") ||
+            strstr(files[i], "acks-all") || strstr(files[i], "order-flow"))
+            ck_assert_msg(num(m, "lost") == 0, "%s lost %g", files[i], num(m, "lost"));
+        if (strstr(files[i], "at-most-once") || strstr(files[i], "in-memory") ||
+            strstr(files[i], "reject") || strstr(files[i], "drop") ||
+            strstr(files[i], "acks-leader"))
+            ck_assert_msg(num(m, "lost") > 0, "%s lost nothing", files[i]);
+        check_oracle_matches_nodes(s);
+        cJSON_Delete(root);
+        sim_destroy(s);
+    }
+}
+END_TEST
+
+static Suite *mq_suite(void) {
+    Suite *s = suite_create("mq");
+    TCase *q = tcase_create("queueing");
+    tcase_set_timeout(q, 120);
+    tcase_add_test(q, test_mm1_matches_l_w_and_p99);
+    tcase_add_test(q, test_mmc_matches_erlang_c);
+    tcase_add_test(q, test_mm1k_blocking_matches_closed_form);
+    tcase_add_test(q, test_direct_mode_blocking_matches_erlang_b);
+    tcase_add_test(q, test_littles_law_holds_on_measured_figures);
+    suite_add_tcase(s, q);
+    TCase *d = tcase_create("delivery");
+    tcase_set_timeout(d, 120);
+    tcase_add_test(d, test_at_least_once_without_faults_loses_and_duplicates_nothing);
+    tcase_add_test(d, test_at_least_once_with_consumer_crashes_loses_nothing);
+    tcase_add_test(d, test_at_most_once_loses_exactly_messages_in_flight_at_crashes);
+    tcase_add_test(d, test_at_most_once_losses_are_crash_losses);
+    tcase_add_test(d, test_dead_letter_after_max_attempts);
+    tcase_add_test(d, test_effectively_once_removes_duplicates_from_retries);
+    suite_add_tcase(s, d);
+    TCase *f = tcase_create("faults");
+    tcase_set_timeout(f, 120);
+    tcase_add_test(f, test_full_queue_policies);
+    tcase_add_test(f, test_broker_crash_durable_keeps_in_memory_loses);
+    tcase_add_test(f, test_replication_acks_leader_loses_acks_all_does_not);
+    tcase_add_test(f, test_partitions_assignment_rebalances_after_crash);
+    tcase_add_test(f, test_publish_chain_bounded_by_max_chain);
+    suite_add_tcase(s, f);
+    TCase *c = tcase_create("core");
+    tcase_set_timeout(c, 120);
+    tcase_add_test(c, test_same_seed_same_trace_hash_other_seed_differs);
+    tcase_add_test(c, test_configuration_errors_name_the_path);
+    tcase_add_test(c, test_shipped_scenarios_run);
+    suite_add_tcase(s, c);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(mq_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
