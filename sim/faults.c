@@ -60,6 +60,12 @@ static void trace_fault(sim *s, const char *what, uint32_t node) {
         sim__trace_line(s, "fault", node, what);
 }
 
+/* Tells the model, after the action has taken effect on the node. */
+static void notify_fault(sim *s, const char *what, uint32_t node) {
+    if (s->model->on_fault)
+        s->model->on_fault(s, s->shared, what, node);
+}
+
 void sim__node_crash(sim *s, uint32_t node) {
     sim__node *n = &s->nodes[node];
     if (!n->up)
@@ -75,6 +81,7 @@ void sim__node_crash(sim *s, uint32_t node) {
         s->model->on_crash(&ctx, n->state);
         s->acting = UINT32_MAX;
     }
+    notify_fault(s, "crash", node);
 }
 
 void sim__node_recover(sim *s, uint32_t node) {
@@ -85,6 +92,7 @@ void sim__node_recover(sim *s, uint32_t node) {
     sim__node_gate(s, node);
     s->nodes_up++;
     trace_fault(s, "recover", node);
+    notify_fault(s, "recover", node);
     if (s->model->on_recover) {
         sim_ctx ctx = SIM__CTX(s, node);
         s->acting = node;
@@ -95,9 +103,12 @@ void sim__node_recover(sim *s, uint32_t node) {
 
 static void node_fail(sim *s, uint32_t node) {
     sim__node_crash(s, node);
-    if (!s->nodes[node].failed)
+    bool was_failed = s->nodes[node].failed;
+    if (!was_failed)
         trace_fault(s, "fail", node);
     s->nodes[node].failed = true;
+    if (!was_failed)
+        notify_fault(s, "fail", node);
 }
 
 void sim__node_replace(sim *s, uint32_t node) {
@@ -120,6 +131,7 @@ void sim__node_replace(sim *s, uint32_t node) {
     if (s->model->node_init)
         s->model->node_init(&ctx, n->state);
     s->acting = UINT32_MAX;
+    notify_fault(s, "replace", node);
 }
 
 static void set_partition(sim *s, uint32_t n_groups, const sim__nodeset *groups) {
@@ -151,18 +163,24 @@ void sim__fault_apply(sim *s, const sim__fault *f) {
     case SIM_FAULT_PARTITION:
         set_partition(s, f->n_groups, f->groups);
         trace_fault(s, "partition", UINT32_MAX);
-        break;
+        sim__net_refresh(s);
+        notify_fault(s, "partition", UINT32_MAX);
+        return;
     case SIM_FAULT_CUT:
         s->cuts = sim_realloc(s->cuts, (s->n_cuts + 1) * sizeof *s->cuts);
         s->cuts[s->n_cuts].from = copy_set(&f->cut.from);
         s->cuts[s->n_cuts].to = copy_set(&f->cut.to);
         s->n_cuts++;
         trace_fault(s, "partition_one_way", UINT32_MAX);
-        break;
+        sim__net_refresh(s);
+        notify_fault(s, "partition_one_way", UINT32_MAX);
+        return;
     case SIM_FAULT_HEAL:
         heal(s);
         trace_fault(s, "heal", UINT32_MAX);
-        break;
+        sim__net_refresh(s);
+        notify_fault(s, "heal", UINT32_MAX);
+        return;
     case SIM_FAULT_CRASH:
         for (uint32_t i = 0; i < f->n_nodes; i++)
             sim__node_crash(s, f->nodes[i]);
@@ -183,6 +201,7 @@ void sim__fault_apply(sim *s, const sim__fault *f) {
         for (uint32_t i = 0; i < f->n_nodes; i++) {
             s->nodes[f->nodes[i]].slow = f->factor;
             trace_fault(s, "slow", f->nodes[i]);
+            notify_fault(s, "slow", f->nodes[i]);
         }
         break;
     case SIM_FAULT_SLOW_LINK: {
@@ -199,6 +218,7 @@ void sim__fault_apply(sim *s, const sim__fault *f) {
             s->slow_links = sim_realloc(s->slow_links, ++s->n_slow_links * sizeof *s->slow_links);
         s->slow_links[i] = f->slow;
         trace_fault(s, "slow_link", UINT32_MAX);
+        notify_fault(s, "slow_link", UINT32_MAX);
         break;
     }
     case SIM_FAULT_CLOCK:
@@ -208,6 +228,7 @@ void sim__fault_apply(sim *s, const sim__fault *f) {
             n->clock_drift_ppm = f->clock_drift_ppm;
             n->clock_set_at = s->now;
             trace_fault(s, "clock", f->nodes[i]);
+            notify_fault(s, "clock", f->nodes[i]);
         }
         break;
     case SIM_FAULT_KIND_COUNT:
@@ -265,6 +286,7 @@ void sim__fault_random_event(sim *s, int kind, uint32_t node) {
         heal(s);
         sim__net_refresh(s);
         trace_fault(s, "heal", UINT32_MAX);
+        notify_fault(s, "heal", UINT32_MAX);
         schedule_partition(s);
         break;
     default:

@@ -332,6 +332,7 @@ void sim_log(sim_ctx *ctx, const char *fmt, ...) {
 
 uint32_t sim_node_count(const sim *s) { return s->n_nodes; }
 sim_time sim_duration(const sim *s) { return s->duration; }
+sim_time sim_time_now(const sim *s) { return s->now; }
 int64_t sim_messages_in_flight(const sim *s) { return s->in_flight; }
 const char *sim_node_name(const sim *s, uint32_t node) { return s->nodes[node].name; }
 bool sim_node_up(const sim *s, uint32_t node) { return s->nodes[node].up; }

@@ -244,6 +244,15 @@ typedef struct sim_model {
     /* A world timer fired (sim_world_timer_set): model-wide events that
      * belong to no node, such as a membership change or a workload phase. */
     void (*on_world_timer)(sim *s, void *shared, uint32_t kind, uint64_t arg);
+    /* A fault action was applied, now: `what` is its name ("crash",
+     * "recover", "fail", "replace", "partition", "partition_one_way",
+     * "heal", "slow", "slow_link", "clock"), node the node it acted on or
+     * UINT32_MAX for network-wide actions.  For metrics only (e.g. time to
+     * converge after a heal): a protocol must learn of faults through its
+     * own messages and timeouts.  Called after the crash hook for a crash,
+     * before the recover hook for a recovery, after the new node's start
+     * hook for a replacement. */
+    void (*on_fault)(sim *s, void *shared, const char *what, uint32_t node);
     /* Adds the model's results to the report after the run. */
     void (*report)(sim_report *rep, void *shared);
     /* Releases what a node owns (end of run, or before replacement). */
@@ -298,6 +307,9 @@ void sim_log(sim_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2
 uint32_t sim_node_count(const sim *s);
 /* The run's simulated duration (the scenario's "duration"). */
 sim_time sim_duration(const sim *s);
+/* The current simulated time, for hooks without a context (world timers,
+ * on_fault). */
+sim_time sim_time_now(const sim *s);
 const char *sim_node_name(const sim *s, uint32_t node);
 bool sim_node_up(const sim *s, uint32_t node);
 /* 0 for the original node, +1 for each replacement. */

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { PROBE_INIT, PROBE_MSG, PROBE_TIMER, PROBE_CRASH, PROBE_RECOVER };
+enum { PROBE_INIT, PROBE_MSG, PROBE_TIMER, PROBE_CRASH, PROBE_RECOVER, PROBE_FAULT };
 
 typedef struct probe_rec {
     sim_time t;
@@ -101,6 +101,28 @@ static void probe_on_recover(sim_ctx *ctx, void *node) {
         p->recover(ctx, p, node);
 }
 
+/* Logs a fault notification: type = the action's index in probe_faults. */
+static const char *const probe_faults[] = {
+    "crash", "recover", "fail",      "replace", "partition", "partition_one_way",
+    "heal",  "slow",    "slow_link", "clock",   NULL};
+static void probe_on_fault(sim *s, void *shared, const char *what, uint32_t node) {
+    probe_shared *p = shared;
+    uint32_t type = 0;
+    while (probe_faults[type] && strcmp(probe_faults[type], what) != 0)
+        type++;
+    if (p->n_log == p->cap_log) {
+        p->cap_log = p->cap_log ? p->cap_log * 2 : 256;
+        p->log = realloc(p->log, p->cap_log * sizeof *p->log);
+    }
+    p->log[p->n_log++] = (probe_rec){sim_time_now(s),
+                                     node,
+                                     UINT32_MAX,
+                                     type,
+                                     PROBE_FAULT,
+                                     0,
+                                     node == UINT32_MAX ? 0 : sim_node_incarnation(s, node)};
+}
+
 static void probe_shared_fini(void *shared) { free(((probe_shared *)shared)->log); }
 
 static const sim_model probe_model = {
@@ -115,6 +137,7 @@ static const sim_model probe_model = {
     .on_timer = probe_on_timer,
     .on_crash = probe_on_crash,
     .on_recover = probe_on_recover,
+    .on_fault = probe_on_fault,
     .shared_fini = probe_shared_fini,
 };
 

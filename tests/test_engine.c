@@ -208,6 +208,44 @@ START_TEST(test_engine_crash_drops_in_flight_messages_and_timers) {
 }
 END_TEST
 
+/* The model's fault hook sees each action once, in order, at its time, after
+ * it took effect: a crashed node is down, a recovered or replaced one up
+ * (the replacement already in its new incarnation). */
+START_TEST(test_engine_fault_hook_sees_every_action_after_it_applies) {
+    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":3,\"duration\":\"5s\","
+                        "\"faults\":[{\"at\":\"1s\",\"crash\":\"n1\"},"
+                        "{\"at\":\"1s\",\"crash\":\"n1\"},"
+                        "{\"at\":\"2s\",\"partition\":[\"n0\",[\"n1\",\"n2\"]]},"
+                        "{\"at\":\"2500ms\",\"recover\":\"n1\"},"
+                        "{\"at\":\"3s\",\"heal\":true},"
+                        "{\"at\":\"4s\",\"replace\":\"n2\"}]}");
+    sim_run(s);
+    probe_shared *p = probe_of(s);
+    static const struct {
+        sim_time t;
+        uint32_t node;
+        const char *what;
+        uint32_t incarnation;
+    } want[] = {{SIM_S, 1, "crash", 0},           {2 * SIM_S, UINT32_MAX, "partition", 0},
+                {2500 * SIM_MS, 1, "recover", 0}, {3 * SIM_S, UINT32_MAX, "heal", 0},
+                {4 * SIM_S, 2, "crash", 0},       {4 * SIM_S, 2, "replace", 1}};
+    size_t got = 0;
+    for (size_t i = 0; i < p->n_log; i++) {
+        probe_rec *r = &p->log[i];
+        if (r->hook != PROBE_FAULT)
+            continue;
+        ck_assert_uint_lt(got, sizeof want / sizeof want[0]);
+        ck_assert_int_eq(r->t, want[got].t);
+        ck_assert_uint_eq(r->node, want[got].node);
+        ck_assert_str_eq(probe_faults[r->type], want[got].what);
+        ck_assert_uint_eq(r->incarnation, want[got].incarnation);
+        got++;
+    }
+    ck_assert_uint_eq(got, sizeof want / sizeof want[0]);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_engine_replace_starts_an_empty_node) {
     sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"3s\","
                         "\"faults\":[{\"at\":\"1s\",\"fail\":\"n1\"},"
@@ -311,6 +349,7 @@ static Suite *engine_suite(void) {
     tcase_add_test(tc, test_engine_model_can_stop_the_run);
     tcase_add_test(tc, test_engine_crash_drops_in_flight_messages_and_timers);
     tcase_add_test(tc, test_engine_replace_starts_an_empty_node);
+    tcase_add_test(tc, test_engine_fault_hook_sees_every_action_after_it_applies);
     tcase_add_test(tc, test_engine_same_seed_same_hash_other_seed_other_hash);
     tcase_add_test(tc, test_engine_frees_everything);
     tcase_add_test(tc, test_engine_samples_time_series);

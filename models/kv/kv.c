@@ -55,8 +55,13 @@
 #include <string.h>
 
 static const char *const kv_msg_types[] = {
-    "client_put", "client_put_reply", "client_get", "client_get_reply", "put", "put_ack",
-    "get",        "get_reply",        NULL,
+    "client_put", "client_put_reply",
+    "client_get", "client_get_reply",
+    "put",        "put_ack",
+    "get",        "get_reply",
+    "heartbeat",  "hint",
+    "hint_ack",   "repair",
+    "repair_ack", NULL,
 };
 
 enum {
@@ -67,6 +72,9 @@ enum {
     T_SYNC,           /* commit-log sync */
     T_PROBE_READ,     /* arg: op handle of the probe write */
     T_PROBE_NEXT,
+    T_HEARTBEAT,   /* failure detector: send heartbeats */
+    T_HINT_REPLAY, /* hinted handoff: replay hints to targets back up */
+    T_RR_GRACE,    /* arg: request handle; read repair's wait is over */
 };
 
 enum { W_MEMBERSHIP = 1 };
@@ -91,6 +99,54 @@ static const char *const coordinators[] = {"first", "random", "client", NULL};
 static const char *const read_targets_s[] = {"all", "quorum", NULL};
 static const char *const propagations[] = {"all", "none", NULL};
 static const char *const versionings[] = {"lww", NULL};
+static const char *const quorums[] = {"strict", "sloppy", NULL};
+static const char *const rr_modes[] = {"off", "async", "blocking", NULL};
+
+/* Failure detector, hinted handoff and read repair (kv.c's "Faults"). */
+static int read_fault_handling(sim_cfg *c, kv_shared *k) {
+    if (sim_cfg_enum(c, "quorum", "strict", quorums, &k->quorum) < 0)
+        return -1;
+    if (k->quorum == KV_QUORUM_SLOPPY && k->propagation == KV_PROP_NONE)
+        return sim_cfg_fail(c, "quorum",
+                            "\"sloppy\" needs propagation \"all\" (with propagation \"none\" a "
+                            "request goes to random replicas, not along the ring)");
+    if (sim_cfg_enter(c, "hinted_handoff") < 0 ||
+        sim_cfg_bool(c, "enabled", k->quorum == KV_QUORUM_SLOPPY, &k->hints_on) < 0 ||
+        sim_cfg_int(c, "max_hints", 100000, 0, 100000000, &k->max_hints) < 0 ||
+        sim_cfg_time(c, "max_hint_window", "3h", SIM_MS, KV_TIME_LIMIT, &k->hint_window) < 0 ||
+        sim_cfg_time(c, "replay_interval", "1s", SIM_MS, 3600 * SIM_S, &k->replay_interval) < 0 ||
+        sim_cfg_num(c, "replay_rate_per_s", 10000, 1e-3, 1e9, &k->replay_rate) < 0)
+        return -1;
+    sim_cfg_leave(c);
+    if (k->quorum == KV_QUORUM_SLOPPY && !k->hints_on)
+        return sim_cfg_fail(c, "hinted_handoff.enabled",
+                            "a sloppy quorum needs hinted handoff (a stand-in that keeps no "
+                            "hint never hands the write back)");
+    bool fd_default = k->quorum == KV_QUORUM_SLOPPY || k->hints_on;
+    if (sim_cfg_enter(c, "failure_detector") < 0 ||
+        sim_cfg_bool(c, "enabled", fd_default, &k->fd_on) < 0 ||
+        sim_cfg_time(c, "interval", "500ms", SIM_MS, 3600 * SIM_S, &k->hb_interval) < 0 ||
+        sim_cfg_time(c, "suspicion_timeout", "2s", SIM_MS, 3600 * SIM_S, &k->suspicion) < 0)
+        return -1;
+    if (k->suspicion <= k->hb_interval)
+        return sim_cfg_fail(c, "suspicion_timeout",
+                            "must be longer than interval (a peer would be suspected between "
+                            "two heartbeats)");
+    sim_cfg_leave(c);
+    if (sim_cfg_enter(c, "read_repair") < 0 ||
+        sim_cfg_enum(c, "mode", "off", rr_modes, &k->rr_mode) < 0 ||
+        sim_cfg_prob(c, "chance", 1.0, &k->rr_chance) < 0 ||
+        sim_cfg_time(c, "grace", "100ms", 0, 3600 * SIM_S, &k->rr_grace) < 0 ||
+        sim_cfg_bool(c, "digest_reads", false, &k->digest_reads) < 0)
+        return -1;
+    sim_cfg_leave(c);
+    if ((k->quorum == KV_QUORUM_SLOPPY || k->hints_on) && !k->fd_on)
+        return sim_cfg_fail(c, "failure_detector.enabled",
+                            "a sloppy quorum and hinted handoff need the failure detector (they "
+                            "act on which nodes are believed down)");
+    return 0;
+}
+
 static const char *const wl_modes[] = {"open", "closed", "probe", NULL};
 static const char *const popularities[] = {"uniform", "zipf",       "hotspot",
                                            "latest",  "sequential", NULL};
@@ -179,6 +235,8 @@ static int kv_configure(sim_cfg *c, void *shared) {
         sim_cfg_time(c, "request_timeout", "1s", SIM_NS, 3600 * SIM_S, &k->request_timeout) < 0 ||
         sim_cfg_int(c, "key_bytes", 16, 0, 1 << 20, &k->key_bytes) < 0 ||
         sim_cfg_dist(c, "value_bytes", "100", SIM_UNIT_NUMBER, &k->value_bytes) < 0)
+        return -1;
+    if (read_fault_handling(c, k) < 0)
         return -1;
     if (sim_cfg_enter(c, "storage") < 0 || sim_cfg_bool(c, "durable", true, &k->durable) < 0 ||
         sim_cfg_time(c, "sync_interval", "0s", 0, 3600 * SIM_S, &k->sync_interval) < 0)
@@ -282,6 +340,12 @@ static int kv_validate(sim_cfg *c, void *shared) {
         k->c_failed = sim_counter(s, "kv.failed_ops");
         k->c_timeouts = sim_counter(s, "kv.client_timeouts");
         k->g_in_flight = sim_gauge(s, "kv.ops_in_flight");
+        k->g_divergent = sim_gauge(s, "kv.divergent_keys");
+        if (k->hints_on) {
+            k->g_hints = sim_gauge(s, "kv.hints_pending");
+            k->h_hint_lag = sim_histogram(s, "kv.hint_delivery_lag", "ns");
+        }
+        k->up_since = sim_calloc(k->n_servers, sizeof *k->up_since);
     }
     sim_free(joins_later);
     sim_free(seen);
@@ -370,6 +434,215 @@ static kv_client_op *op_new(kv_node *nd, uint32_t *h) {
 static void op_release(kv_node *nd, kv_client_op *op) { pool_release(&nd->ops, sizeof *op, op); }
 
 /* ------------------------------------------------------------------------ */
+/* Replica storage changes, and the oracle's watch on divergence.           */
+
+static kv_node *node_at(kv_shared *k, uint32_t node) { return sim_node_state(k->sim, node); }
+
+/* Called when a key that was divergent since `since` has converged at now:
+ * settles the fault ends it was pending for. */
+static void div_settle(kv_shared *k, sim_time since, sim_time now) {
+    for (uint32_t i = 0; i < k->n_fault_ends; i++) {
+        struct kv_fault_end *f = &k->fault_ends[i];
+        if (f->converged_at < 0 && f->at >= since && --f->pending == 0)
+            f->converged_at = now;
+    }
+}
+
+/* Re-judges whether key's replicas (its preference list) agree, after one
+ * of them changed.  Metric only: no protocol decision reads it. */
+static void div_check(kv_shared *k, uint32_t key, sim_time now) {
+    uint32_t pref[KV_MAX_N];
+    uint32_t n = kv_ring_preflist(&k->ring, key, pref);
+    bool differ = false;
+    kv_version first = n ? kv_store_get(&node_at(k, pref[0])->store, key) : (kv_version){0};
+    for (uint32_t i = 1; i < n && !differ; i++) {
+        kv_version v = kv_store_get(&node_at(k, pref[i])->store, key);
+        differ = v.wid != first.wid || v.ts != first.ts;
+    }
+    kv_key_rec *kr = &k->oracle.keys[key];
+    if (differ == (kr->div_mark != 0))
+        return;
+    if (differ) {
+        kr->div_mark = now + 1;
+        k->oracle.divergent++;
+    } else {
+        div_settle(k, kr->div_mark - 1, now);
+        kr->div_mark = 0;
+        k->oracle.divergent--;
+    }
+    sim_gauge_set(k->sim, k->g_divergent, (double)k->oracle.divergent);
+}
+
+/* Re-judges every key (after a placement change or a replacement). */
+static void div_check_all(kv_shared *k, sim_time now) {
+    for (uint64_t key = 0; key < (uint64_t)k->n_keys; key++)
+        div_check(k, (uint32_t)key, now);
+}
+
+/* Stores v at a replica if it is newer (last-write-wins); logs the change
+ * for a crash before the next sync.  Returns true if stored. */
+static bool replica_store(sim_ctx *ctx, kv_node *nd, uint32_t key, kv_version v) {
+    kv_shared *k = shared_of(ctx);
+    kv_version old;
+    bool stored = kv_store_put_lww(&nd->store, key, v, &old);
+    if (!stored)
+        return false;
+    if (k->durable && k->sync_interval > 0) {
+        if (nd->n_undo == nd->cap_undo) {
+            nd->cap_undo = nd->cap_undo ? nd->cap_undo * 2 : 64;
+            nd->undo = sim_realloc(nd->undo, nd->cap_undo * sizeof *nd->undo);
+        }
+        nd->undo[nd->n_undo].key = key;
+        nd->undo[nd->n_undo].old = old;
+        nd->n_undo++;
+    }
+    div_check(k, key, sim_now(ctx));
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Failure detector: heartbeats, and suspicion after silence.               */
+
+/* What this node believes: is server `peer` up?  Only the protocol's own
+ * evidence counts (messages heard, requests timed out), never the kernel's
+ * knowledge.  Without a failure detector every peer is presumed up. */
+static bool believed_up(sim_ctx *ctx, const kv_node *nd, uint32_t peer) {
+    kv_shared *k = shared_of(ctx);
+    if (!k->fd_on || peer == sim_self(ctx) || !nd->last_heard)
+        return true;
+    return sim_now(ctx) - nd->last_heard[peer] <= k->suspicion;
+}
+
+static void heard_from(sim_ctx *ctx, kv_node *nd, uint32_t src) {
+    kv_shared *k = shared_of(ctx);
+    if (nd->last_heard && src < k->n_servers)
+        nd->last_heard[src] = sim_now(ctx);
+}
+
+/* A request to peer timed out: suspect it until it is heard from again. */
+static void suspect(sim_ctx *ctx, kv_node *nd, uint32_t peer) {
+    kv_shared *k = shared_of(ctx);
+    if (nd->last_heard && peer < k->n_servers)
+        nd->last_heard[peer] = sim_now(ctx) - k->suspicion - 1;
+}
+
+/* Sends a heartbeat to every other server and to the clients (which choose
+ * coordinators, or coordinate, by the same beliefs: as a partition-aware
+ * client library learns membership). */
+static void send_heartbeats(sim_ctx *ctx) {
+    kv_shared *k = shared_of(ctx);
+    uint32_t self = sim_self(ctx);
+    uint32_t last = k->first_client + (uint32_t)k->n_clients;
+    kv_msg m = {0};
+    for (uint32_t i = 0; i < last; i++)
+        if (i != self && (i >= k->n_servers || k->ring.active[i])) {
+            sim_send(ctx, i, KV_MSG_HEARTBEAT, &m, sizeof m, KV_HEADER_BYTES);
+            k->heartbeats++;
+        }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hinted handoff.                                                          */
+
+static kv_hint *hint_find(kv_node *nd, uint32_t h) {
+    return pool_find(&nd->hints, sizeof(kv_hint), h);
+}
+
+static void hint_release(kv_shared *k, kv_node *nd, kv_hint *hn) {
+    /* The stand-in's copy for reads goes with its last hint. */
+    if (kv_store_get(&nd->hinted, hn->key).wid == hn->v.wid)
+        kv_store_set(&nd->hinted, hn->key, (kv_version){0});
+    pool_release(&nd->hints, sizeof *hn, hn);
+    nd->n_hints--;
+    k->hints_pending--;
+    sim_gauge_set(k->sim, k->g_hints, (double)k->hints_pending);
+}
+
+/* Keeps a write for `target`, which this node believes down. */
+static void hint_store(sim_ctx *ctx, kv_node *nd, uint32_t target, uint32_t key, kv_version v) {
+    kv_shared *k = shared_of(ctx);
+    sim_time now = sim_now(ctx);
+    kv_version old;
+    kv_store_put_lww(&nd->hinted, key, v, &old);
+    if (nd->last_heard && now - nd->last_heard[target] > k->hint_window) {
+        k->hints_dropped_window++; /* down too long: anti-entropy's job now */
+        return;
+    }
+    if (nd->n_hints >= (uint64_t)k->max_hints) {
+        k->hints_dropped_full++;
+        return;
+    }
+    uint32_t h;
+    kv_hint *hn = pool_new(&nd->hints, sizeof *hn, &h);
+    hn->target = target;
+    hn->key = key;
+    hn->v = v;
+    hn->stored_at = now;
+    hn->sent_at = -1;
+    nd->n_hints++;
+    k->hints_stored++;
+    k->hints_pending++;
+    sim_gauge_set(k->sim, k->g_hints, (double)k->hints_pending);
+}
+
+/* Every replay interval: hints whose target is believed up again are sent
+ * (at most replay_rate_per_s x interval, oldest slots first); a hint sent
+ * and not acknowledged within the request timeout is sent again; hints
+ * older than the window expire. */
+static void hint_replay(sim_ctx *ctx, kv_node *nd) {
+    kv_shared *k = shared_of(ctx);
+    sim_time now = sim_now(ctx);
+    double budget_d = k->replay_rate * sim_time_to_s(k->replay_interval);
+    int64_t budget = budget_d < 1 ? 1 : budget_d > 1e9 ? 1000000000 : (int64_t)budget_d;
+    for (uint32_t i = 0; i < nd->hints.n && nd->n_hints; i++) {
+        kv_hint *hn = (kv_hint *)pool_at(&nd->hints, sizeof *hn, i);
+        if (!hn->slot.used)
+            continue;
+        if (now - hn->stored_at > k->hint_window) {
+            k->hints_expired++;
+            hint_release(k, nd, hn);
+            continue;
+        }
+        if (budget == 0 || !believed_up(ctx, nd, hn->target) ||
+            (hn->sent_at >= 0 && now - hn->sent_at < k->request_timeout))
+            continue;
+        kv_msg m = {
+            .key = hn->key, .req = i | ((hn->slot.gen & GEN_MASK) << SLOT_BITS), .v = hn->v};
+        send_msg(ctx, hn->target, KV_MSG_HINT, &m, true);
+        hn->sent_at = now;
+        budget--;
+    }
+    sim_timer_set(ctx, k->replay_interval, T_HINT_REPLAY, 0);
+}
+
+static void on_hint_ack(sim_ctx *ctx, kv_node *nd, const kv_msg *m) {
+    kv_shared *k = shared_of(ctx);
+    kv_hint *hn = hint_find(nd, m->req);
+    if (!hn)
+        return; /* delivered already (a resent hint), or expired */
+    sim_time now = sim_now(ctx), from = hn->stored_at;
+    if (k->up_since[hn->target] > from)
+        from = k->up_since[hn->target];
+    sim_record(k->sim, k->h_hint_lag, now - from);
+    if (now - from > k->hint_lag_max)
+        k->hint_lag_max = now - from;
+    k->hints_delivered++;
+    hint_release(k, nd, hn);
+}
+
+/* Drops every hint (a volatile holder crashed). */
+static void hints_clear(kv_shared *k, kv_node *nd) {
+    for (uint32_t i = 0; i < nd->hints.n && nd->n_hints; i++) {
+        kv_hint *hn = (kv_hint *)pool_at(&nd->hints, sizeof *hn, i);
+        if (hn->slot.used) {
+            k->hints_lost_with_holder++;
+            hint_release(k, nd, hn);
+        }
+    }
+    kv_store_clear(&nd->hinted);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Coordinator.                                                             */
 
 /* Targets for a request: the first `count` of the key's preference list,
@@ -395,6 +668,32 @@ static uint32_t choose_targets(sim_ctx *ctx, kv_shared *k, uint32_t key, uint32_
 }
 
 static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t creq, bool ok, kv_version v);
+
+/* Sloppy quorum (Dynamo §4.6): the first `want` of the key's n home
+ * replicas, each one believed down replaced by the next node along the ring
+ * believed up, which will keep a hint for it. */
+static uint32_t sloppy_targets(sim_ctx *ctx, kv_node *nd, uint32_t key, uint32_t want,
+                               kv_coord_req *q) {
+    kv_shared *k = shared_of(ctx);
+    uint32_t walk[KV_MAX_WALK];
+    uint32_t total = kv_ring_walk(&k->ring, key, KV_MAX_WALK, walk);
+    uint32_t home = total < (uint32_t)k->n ? total : (uint32_t)k->n;
+    uint32_t next = home, got = 0;
+    for (uint32_t i = 0; i < home && got < want; i++) {
+        if (believed_up(ctx, nd, walk[i])) {
+            q->hint_for[got] = 0;
+            q->targets[got++] = walk[i];
+            continue;
+        }
+        while (next < total && !believed_up(ctx, nd, walk[next]))
+            next++;
+        if (next < total) {
+            q->hint_for[got] = walk[i] + 1;
+            q->targets[got++] = walk[next++];
+        }
+    }
+    return got;
+}
 
 /* Answers the client: by message, or directly when the client coordinates
  * its own request. */
@@ -426,23 +725,51 @@ static void coord_start(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_t key
             ? (k->propagation == KV_PROP_NONE ? (uint32_t)k->w : (uint32_t)k->n)
             : (k->read_targets == KV_READ_ALL && k->propagation == KV_PROP_ALL ? (uint32_t)k->n
                                                                                : (uint32_t)k->r);
-    q->n_targets = (uint8_t)choose_targets(ctx, k, key, want, q->targets);
     q->n_need = (uint8_t)(kind == KV_OP_PUT ? k->w : k->r);
     if (kind == KV_OP_PUT) {
         /* Last-write-wins stamps the coordinator's own clock. */
         q->v = v;
         q->v.ts = sim_local_time(ctx);
     }
+    if (k->quorum == KV_QUORUM_SLOPPY) {
+        q->n_targets = (uint8_t)sloppy_targets(ctx, nd, key, want, q);
+    } else {
+        uint32_t n = choose_targets(ctx, k, key, want, q->targets);
+        if (kind == KV_OP_PUT && k->hints_on && !nd->is_client) {
+            /* Strict quorum with hints (as Cassandra): a target believed
+             * down gets a hint kept here instead; it cannot count for W. */
+            uint32_t kept = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                if (believed_up(ctx, nd, q->targets[i]))
+                    q->targets[kept++] = q->targets[i];
+                else
+                    hint_store(ctx, nd, q->targets[i], key, q->v);
+            }
+            n = kept;
+        }
+        q->n_targets = (uint8_t)n;
+    }
     if (q->n_targets < q->n_need) {
-        /* Fewer members than the quorum (after leaves): fail at once. */
+        /* Fewer members (or members believed up) than the quorum: fail at
+         * once. */
         reply_client(ctx, nd, q, false);
         req_release(nd, q);
         return;
     }
+    if (kind == KV_OP_GET && k->rr_mode != KV_RR_OFF)
+        q->rr = k->rr_chance >= 1 || sim_rng_double(sim_node_rng(ctx)) < k->rr_chance;
     kv_msg m = {.key = key, .req = h, .v = q->v};
-    for (uint32_t i = 0; i < q->n_targets; i++)
+    for (uint32_t i = 0; i < q->n_targets; i++) {
+        if (kind == KV_OP_PUT) {
+            m.hint = q->hint_for[i];
+        } else {
+            /* Digest reads: the first target sends the value, the others
+             * the version's digest. */
+            m.ok = k->digest_reads && i > 0 ? KV_GET_DIGEST : 0;
+        }
         send_msg(ctx, q->targets[i], kind == KV_OP_PUT ? KV_MSG_PUT : KV_MSG_GET, &m,
                  kind == KV_OP_PUT);
+    }
     q->timer = sim_timer_set(ctx, k->request_timeout, T_COORD_TIMEOUT, h);
 }
 
@@ -453,23 +780,154 @@ static int target_index(const kv_coord_req *q, uint32_t node) {
     return -1;
 }
 
+static bool same_version(kv_version a, kv_version b) { return a.wid == b.wid && a.ts == b.ts; }
+
+/* Read repair: sends the newest version to every target that answered with
+ * an older one (or none).  Returns the bit set of targets repaired. */
+static uint16_t send_repairs(sim_ctx *ctx, kv_node *nd, kv_coord_req *q, uint32_t h) {
+    kv_shared *k = shared_of(ctx);
+    (void)nd;
+    uint16_t sent = 0;
+    if (q->v.wid == 0)
+        return 0;
+    kv_msg m = {.key = q->key, .req = h, .v = q->v};
+    for (uint32_t i = 0; i < q->n_targets; i++)
+        if ((q->replied & (1u << i)) && !same_version(q->got[i], q->v)) {
+            send_msg(ctx, q->targets[i], KV_MSG_REPAIR, &m, true);
+            sent |= (uint16_t)(1u << i);
+            k->rr_repairs++;
+        }
+    if (sent)
+        k->rr_reads++;
+    return sent;
+}
+
+/* The handle of a request (for messages about it sent after its start). */
+static uint32_t req_handle(const kv_node *nd, const kv_coord_req *q) {
+    uint32_t i = (uint32_t)(q - (const kv_coord_req *)nd->reqs.items);
+    return i | ((q->slot.gen & GEN_MASK) << SLOT_BITS);
+}
+
+/* Async read repair's end: every target answered, or the grace is over. */
+static void rr_finish(sim_ctx *ctx, kv_node *nd, kv_coord_req *q) {
+    send_repairs(ctx, nd, q, req_handle(nd, q));
+    req_release(nd, q);
+}
+
+/* A get has its R replies: answer, after fetching the value (digest reads)
+ * or repairing the replicas that answered (blocking read repair). */
+static void get_quorum(sim_ctx *ctx, kv_node *nd, kv_coord_req *q) {
+    kv_shared *k = shared_of(ctx);
+    uint32_t h = req_handle(nd, q);
+    if (k->digest_reads && q->v.wid != 0 && q->waiting == 0) {
+        /* Is the newest version among the values received? */
+        int holder = -1;
+        bool have_value = false;
+        for (uint32_t i = 0; i < q->n_targets; i++)
+            if ((q->replied & (1u << i)) && same_version(q->got[i], q->v)) {
+                have_value |= (q->full >> i) & 1u;
+                if (holder < 0)
+                    holder = (int)i;
+            }
+        if (!have_value) {
+            k->rr_digest_mismatch++;
+            kv_msg m = {.key = q->key, .req = h, .ok = KV_GET_FETCH};
+            send_msg(ctx, q->targets[holder], KV_MSG_GET, &m, false);
+            q->waiting = 1;
+            return;
+        }
+    }
+    if (q->rr && k->rr_mode == KV_RR_BLOCKING && q->waiting != 2) {
+        uint16_t sent = send_repairs(ctx, nd, q, h);
+        if (sent) {
+            q->pending = sent;
+            q->waiting = 2;
+            return;
+        }
+    }
+    sim_timer_cancel(ctx, q->timer);
+    reply_client(ctx, nd, q, true);
+    if (q->rr && k->rr_mode == KV_RR_ASYNC) {
+        /* Dynamo's read repair: wait a grace period for the other replies. */
+        if (q->replied == (1u << q->n_targets) - 1)
+            rr_finish(ctx, nd, q);
+        else
+            q->timer = sim_timer_set(ctx, k->rr_grace, T_RR_GRACE, h);
+        return;
+    }
+    req_release(nd, q);
+}
+
 /* A put ack or a get reply from a replica: waiting -> done at W or R. */
 static void on_replica_answer(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, const kv_msg *m) {
     kv_shared *k = shared_of(ctx);
     kv_coord_req *q = req_find(nd, m->req);
-    if (!q || q->done)
+    if (!q)
         return; /* finished: a late answer */
     int i = target_index(q, msg->src);
-    if (i < 0 || (q->replied & (1u << i)))
-        return; /* not a target, or a duplicate */
+    if (i < 0)
+        return; /* not a target */
+    if (msg->type == KV_MSG_GET_REPLY && (m->hint & KV_GET_FETCH)) {
+        /* The value, fetched after the digests disagreed. */
+        if (q->waiting != 1)
+            return;
+        if (kv_version_newer(m->v, q->v))
+            q->v = m->v;
+        q->full |= (uint16_t)(1u << i);
+        q->waiting = 0;
+        get_quorum(ctx, nd, q);
+        return;
+    }
+    if (q->replied & (1u << i))
+        return; /* a duplicate */
     q->replied |= (uint16_t)(1u << i);
+    if (q->kind == KV_OP_GET) {
+        q->got[i] = m->v;
+        if (!(m->hint & KV_GET_DIGEST))
+            q->full |= (uint16_t)(1u << i);
+    }
+    if (q->done) {
+        /* Async read repair collecting the remaining replies, or a put
+         * waiting for its last acks before hinting the silent targets. */
+        if (q->replied == (1u << q->n_targets) - 1) {
+            sim_timer_cancel(ctx, q->timer);
+            if (q->kind == KV_OP_GET)
+                rr_finish(ctx, nd, q);
+            else
+                req_release(nd, q);
+        }
+        return;
+    }
+    if (q->waiting)
+        return; /* answered later, by the fetch or the repair acks */
     q->n_acks++;
     if (q->kind == KV_OP_GET && kv_version_newer(m->v, q->v))
         q->v = m->v;
     if (q->n_acks < q->n_need)
         return;
-    if (q->kind == KV_OP_PUT)
-        kv_oracle_write_commit(&k->oracle, q->v, sim_now(ctx));
+    if (q->kind == KV_OP_GET) {
+        get_quorum(ctx, nd, q);
+        return;
+    }
+    kv_oracle_write_commit(&k->oracle, q->v, sim_now(ctx));
+    reply_client(ctx, nd, q, true);
+    if (k->hints_on && !nd->is_client && q->replied != (1u << q->n_targets) - 1)
+        return; /* the timeout hints the targets that stay silent */
+    sim_timer_cancel(ctx, q->timer);
+    req_release(nd, q);
+}
+
+/* Blocking read repair: a stale replica stored the newest version. */
+static void on_repair_ack(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, const kv_msg *m) {
+    kv_coord_req *q = req_find(nd, m->req);
+    if (!q || q->waiting != 2)
+        return;
+    int i = target_index(q, msg->src);
+    if (i < 0 || !(q->pending & (1u << i)))
+        return;
+    q->pending &= (uint16_t) ~(1u << i);
+    if (q->pending)
+        return;
     sim_timer_cancel(ctx, q->timer);
     reply_client(ctx, nd, q, true);
     req_release(nd, q);
@@ -479,46 +937,100 @@ static void on_coord_timeout(sim_ctx *ctx, kv_node *nd, uint32_t h) {
     kv_coord_req *q = req_find(nd, h);
     if (!q)
         return;
-    reply_client(ctx, nd, q, false);
+    /* Targets that never answered are suspected (failure detector); a put's
+     * silent targets get a hint kept here (as Cassandra does), whether the
+     * write committed or not, so the write still reaches every replica. */
+    kv_shared *k = shared_of(ctx);
+    for (uint32_t i = 0; i < q->n_targets; i++)
+        if (!(q->replied & (1u << i))) {
+            suspect(ctx, nd, q->targets[i]);
+            if (q->kind == KV_OP_PUT && k->hints_on && !nd->is_client) {
+                uint32_t home = q->hint_for[i] ? q->hint_for[i] - 1 : q->targets[i];
+                if (home != sim_self(ctx))
+                    hint_store(ctx, nd, home, q->key, q->v);
+                else
+                    replica_store(ctx, nd, q->key, q->v);
+            }
+        }
+    if (!q->done)
+        reply_client(ctx, nd, q, false);
     req_release(nd, q);
+}
+
+static void on_rr_grace(sim_ctx *ctx, kv_node *nd, uint32_t h) {
+    kv_coord_req *q = req_find(nd, h);
+    if (q && q->done)
+        rr_finish(ctx, nd, q);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Replica.                                                                 */
 
 static void on_put(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, const kv_msg *m) {
-    kv_shared *k = shared_of(ctx);
-    kv_version old;
-    bool stored = kv_store_put_lww(&nd->store, m->key, m->v, &old);
-    if (stored && k->durable && k->sync_interval > 0) {
-        if (nd->n_undo == nd->cap_undo) {
-            nd->cap_undo = nd->cap_undo ? nd->cap_undo * 2 : 64;
-            nd->undo = sim_realloc(nd->undo, nd->cap_undo * sizeof *nd->undo);
-        }
-        nd->undo[nd->n_undo].key = m->key;
-        nd->undo[nd->n_undo].old = old;
-        nd->n_undo++;
-    }
+    if (m->hint)
+        hint_store(ctx, nd, m->hint - 1, m->key, m->v); /* a stand-in */
+    else
+        replica_store(ctx, nd, m->key, m->v);
     nd->ops_served++;
     kv_msg a = {.key = m->key, .req = m->req, .ok = 1};
     send_msg(ctx, msg->src, KV_MSG_PUT_ACK, &a, false);
 }
 
+/* A hint handed over, or a read repair: stored like a put. */
+static void on_handover(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, const kv_msg *m) {
+    kv_shared *k = shared_of(ctx);
+    bool stored = replica_store(ctx, nd, m->key, m->v);
+    if (msg->type == KV_MSG_REPAIR)
+        k->rr_applied += stored;
+    kv_msg a = {.key = m->key, .req = m->req, .ok = 1};
+    send_msg(ctx, msg->src, msg->type == KV_MSG_HINT ? KV_MSG_HINT_ACK : KV_MSG_REPAIR_ACK, &a,
+             false);
+}
+
 static void on_get(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, const kv_msg *m) {
+    kv_shared *k = shared_of(ctx);
     nd->ops_served++;
-    kv_msg r = {.key = m->key, .req = m->req, .ok = 1, .v = kv_store_get(&nd->store, m->key)};
+    kv_msg r = {.key = m->key,
+                .req = m->req,
+                .ok = 1,
+                .hint = m->ok,
+                .v = kv_store_get(&nd->store, m->key)};
+    if (kv_store_count(&nd->hinted)) {
+        /* A stand-in answers with what it holds for others too. */
+        kv_version hv = kv_store_get(&nd->hinted, m->key);
+        if (kv_version_newer(hv, r.v))
+            r.v = hv;
+    }
+    if (m->ok & KV_GET_DIGEST) {
+        /* A digest: 8 bytes instead of the value. */
+        sim_send(ctx, msg->src, KV_MSG_GET_REPLY, &r, sizeof r, wire(k, false, 0) + 8);
+        return;
+    }
     send_msg(ctx, msg->src, KV_MSG_GET_REPLY, &r, r.v.wid != 0);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Client.                                                                  */
 
-static uint32_t coordinator_for(sim_ctx *ctx, kv_shared *k, uint32_t key) {
+/* The coordinator for key: the client itself, or a replica of the key (the
+ * first, or one at random); with a failure detector, among the replicas
+ * the client believes up, if any. */
+static uint32_t coordinator_for(sim_ctx *ctx, kv_node *nd, kv_shared *k, uint32_t key) {
     if (k->coordinator == KV_COORD_CLIENT)
         return sim_self(ctx);
     uint32_t pref[KV_MAX_N];
     uint32_t n = kv_ring_preflist(&k->ring, key, pref);
     SIM_ASSERT(n > 0);
+    if (nd->last_heard) {
+        uint32_t up = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (believed_up(ctx, nd, pref[i]))
+                pref[up++] = pref[i];
+        if (up == 0)
+            n = kv_ring_preflist(&k->ring, key, pref); /* try them all the same */
+        else
+            n = up;
+    }
     if (k->coordinator == KV_COORD_RANDOM)
         return pref[sim_rng_below(sim_node_rng(ctx), n)];
     return pref[0];
@@ -553,7 +1065,8 @@ static uint32_t client_issue(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_
         sim_count(s, k->c_reads, 1);
     }
     op->timer = sim_timer_set(ctx, k->request_timeout, T_CLIENT_TIMEOUT, h);
-    uint32_t coord = coordinator_for(ctx, k, key);
+    uint32_t coord = coordinator_for(ctx, nd, k, key);
+    op->coord = coord;
     if (coord == sim_self(ctx)) {
         coord_start(ctx, nd, kind, key, v, sim_self(ctx), h);
     } else {
@@ -654,8 +1167,11 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
 
 static void on_client_timeout(sim_ctx *ctx, kv_node *nd, uint32_t h) {
     kv_shared *k = shared_of(ctx);
-    if (!op_find(nd, h))
+    kv_client_op *op = op_find(nd, h);
+    if (!op)
         return;
+    if (op->coord != sim_self(ctx))
+        suspect(ctx, nd, op->coord); /* cleared when it is heard from */
     sim_count(sim_of(ctx), k->c_timeouts, 1);
     client_finish(ctx, nd, h, false, (kv_version){0});
 }
@@ -714,23 +1230,45 @@ static void start_workload(sim_ctx *ctx, kv_node *nd) {
 /* ------------------------------------------------------------------------ */
 /* Hooks.                                                                   */
 
+/* Heartbeats (first at a random phase, so servers do not beat in step) and
+ * hint replay.  A recovering or new node announces itself at once. */
+static void start_server_timers(sim_ctx *ctx, kv_node *nd, bool announce) {
+    kv_shared *k = shared_of(ctx);
+    (void)nd;
+    if (k->fd_on) {
+        if (announce)
+            send_heartbeats(ctx);
+        sim_time phase =
+            (sim_time)sim_rng_below(sim_node_rng(ctx), (uint32_t)(k->hb_interval / SIM_US)) *
+            SIM_US;
+        sim_timer_set(ctx, phase + 1, T_HEARTBEAT, 0);
+    }
+    if (k->hints_on)
+        sim_timer_set(ctx, k->replay_interval, T_HINT_REPLAY, 0);
+}
+
 static void kv_node_init(sim_ctx *ctx, void *node) {
     kv_shared *k = shared_of(ctx);
     kv_node *nd = node;
     uint32_t self = sim_self(ctx);
-    nd->reqs.free = nd->ops.free = UINT32_MAX;
+    nd->reqs.free = nd->ops.free = nd->hints.free = UINT32_MAX;
     kv_store_init(&nd->store);
     kv_store_init(&nd->seen);
     kv_store_init(&nd->mine);
-    if (self >= k->first_client) {
+    kv_store_init(&nd->hinted);
+    bool server = self < k->first_client;
+    if (k->fd_on)
+        nd->last_heard = sim_calloc(k->n_servers, sizeof *nd->last_heard);
+    if (!server) {
         nd->is_client = true;
         nd->index = self - k->first_client;
         start_workload(ctx, nd);
-    } else {
-        nd->index = self;
-        if (k->durable && k->sync_interval > 0)
-            sim_timer_set(ctx, k->sync_interval, T_SYNC, 0);
+        return;
     }
+    nd->index = self;
+    if (k->durable && k->sync_interval > 0)
+        sim_timer_set(ctx, k->sync_interval, T_SYNC, 0);
+    start_server_timers(ctx, nd, sim_node_incarnation(k->sim, self) > 0);
 }
 
 static void kv_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
@@ -738,6 +1276,8 @@ static void kv_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
     kv_msg m;
     SIM_ASSERT(msg->len == sizeof m);
     memcpy(&m, msg->data, sizeof m);
+    if (nd->last_heard)
+        heard_from(ctx, nd, msg->src);
     switch (msg->type) {
     case KV_MSG_CLIENT_PUT:
         coord_start(ctx, nd, KV_OP_PUT, m.key, m.v, msg->src, m.req);
@@ -758,6 +1298,18 @@ static void kv_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
     case KV_MSG_PUT_ACK:
     case KV_MSG_GET_REPLY:
         on_replica_answer(ctx, nd, msg, &m);
+        break;
+    case KV_MSG_HEARTBEAT:
+        break; /* heard_from did it */
+    case KV_MSG_HINT:
+    case KV_MSG_REPAIR:
+        on_handover(ctx, nd, msg, &m);
+        break;
+    case KV_MSG_HINT_ACK:
+        on_hint_ack(ctx, nd, &m);
+        break;
+    case KV_MSG_REPAIR_ACK:
+        on_repair_ack(ctx, nd, msg, &m);
         break;
     default:
         SIM_ASSERT(0);
@@ -791,6 +1343,16 @@ static void kv_on_timer(sim_ctx *ctx, void *node, uint32_t kind, uint64_t arg) {
     case T_PROBE_NEXT:
         probe_next(ctx, nd);
         break;
+    case T_HEARTBEAT:
+        send_heartbeats(ctx);
+        sim_timer_set(ctx, k->hb_interval, T_HEARTBEAT, 0);
+        break;
+    case T_HINT_REPLAY:
+        hint_replay(ctx, nd);
+        break;
+    case T_RR_GRACE:
+        on_rr_grace(ctx, nd, (uint32_t)arg);
+        break;
     default:
         SIM_ASSERT(0);
     }
@@ -821,12 +1383,24 @@ static void kv_on_crash(sim_ctx *ctx, void *node) {
             }
         return;
     }
+    sim_time now = sim_now(ctx);
     if (!k->durable) {
+        /* Memory is gone: the store, and the hints held for others. */
+        hints_clear(k, nd);
+        uint32_t n = 0, *keys = sim_malloc((kv_store_count(&nd->store) + 1) * sizeof *keys);
+        for (uint32_t i = 0; i < nd->store.cap; i++)
+            if (nd->store.slots[i].key != UINT32_MAX)
+                keys[n++] = nd->store.slots[i].key;
         kv_store_clear(&nd->store);
+        for (uint32_t i = 0; i < n; i++)
+            div_check(k, keys[i], now);
+        sim_free(keys);
     } else {
         /* Writes since the last sync were only in memory: undo them. */
-        for (uint32_t i = nd->n_undo; i-- > 0;)
+        for (uint32_t i = nd->n_undo; i-- > 0;) {
             kv_store_set(&nd->store, nd->undo[i].key, nd->undo[i].old);
+            div_check(k, nd->undo[i].key, now);
+        }
     }
     nd->n_undo = 0;
 }
@@ -834,10 +1408,46 @@ static void kv_on_crash(sim_ctx *ctx, void *node) {
 static void kv_on_recover(sim_ctx *ctx, void *node) {
     kv_shared *k = shared_of(ctx);
     kv_node *nd = node;
-    if (nd->is_client)
+    if (nd->last_heard) {
+        /* Beliefs from before the crash are stale: start afresh, everyone
+         * presumed up until silent for the suspicion timeout. */
+        sim_time now = sim_now(ctx);
+        for (uint32_t i = 0; i < k->n_servers; i++)
+            nd->last_heard[i] = now;
+    }
+    if (nd->is_client) {
         start_workload(ctx, nd);
-    else if (k->durable && k->sync_interval > 0)
+        return;
+    }
+    if (k->durable && k->sync_interval > 0)
         sim_timer_set(ctx, k->sync_interval, T_SYNC, 0);
+    start_server_timers(ctx, nd, true);
+}
+
+/* Metrics' view of faults: when servers came back, and how long after each
+ * fault ended (recover, replace, heal) the replicas took to agree again on
+ * every key that was divergent then. */
+static void kv_on_fault(sim *s, void *shared, const char *what, uint32_t node) {
+    kv_shared *k = shared;
+    sim_time now = sim_time_now(s);
+    bool server = node < k->n_servers;
+    bool recover = strcmp(what, "recover") == 0, replace = strcmp(what, "replace") == 0;
+    if (!((server && (recover || replace)) || strcmp(what, "heal") == 0))
+        return;
+    if (server)
+        k->up_since[node] = now;
+    if (replace)
+        div_check_all(k, now); /* the new node is empty */
+    if (k->n_fault_ends == KV_MAX_FAULT_ENDS) {
+        k->fault_ends_dropped++;
+        return;
+    }
+    struct kv_fault_end *f = &k->fault_ends[k->n_fault_ends++];
+    f->at = now;
+    f->node = server ? node : UINT32_MAX;
+    f->what = recover ? "recover" : replace ? "replace" : "heal";
+    f->divergent_then = f->pending = k->oracle.divergent;
+    f->converged_at = f->pending == 0 ? now : -1;
 }
 
 /* Membership change: placement moves at once (every node learns the new
@@ -871,11 +1481,16 @@ static void kv_on_world_timer(sim *s, void *shared, uint32_t kind, uint64_t arg)
     sim_free(before);
     k->moved_fraction_last = tried ? (double)moved / (double)tried : 0;
     k->membership_changes++;
+    div_check_all(k, sim_time_now(s)); /* replicas are judged on the new lists */
 }
 
 static void kv_node_fini(sim_ctx *ctx, void *node) {
-    (void)ctx;
+    kv_shared *k = shared_of(ctx);
     kv_node *nd = node;
+    hints_clear(k, nd); /* a replaced node's hints are gone with it */
+    kv_store_fini(&nd->hinted);
+    sim_free(nd->hints.items);
+    sim_free(nd->last_heard);
     kv_store_fini(&nd->store);
     kv_store_fini(&nd->seen);
     kv_store_fini(&nd->mine);
@@ -894,6 +1509,7 @@ static void kv_shared_fini(void *shared) {
     sim_dist_fini(&k->think_time);
     sim_free(k->probe_t);
     sim_free(k->changes);
+    sim_free(k->up_since);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -925,10 +1541,22 @@ static void text_add(kv_text *t, const char *fmt, ...) {
 }
 
 /* Keys whose newest acknowledged write no replica in the key's preference
- * list holds, nor anything committed after it. */
+ * list holds, nor anything committed after it, nor a hint that could still
+ * hand it over. */
 static int64_t count_lost(kv_shared *k) {
     int64_t lost = 0;
     const kv_oracle *o = &k->oracle;
+    kv_store hinted; /* the newest version any live hint carries, per key */
+    kv_store_init(&hinted);
+    for (uint32_t s = 0; s < k->n_servers; s++) {
+        const kv_node *nd = node_at(k, s);
+        for (uint32_t i = 0; i < nd->hints.n && nd->n_hints; i++) {
+            const kv_hint *hn = (const kv_hint *)pool_at(&nd->hints, sizeof *hn, i);
+            kv_version old;
+            if (hn->slot.used)
+                kv_store_put_lww(&hinted, hn->key, hn->v, &old);
+        }
+    }
     for (uint64_t key = 0; key < o->n_keys; key++) {
         const kv_key_rec *kr = &o->keys[key];
         if (kr->newest.wid == 0)
@@ -941,9 +1569,99 @@ static int64_t count_lost(kv_shared *k) {
             kv_version v = kv_store_get(&nd->store, (uint32_t)key);
             held = v.wid != 0 && !kv_version_newer(kr->newest, v);
         }
+        if (!held) {
+            kv_version v = kv_store_get(&hinted, (uint32_t)key);
+            held = v.wid != 0 && !kv_version_newer(kr->newest, v);
+        }
         lost += !held;
     }
+    kv_store_fini(&hinted);
     return lost;
+}
+
+/* Failure detection, hinted handoff, read repair, divergence. */
+static void report_repair(sim_report *r, kv_shared *k) {
+    sim *s = k->sim;
+    sim_report_int(r, "divergent_keys", k->oracle.divergent);
+    if (k->fd_on)
+        sim_report_int(r, "heartbeats", k->heartbeats);
+    if (k->hints_on) {
+        int64_t dropped = k->hints_dropped_full + k->hints_dropped_window;
+        sim_report_int(r, "hints_stored", k->hints_stored);
+        sim_report_int(r, "hints_delivered", k->hints_delivered);
+        sim_report_int(r, "hints_expired", k->hints_expired);
+        sim_report_int(r, "hints_dropped", dropped);
+        sim_report_int(r, "hints_dropped_full", k->hints_dropped_full);
+        sim_report_int(r, "hints_dropped_window", k->hints_dropped_window);
+        sim_report_int(r, "hints_lost_with_holder", k->hints_lost_with_holder);
+        sim_report_int(r, "hints_pending_at_end", k->hints_pending);
+        if (sim_histogram_count(s, k->h_hint_lag)) {
+            sim_report_num(r, "hint_delivery_lag_p50_s",
+                           sim_time_to_s(sim_histogram_percentile(s, k->h_hint_lag, 50)));
+            sim_report_num(r, "hint_delivery_lag_max_s", sim_time_to_s(k->hint_lag_max));
+        }
+        sim_report_line(r,
+                        "hinted handoff: %lld hints stored, %lld delivered, %lld expired, %lld "
+                        "dropped, %lld lost with their holder, %lld pending at the end",
+                        (long long)k->hints_stored, (long long)k->hints_delivered,
+                        (long long)k->hints_expired, (long long)dropped,
+                        (long long)k->hints_lost_with_holder, (long long)k->hints_pending);
+    }
+    if (k->rr_mode != KV_RR_OFF || k->digest_reads) {
+        sim_report_int(r, "read_repair_reads", k->rr_reads);
+        sim_report_int(r, "read_repair_messages", k->rr_repairs);
+        sim_report_int(r, "read_repair_applied", k->rr_applied);
+        if (k->digest_reads)
+            sim_report_int(r, "digest_mismatches", k->rr_digest_mismatch);
+        sim_report_line(r,
+                        "read repair: %lld reads found stale replicas, %lld repairs sent, %lld "
+                        "applied",
+                        (long long)k->rr_reads, (long long)k->rr_repairs, (long long)k->rr_applied);
+    }
+    /* Convergence after each fault ended. */
+    sim_report_int(r, "fault_ends", k->n_fault_ends + k->fault_ends_dropped);
+    if (k->n_fault_ends == 0) {
+        sim_report_line(r, "divergent keys at the end: %lld", (long long)k->oracle.divergent);
+        return;
+    }
+    kv_text cv = {0};
+    text_add(&cv, "at_s,action,node,divergent_keys_then,converged_after_s\n");
+    int64_t never = 0;
+    sim_time worst = 0;
+    for (uint32_t i = 0; i < k->n_fault_ends; i++) {
+        const struct kv_fault_end *f = &k->fault_ends[i];
+        char after[32] = "";
+        if (f->converged_at >= 0) {
+            snprintf(after, sizeof after, "%.9f", sim_time_to_s(f->converged_at - f->at));
+            worst = f->converged_at - f->at > worst ? f->converged_at - f->at : worst;
+        } else {
+            never++;
+        }
+        text_add(&cv, "%.9f,%s,%s,%lld,%s\n", sim_time_to_s(f->at), f->what,
+                 f->node == UINT32_MAX ? "" : sim_node_name(s, f->node),
+                 (long long)f->divergent_then, after);
+    }
+    sim_report_file(r, "convergence.csv", cv.buf);
+    sim_free(cv.buf);
+    const struct kv_fault_end *last = &k->fault_ends[k->n_fault_ends - 1];
+    sim_report_int(r, "fault_ends_not_converged", never);
+    sim_report_num(r, "converge_time_max_s", sim_time_to_s(worst));
+    if (last->converged_at >= 0)
+        sim_report_num(r, "converge_time_last_fault_s",
+                       sim_time_to_s(last->converged_at - last->at));
+    if (last->converged_at >= 0)
+        sim_report_line(r,
+                        "divergent keys at the end: %lld; after the last fault ended (%s at "
+                        "%.3f s, %lld divergent) the replicas agreed again in %.3f s",
+                        (long long)k->oracle.divergent, last->what, sim_time_to_s(last->at),
+                        (long long)last->divergent_then,
+                        sim_time_to_s(last->converged_at - last->at));
+    else
+        sim_report_line(r,
+                        "divergent keys at the end: %lld; after the last fault ended (%s at "
+                        "%.3f s, %lld divergent) the replicas never agreed again",
+                        (long long)k->oracle.divergent, last->what, sim_time_to_s(last->at),
+                        (long long)last->divergent_then);
 }
 
 static void kv_report(sim_report *r, void *shared) {
@@ -983,6 +1701,7 @@ static void kv_report(sim_report *r, void *shared) {
         sim_report_int(r, name, o->k_hist[i]);
     }
     sim_report_int(r, "stale_k_over_10", o->k_hist[0]);
+    report_repair(r, k);
 
     /* Load per server. */
     double sum_keys = 0, sum2_keys = 0, max_keys = 0, sum_ops = 0, sum2_ops = 0, max_ops = 0;
@@ -1109,6 +1828,7 @@ const sim_model kv_model = {
     .on_crash = kv_on_crash,
     .on_recover = kv_on_recover,
     .on_world_timer = kv_on_world_timer,
+    .on_fault = kv_on_fault,
     .report = kv_report,
     .node_fini = kv_node_fini,
     .shared_fini = kv_shared_fini,

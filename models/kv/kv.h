@@ -18,6 +18,8 @@ typedef enum { KV_COORD_FIRST, KV_COORD_RANDOM, KV_COORD_CLIENT } kv_coord_mode;
 typedef enum { KV_READ_ALL, KV_READ_QUORUM } kv_read_targets;
 typedef enum { KV_PROP_ALL, KV_PROP_NONE } kv_propagation;
 typedef enum { KV_WL_OPEN, KV_WL_CLOSED, KV_WL_PROBE } kv_wl_mode;
+typedef enum { KV_QUORUM_STRICT, KV_QUORUM_SLOPPY } kv_quorum;
+typedef enum { KV_RR_OFF, KV_RR_ASYNC, KV_RR_BLOCKING } kv_rr_mode;
 
 /* ---- Messages. ---- */
 
@@ -30,7 +32,18 @@ enum {
     KV_MSG_PUT_ACK,
     KV_MSG_GET,
     KV_MSG_GET_REPLY,
+    KV_MSG_HEARTBEAT,  /* server -> servers: failure detector */
+    KV_MSG_HINT,       /* hint holder -> the hint's target: a put */
+    KV_MSG_HINT_ACK,   /* req: the hint's handle at its holder */
+    KV_MSG_REPAIR,     /* coordinator -> stale replica: read repair */
+    KV_MSG_REPAIR_ACK, /* req: the read's handle at its coordinator */
     KV_MSG_COUNT
+};
+
+/* Flags of a get request. */
+enum {
+    KV_GET_DIGEST = 1, /* answer with the version's digest, not the value */
+    KV_GET_FETCH = 2,  /* the value, after digests disagreed with the data read */
 };
 
 /* Every kv message has this one shape (24 + 16 bytes); fields unused by a
@@ -38,10 +51,11 @@ enum {
  * sizes, not from this struct. */
 typedef struct kv_msg {
     uint32_t key;
-    uint32_t req; /* request id at the sender of the request */
-    uint32_t ok;  /* replies: 1 success, 0 failure */
-    uint32_t _pad;
-    kv_version v; /* put: the version to store; get reply: the version held */
+    uint32_t req;  /* request id at the sender of the request */
+    uint32_t ok;   /* replies: 1 success, 0 failure; get: KV_GET_* flags */
+    uint32_t hint; /* put to a stand-in (sloppy quorum): the intended node + 1;
+                    * get reply: the request's flags, echoed */
+    kv_version v;  /* put: the version to store; get reply: the version held */
 } kv_msg;
 
 /* ---- Requests in progress. ---- */
@@ -71,13 +85,30 @@ typedef struct kv_coord_req {
     uint8_t n_targets, n_need;
     uint8_t n_acks;   /* put acks or get replies received */
     uint16_t replied; /* bit i: targets[i] answered */
+    uint8_t rr;       /* get: read repair after answering (async) */
+    uint8_t waiting;  /* get: 1 = fetching the full value after digests,
+                       * 2 = blocking read repair, waiting for acks */
+    uint16_t pending; /* bit i: a repair ack awaited from targets[i] */
     uint32_t key;
     uint32_t client; /* node to answer; == self when the client coordinates */
     uint32_t creq;   /* the client's request id */
     uint32_t targets[KV_MAX_N];
-    kv_version v;    /* put: the version written; get: the newest seen */
-    sim_timer timer; /* request timeout */
+    uint32_t hint_for[KV_MAX_N]; /* put: the node targets[i] stands in for, + 1 */
+    kv_version got[KV_MAX_N];    /* get: the version each target answered */
+    uint16_t full;               /* get: bit i: targets[i] sent the value, not a digest */
+    kv_version v;                /* put: the version written; get: the newest seen */
+    sim_timer timer;             /* request timeout, then read repair's grace */
 } kv_coord_req;
+
+/* A hint: a write for `target` held by a stand-in until it is back. */
+typedef struct kv_hint {
+    kv_slot slot;
+    uint32_t target;
+    uint32_t key;
+    kv_version v;
+    sim_time stored_at;
+    sim_time sent_at; /* last replay, or -1 */
+} kv_hint;
 
 /* An operation at its client. */
 typedef struct kv_client_op {
@@ -87,6 +118,7 @@ typedef struct kv_client_op {
     uint16_t probe_t; /* probe: index into the t list */
     uint32_t key;
     uint32_t wid;    /* put: the write's id */
+    uint32_t coord;  /* the node asked to coordinate */
     sim_time start;  /* when the client issued it */
     sim_timer timer; /* client-side timeout */
     /* Read: the oracle's snapshot at the start (see oracle.c). */
@@ -109,6 +141,15 @@ typedef struct kv_node {
     kv_pool reqs;       /* kv_coord_req: requests this node coordinates */
     int64_t ops_served; /* puts and gets handled as a replica */
     int64_t coordinated;
+    /* Failure detector: when each server was last heard from (any message),
+     * by server index; a peer silent for longer than the suspicion timeout
+     * is believed down. */
+    sim_time *last_heard;
+    /* Hinted handoff: hints held for others, and the newest hinted version
+     * per key (so a stand-in can answer reads). */
+    kv_pool hints;
+    uint32_t n_hints;
+    kv_store hinted;
     /* Unsynced writes since the last commit-log sync: (key, previous
      * version) pairs to roll back if the node crashes. */
     struct kv_undo {
@@ -142,6 +183,7 @@ typedef struct kv_key_rec {
     uint32_t _pad;
     kv_version newest; /* the newest acknowledged version (LWW order); wid 0 = none */
     sim_time newest_commit;
+    sim_time div_mark; /* 1 + when its replicas began to disagree; 0 = they agree */
 } kv_key_rec;
 
 typedef struct kv_oracle {
@@ -158,7 +200,8 @@ typedef struct kv_oracle {
     /* Counters. */
     int64_t reads_started, reads_ok, reads_failed, stale, writes_started, writes_ok, writes_failed;
     int64_t mr_violations, ryw_violations, lost;
-    int64_t lost_lww; /* acknowledged, but older (LWW) than a write acknowledged before it began */
+    int64_t lost_lww;  /* acknowledged, but older (LWW) than a write acknowledged before it began */
+    int64_t divergent; /* keys whose replicas disagree now */
     int64_t superseded_at_commit; /* acknowledged after a newer concurrent write */
     int64_t k_hist[11];           /* stale reads by k: 1..10, and > 10 in [0] */
 } kv_oracle;
@@ -191,6 +234,19 @@ typedef struct kv_shared {
     int64_t key_bytes;
     sim_dist value_bytes;
 
+    /* Failure detection, hinted handoff, read repair. */
+    int quorum; /* kv_quorum */
+    bool fd_on; /* heartbeats are sent (something needs them) */
+    sim_time hb_interval, suspicion;
+    bool hints_on;
+    int64_t max_hints;
+    sim_time hint_window, replay_interval;
+    double replay_rate;
+    int rr_mode; /* kv_rr_mode */
+    double rr_chance;
+    sim_time rr_grace;
+    bool digest_reads;
+
     /* Workload. */
     int wl_mode, popularity;
     int64_t n_clients, n_keys;
@@ -218,8 +274,29 @@ typedef struct kv_shared {
     double moved_fraction_last; /* keys whose first replica changed, last change */
     int64_t membership_changes;
 
+    /* Fault ends (recover, replace, heal) and how long the replicas took to
+     * agree again on every key that was divergent then. */
+#define KV_MAX_FAULT_ENDS 64
+    struct kv_fault_end {
+        sim_time at;
+        uint32_t node; /* UINT32_MAX for heal */
+        const char *what;
+        int64_t divergent_then, pending;
+        sim_time converged_at; /* -1 = not yet */
+    } fault_ends[KV_MAX_FAULT_ENDS];
+    uint32_t n_fault_ends, fault_ends_dropped;
+    sim_time *up_since; /* per server: last recovery or replacement */
+
+    /* Hinted handoff and read repair counts. */
+    int64_t hints_stored, hints_delivered, hints_expired, hints_dropped_full, hints_dropped_window,
+        hints_lost_with_holder, hints_pending;
+    int64_t rr_reads, rr_repairs, rr_applied, rr_digest_mismatch;
+    int64_t heartbeats;
+    sim_time hint_lag_max; /* delivery time - max(stored, target back up) */
+
     /* Metrics. */
-    int h_read, h_write, h_k;
+    int h_read, h_write, h_k, h_hint_lag;
+    int g_divergent, g_hints;
     int c_reads, c_writes, c_stale, c_failed, c_timeouts;
     int g_in_flight;
     int64_t ops_in_flight; /* client operations issued and not finished, all clients */

@@ -14,7 +14,8 @@
 
 typedef enum kv_partitioner { KV_PART_HASH, KV_PART_RANGE, KV_PART_MODULO } kv_partitioner;
 
-#define KV_MAX_N 16 /* replicas per key */
+#define KV_MAX_N    16 /* replicas per key */
+#define KV_MAX_WALK 32 /* preference list and fallbacks (sloppy quorum) */
 
 typedef struct kv_token {
     uint64_t pos;   /* position on the ring */
@@ -68,6 +69,10 @@ void kv_ring_set_active(kv_ring *r, uint32_t member, bool active, sim_rng *rng);
 /* Writes min(n, active members) distinct members for key into out, in
  * preference order; returns how many. */
 uint32_t kv_ring_preflist(const kv_ring *r, uint64_t key, uint32_t *out);
+/* The first min(want, active members) distinct members met walking the ring
+ * clockwise from key (want <= KV_MAX_WALK): the preference list and then
+ * the nodes a sloppy quorum falls back on, in order. */
+uint32_t kv_ring_walk(const kv_ring *r, uint64_t key, uint32_t want, uint32_t *out);
 /* The key's position on the hash ring (also used by modulo). */
 uint64_t kv_ring_key_pos(const kv_ring *r, uint64_t key);
 /* Fraction of each member's share of the key space (hash: ring arc owned

@@ -257,8 +257,8 @@ static uint32_t range_of(const kv_ring *r, uint64_t key) {
 
 /* Fills out with min(n, active) consecutive active members, starting at
  * position `first` of active_list and wrapping. */
-static uint32_t walk_active(const kv_ring *r, uint32_t first, uint32_t *out) {
-    uint32_t count = r->n < r->n_active ? r->n : r->n_active;
+static uint32_t walk_active(const kv_ring *r, uint32_t first, uint32_t want, uint32_t *out) {
+    uint32_t count = want < r->n_active ? want : r->n_active;
     for (uint32_t k = 0, j = first; k < count; k++) {
         out[k] = r->active_list[j];
         if (++j == r->n_active)
@@ -267,8 +267,9 @@ static uint32_t walk_active(const kv_ring *r, uint32_t first, uint32_t *out) {
     return count;
 }
 
-static uint32_t hash_preflist(const kv_ring *r, uint64_t key, uint32_t *out) {
-    uint32_t want = r->n < r->n_active ? r->n : r->n_active;
+static uint32_t hash_preflist(const kv_ring *r, uint64_t key, uint32_t want, uint32_t *out) {
+    if (want > r->n_active)
+        want = r->n_active;
     if (want == 0)
         return 0;
     uint64_t pos = kv_ring_key_pos(r, key);
@@ -297,21 +298,25 @@ static uint32_t hash_preflist(const kv_ring *r, uint64_t key, uint32_t *out) {
     return got;
 }
 
-uint32_t kv_ring_preflist(const kv_ring *r, uint64_t key, uint32_t *out) {
+uint32_t kv_ring_walk(const kv_ring *r, uint64_t key, uint32_t want, uint32_t *out) {
     if (r->n_active == 0)
         return 0;
     switch (r->kind) {
     case KV_PART_HASH:
-        return hash_preflist(r, key, out);
+        return hash_preflist(r, key, want, out);
     case KV_PART_RANGE:
         /* With split points there may be more ranges than active members;
          * range i then goes to the (i mod active)-th active member. */
-        return walk_active(r, range_of(r, key) % r->n_active, out);
+        return walk_active(r, range_of(r, key) % r->n_active, want, out);
     case KV_PART_MODULO:
-        return walk_active(r, (uint32_t)(kv_ring_key_pos(r, key) % r->n_active), out);
+        return walk_active(r, (uint32_t)(kv_ring_key_pos(r, key) % r->n_active), want, out);
     }
     SIM_ASSERT(!"unknown partitioner");
     return 0;
+}
+
+uint32_t kv_ring_preflist(const kv_ring *r, uint64_t key, uint32_t *out) {
+    return kv_ring_walk(r, key, r->n, out);
 }
 
 void kv_ring_shares(const kv_ring *r, double *out) {

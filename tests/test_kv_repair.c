@@ -1,0 +1,240 @@
+/*
+ * test_kv_repair.c - the kv model under faults: the failure detector,
+ * sloppy quorums with hinted handoff, read repair, and the oracle's
+ * divergence and convergence figures.
+ *
+ * Scenarios use a constant network latency where a bound depends on it, so
+ * bounds are exact consequences of the protocol's timers; where a count
+ * depends on the workload's randomness only its sign or order is asserted
+ * (e.g. R = 1 can never repair, R = N must).
+ */
+#include "kv_util.h"
+
+/* Five servers, N = 3; n2 is down from 5 s to 10 s.  Clients write and
+ * read 200 keys at 400 operations a second until `stop`. */
+static sim *crash_run(const char *kv_extra, const char *stop) {
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"model\":\"kv\",\"nodes\":5,\"duration\":\"20s\",\"seed\":3,"
+             "\"network\":{\"latency\":\"1ms\"},"
+             "\"faults\":[{\"at\":\"5s\",\"crash\":\"n2\"},{\"at\":\"10s\",\"recover\":\"n2\"}],"
+             "\"kv\":{\"n\":3,\"r\":2,\"w\":2,\"request_timeout\":\"100ms\"%s,"
+             "\"workload\":{\"clients\":4,\"keys\":200,\"rate_per_s\":400,"
+             "\"read_fraction\":0.5,\"stop\":\"%s\"}}}",
+             kv_extra, stop);
+    sim *s = kv_load(text);
+    sim_run(s);
+    return s;
+}
+
+/* Hints reach the recovered node within one replay interval: it announces
+ * itself with heartbeats at once (1 ms away), each holder replays at its
+ * next tick (at most replay_interval later), the hint arrives 1 ms after. */
+START_TEST(test_kv_hints_delivered_within_one_replay_interval) {
+    sim *s = crash_run(",\"quorum\":\"sloppy\",\"hinted_handoff\":{\"replay_interval\":\"500ms\"}",
+                       "15s");
+    cJSON *root;
+    cJSON *m = kv_report_of(s, &root);
+    double stored = num(m, "hints_stored");
+    ck_assert_double_gt(stored, 100);
+    ck_assert_double_eq(num(m, "hints_delivered"), stored);
+    ck_assert_double_eq(num(m, "hints_pending_at_end"), 0);
+    ck_assert_double_eq(num(m, "hints_expired") + num(m, "hints_dropped"), 0);
+    ck_assert_double_le(num(m, "hint_delivery_lag_max_s"), 0.5 + 0.002);
+    /* Every key's replicas agree again after the recovery, and no
+     * acknowledged write was lost. */
+    ck_assert_double_eq(num(m, "divergent_keys"), 0);
+    ck_assert_double_eq(num(m, "fault_ends_not_converged"), 0);
+    ck_assert_double_le(num(m, "converge_time_last_fault_s"), 0.5 + 0.002);
+    ck_assert_double_eq(num(m, "lost_acknowledged_writes"), 0);
+    cJSON_Delete(root);
+    sim_destroy(s);
+}
+END_TEST
+
+/* With two of five servers down, a strict quorum (W = 2 of N = 3) fails
+ * every write whose preference list holds both; a sloppy quorum writes to
+ * stand-ins once the failure detector suspects them. */
+START_TEST(test_kv_sloppy_quorum_keeps_writes_available) {
+    double avail[2];
+    for (int sloppy = 0; sloppy < 2; sloppy++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "{\"model\":\"kv\",\"nodes\":5,\"duration\":\"20s\",\"seed\":4,"
+                 "\"network\":{\"latency\":\"1ms\"},"
+                 "\"faults\":[{\"at\":\"2s\",\"crash\":[\"n1\",\"n3\"]}],"
+                 "\"kv\":{\"n\":3,\"r\":1,\"w\":2,\"request_timeout\":\"100ms\","
+                 "\"quorum\":\"%s\",\"failure_detector\":{\"enabled\":true},"
+                 "\"workload\":{\"clients\":2,\"keys\":500,\"rate_per_s\":200,"
+                 "\"read_fraction\":0,\"start\":\"5s\"}}}",
+                 sloppy ? "sloppy" : "strict");
+        sim *s = kv_load(text);
+        sim_run(s);
+        kv_oracle *o = &kv_of(s)->oracle;
+        ck_assert_int_gt(o->writes_started, 2000);
+        /* Of the writes that finished (a few are in flight at the end). */
+        avail[sloppy] = (double)o->writes_ok / (double)(o->writes_ok + o->writes_failed);
+        sim_destroy(s);
+    }
+    /* Strict: a key fails when its three replicas include both down nodes:
+     * with 5 servers about 3/10 of the keys (C(3,1)/C(5,3)). */
+    ck_assert_double_lt(avail[0], 0.8);
+    ck_assert_double_gt(avail[0], 0.6);
+    ck_assert_double_eq(avail[1], 1.0);
+}
+END_TEST
+
+/* Every mechanism off: replicas that missed writes during a partition never
+ * catch up after the heal (nothing is written after it). */
+static const char partition_heal[] =
+    "{\"model\":\"kv\",\"nodes\":5,\"duration\":\"30s\",\"seed\":5,"
+    "\"network\":{\"latency\":\"1ms\"},"
+    "\"faults\":[{\"at\":\"5s\",\"partition\":[[\"n0\",\"n1\"],[\"n2\",\"n3\",\"n4\"]]},"
+    "{\"at\":\"10s\",\"heal\":true}],"
+    "\"kv\":{\"n\":3,\"r\":%d,\"w\":1,\"coordinator\":\"random\",\"request_timeout\":\"100ms\","
+    "\"read_targets\":\"quorum\",\"read_repair\":{\"mode\":\"%s\"},"
+    "\"workload\":{\"clients\":4,\"keys\":%d,\"rate_per_s\":400,\"read_fraction\":%s,"
+    "\"stop\":\"%s\"}}}";
+
+START_TEST(test_kv_healed_partition_never_converges_without_repair) {
+    char text[2048];
+    snprintf(text, sizeof text, partition_heal, 1, "off", 300, "0.5", "10s");
+    sim *s = kv_load(text);
+    sim_run(s);
+    cJSON *root;
+    cJSON *m = kv_report_of(s, &root);
+    double div = num(m, "divergent_keys");
+    ck_assert_double_gt(div, 50);
+    ck_assert_double_eq(num(m, "fault_ends"), 1);
+    ck_assert_double_eq(num(m, "fault_ends_not_converged"), 1);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(m, "converge_time_last_fault_s"));
+    /* Nothing happens after the heal: the count is the one at the heal. */
+    ck_assert_int_eq(kv_of(s)->fault_ends[0].divergent_then, (int64_t)div);
+    cJSON_Delete(root);
+    sim_destroy(s);
+}
+END_TEST
+
+/* Read repair after the heal: with R = 1 a read sees one replica and can never notice a
+ * disagreement; with R = N every read of a divergent key repairs it. */
+START_TEST(test_kv_read_repair_with_r_n_repairs_more_than_r_1) {
+    double applied[2], div[2];
+    for (int i = 0; i < 2; i++) {
+        char text[2048];
+        /* The workload goes on after the heal; a write reaches all three
+         * replicas then, which also settles its key, so the difference
+         * between the two runs is read repair's. */
+        snprintf(text, sizeof text, partition_heal, i ? 3 : 1, "async", 3000, "0.9", "30s");
+        sim *s = kv_load(text);
+        sim_run(s);
+        cJSON *root;
+        cJSON *m = kv_report_of(s, &root);
+        applied[i] = num(m, "read_repair_applied");
+        div[i] = num(m, "divergent_keys");
+        if (i == 0)
+            ck_assert_double_eq(num(m, "read_repair_messages"), 0);
+        cJSON_Delete(root);
+        sim_destroy(s);
+    }
+    ck_assert_double_eq(applied[0], 0);
+    ck_assert_double_gt(applied[1], 100);
+    ck_assert_double_lt(div[1], div[0]);
+}
+END_TEST
+
+/* Blocking read repair: the replicas that answered hold the returned
+ * version before the client hears it, so a client's next read with R = 2
+ * (N = 3) that meets either of them cannot go back: no monotonic-read
+ * violation even across the partition. */
+START_TEST(test_kv_blocking_read_repair_repairs_before_answering) {
+    char text[2048];
+    snprintf(text, sizeof text, partition_heal, 2, "blocking", 300, "0.5", "30s");
+    sim *s = kv_load(text);
+    sim_run(s);
+    cJSON *root;
+    cJSON *m = kv_report_of(s, &root);
+    ck_assert_double_gt(num(m, "read_repair_reads"), 0);
+    /* A repair finds the replica newer already when a write overtook it. */
+    ck_assert_double_gt(num(m, "read_repair_applied"), 0);
+    ck_assert_double_le(num(m, "read_repair_applied"), num(m, "read_repair_messages"));
+    cJSON_Delete(root);
+    sim_destroy(s);
+}
+END_TEST
+
+/* Digest reads: the same answers as full reads when replicas agree, and a
+ * second round trip for the value when the data replica is behind. */
+START_TEST(test_kv_digest_reads_fetch_the_value_on_mismatch) {
+    char text[2048];
+    snprintf(text, sizeof text, partition_heal, 3, "off", 300, "0.5", "30s");
+    sim *s = kv_load(text);
+    kv_of(s)->digest_reads = true;
+    sim_run(s);
+    cJSON *root;
+    cJSON *m = kv_report_of(s, &root);
+    ck_assert_double_gt(num(m, "digest_mismatches"), 0);
+    /* R = N = 3 reads see every replica: never stale with digests either. */
+    ck_assert_double_eq(num(m, "stale_reads"), 0);
+    cJSON_Delete(root);
+    sim_destroy(s);
+}
+END_TEST
+
+/* A volatile stand-in that crashes loses the hints it held. */
+START_TEST(test_kv_hints_die_with_a_volatile_holder) {
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"model\":\"kv\",\"nodes\":4,\"duration\":\"20s\",\"seed\":6,"
+             "\"network\":{\"latency\":\"1ms\"},"
+             "\"faults\":[{\"at\":\"2s\",\"crash\":\"n0\"},{\"at\":\"8s\",\"crash\":\"n1\"},"
+             "{\"at\":\"8s\",\"recover\":\"n0\"}],"
+             "\"kv\":{\"n\":2,\"r\":1,\"w\":1,\"quorum\":\"sloppy\",\"request_timeout\":\"100ms\","
+             "\"storage\":{\"durable\":false},"
+             "\"workload\":{\"clients\":2,\"keys\":200,\"rate_per_s\":200,\"read_fraction\":0,"
+             "\"stop\":\"7s\"}}}");
+    sim *s = kv_load(text);
+    sim_run(s);
+    kv_shared *k = kv_of(s);
+    ck_assert_int_gt(k->hints_lost_with_holder, 0);
+    ck_assert_int_eq(k->hints_stored, k->hints_delivered + k->hints_lost_with_holder +
+                                          k->hints_expired + k->hints_pending);
+    sim_destroy(s);
+}
+END_TEST
+
+/* Configuration errors name the path. */
+START_TEST(test_kv_repair_configuration_errors) {
+    ck_assert_str_eq(kv_error("{\"model\":\"kv\",\"nodes\":3,\"kv\":{\"quorum\":\"sloppy\","
+                              "\"hinted_handoff\":{\"enabled\":false}}}"),
+                     "$.kv.hinted_handoff.enabled: a sloppy quorum needs hinted handoff (a "
+                     "stand-in that keeps no hint never hands the write back)");
+    ck_assert_str_eq(kv_error("{\"model\":\"kv\",\"nodes\":3,\"kv\":{\"failure_detector\":"
+                              "{\"interval\":\"2s\",\"suspicion_timeout\":\"1s\"}}}"),
+                     "$.kv.failure_detector.suspicion_timeout: must be longer than interval (a "
+                     "peer would be suspected between two heartbeats)");
+}
+END_TEST
+
+static Suite *kv_repair_suite(void) {
+    Suite *su = suite_create("kv_repair");
+    TCase *tc = tcase_create("repair");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_kv_hints_delivered_within_one_replay_interval);
+    tcase_add_test(tc, test_kv_sloppy_quorum_keeps_writes_available);
+    tcase_add_test(tc, test_kv_healed_partition_never_converges_without_repair);
+    tcase_add_test(tc, test_kv_read_repair_with_r_n_repairs_more_than_r_1);
+    tcase_add_test(tc, test_kv_blocking_read_repair_repairs_before_answering);
+    tcase_add_test(tc, test_kv_digest_reads_fetch_the_value_on_mismatch);
+    tcase_add_test(tc, test_kv_hints_die_with_a_volatile_holder);
+    tcase_add_test(tc, test_kv_repair_configuration_errors);
+    suite_add_tcase(su, tc);
+    return su;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(kv_repair_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
