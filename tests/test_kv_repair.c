@@ -202,6 +202,45 @@ START_TEST(test_kv_hints_die_with_a_volatile_holder) {
 }
 END_TEST
 
+/* n2 is down from 3 s to 10 s and misses deletes; with a grace period
+ * shorter than its absence the others purge the tombstones before it is
+ * back, and read repair (R = N) spreads its old values again: the deletes
+ * are undone.  With a grace period longer than the absence, the tombstones
+ * win the repair instead. */
+START_TEST(test_kv_tombstones_purged_too_early_resurrect_deleted_keys) {
+    int64_t resurrections[2], undone[2], purged[2];
+    for (int i = 0; i < 2; i++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "{\"model\":\"kv\",\"nodes\":3,\"duration\":\"30s\",\"seed\":7,"
+                 "\"network\":{\"latency\":\"1ms\"},"
+                 "\"faults\":[{\"at\":\"3s\",\"crash\":\"n2\"},{\"at\":\"10s\","
+                 "\"recover\":\"n2\"}],"
+                 "\"kv\":{\"n\":3,\"r\":3,\"w\":2,\"request_timeout\":\"100ms\","
+                 "\"read_repair\":{\"mode\":\"async\"},"
+                 "\"tombstones\":{\"gc_grace\":\"%s\"},"
+                 "\"workload\":{\"clients\":1,\"keys\":300,\"rate_per_s\":100,"
+                 "\"read_fraction\":0.7,\"delete_fraction\":0.5}}}",
+                 i ? "1h" : "2s");
+        sim *s = kv_load(text);
+        sim_run(s);
+        cJSON *root;
+        cJSON *m = kv_report_of(s, &root);
+        ck_assert_double_gt(num(m, "deletes"), 100);
+        resurrections[i] = (int64_t)num(m, "resurrections");
+        undone[i] = (int64_t)num(m, "deletes_undone_at_end");
+        purged[i] = (int64_t)num(m, "tombstones_purged");
+        cJSON_Delete(root);
+        sim_destroy(s);
+    }
+    ck_assert_int_gt(purged[0], 0);
+    ck_assert_int_gt(resurrections[0], 0);
+    ck_assert_int_eq(purged[1], 0);
+    ck_assert_int_eq(resurrections[1], 0);
+    ck_assert_int_eq(undone[1], 0);
+}
+END_TEST
+
 /* Configuration errors name the path. */
 START_TEST(test_kv_repair_configuration_errors) {
     ck_assert_str_eq(kv_error("{\"model\":\"kv\",\"nodes\":3,\"kv\":{\"quorum\":\"sloppy\","
@@ -226,6 +265,7 @@ static Suite *kv_repair_suite(void) {
     tcase_add_test(tc, test_kv_blocking_read_repair_repairs_before_answering);
     tcase_add_test(tc, test_kv_digest_reads_fetch_the_value_on_mismatch);
     tcase_add_test(tc, test_kv_hints_die_with_a_volatile_holder);
+    tcase_add_test(tc, test_kv_tombstones_purged_too_early_resurrect_deleted_keys);
     tcase_add_test(tc, test_kv_repair_configuration_errors);
     suite_add_tcase(su, tc);
     return su;

@@ -75,6 +75,7 @@ enum {
     T_HEARTBEAT,   /* failure detector: send heartbeats */
     T_HINT_REPLAY, /* hinted handoff: replay hints to targets back up */
     T_RR_GRACE,    /* arg: request handle; read repair's wait is over */
+    T_COMPACT,     /* purge tombstones past their grace period */
 };
 
 enum { W_MEMBERSHIP = 1 };
@@ -161,6 +162,7 @@ static int read_workload(sim_cfg *c, kv_shared *k, sim_time duration) {
         sim_cfg_num(c, "rate_per_s", 100, -INFINITY, INFINITY, &k->rate_per_s) < 0 ||
         sim_cfg_dist(c, "think_time", "10ms", SIM_UNIT_TIME, &k->think_time) < 0 ||
         sim_cfg_prob(c, "read_fraction", 0.9, &k->read_fraction) < 0 ||
+        sim_cfg_prob(c, "delete_fraction", 0, &k->delete_fraction) < 0 ||
         sim_cfg_enum(c, "popularity", "uniform", popularities, &k->popularity) < 0 ||
         sim_cfg_num(c, "zipf_theta", 0.99, 1e-6, 100, &k->zipf_theta) < 0 ||
         sim_cfg_num(c, "hot_ops", 0.9, 0, 1, &k->hot_ops) < 0 ||
@@ -238,6 +240,12 @@ static int kv_configure(sim_cfg *c, void *shared) {
         return -1;
     if (read_fault_handling(c, k) < 0)
         return -1;
+    if (sim_cfg_enter(c, "tombstones") < 0 ||
+        sim_cfg_time(c, "gc_grace", "240h", 0, KV_TIME_LIMIT, &k->gc_grace) < 0 ||
+        sim_cfg_time(c, "compaction_interval", "1s", SIM_MS, 3600 * SIM_S,
+                     &k->compaction_interval) < 0)
+        return -1;
+    sim_cfg_leave(c);
     if (sim_cfg_enter(c, "storage") < 0 || sim_cfg_bool(c, "durable", true, &k->durable) < 0 ||
         sim_cfg_time(c, "sync_interval", "0s", 0, 3600 * SIM_S, &k->sync_interval) < 0)
         return -1;
@@ -356,6 +364,8 @@ static int kv_validate(sim_cfg *c, void *shared) {
 /* Sending.                                                                 */
 
 static uint32_t wire(const kv_shared *k, bool with_value, uint32_t value_size) {
+    if (value_size == KV_TOMBSTONE)
+        with_value = false; /* a delete carries no value */
     uint64_t b = KV_HEADER_BYTES + (uint64_t)k->key_bytes + (with_value ? value_size : 0);
     return b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
 }
@@ -479,6 +489,42 @@ static void div_check_all(kv_shared *k, sim_time now) {
         div_check(k, (uint32_t)key, now);
 }
 
+/* Queues a tombstone for purging at `at` (the queue is in time order: the
+ * grace period is the same for all). */
+static void tomb_push(kv_node *nd, uint32_t key, uint32_t wid, sim_time at) {
+    if (nd->n_tombs == nd->cap_tombs) {
+        uint32_t cap = nd->cap_tombs ? nd->cap_tombs * 2 : 64;
+        struct kv_tomb *t = sim_malloc(cap * sizeof *t);
+        for (uint32_t i = 0; i < nd->n_tombs; i++)
+            t[i] = nd->tombs[(nd->tomb_head + i) % nd->cap_tombs];
+        sim_free(nd->tombs);
+        nd->tombs = t;
+        nd->tomb_head = 0;
+        nd->cap_tombs = cap;
+    }
+    nd->tombs[(nd->tomb_head + nd->n_tombs) % nd->cap_tombs] = (struct kv_tomb){key, wid, at};
+    nd->n_tombs++;
+}
+
+/* Compaction: purges tombstones older than the grace period (still the
+ * key's version here: a newer write has replaced it otherwise). */
+static void compact(sim_ctx *ctx, kv_node *nd) {
+    kv_shared *k = shared_of(ctx);
+    sim_time now = sim_now(ctx);
+    while (nd->n_tombs && nd->tombs[nd->tomb_head].purge_at <= now) {
+        struct kv_tomb t = nd->tombs[nd->tomb_head];
+        nd->tomb_head = (nd->tomb_head + 1) % nd->cap_tombs;
+        nd->n_tombs--;
+        kv_version v = kv_store_get(&nd->store, t.key);
+        if (v.wid == t.wid && kv_is_tombstone(v)) {
+            kv_store_set(&nd->store, t.key, (kv_version){0});
+            k->tombstones_purged++;
+            div_check(k, t.key, now);
+        }
+    }
+    sim_timer_set(ctx, k->compaction_interval, T_COMPACT, 0);
+}
+
 /* Stores v at a replica if it is newer (last-write-wins); logs the change
  * for a crash before the next sync.  Returns true if stored. */
 static bool replica_store(sim_ctx *ctx, kv_node *nd, uint32_t key, kv_version v) {
@@ -487,6 +533,15 @@ static bool replica_store(sim_ctx *ctx, kv_node *nd, uint32_t key, kv_version v)
     bool stored = kv_store_put_lww(&nd->store, key, v, &old);
     if (!stored)
         return false;
+    if (kv_is_tombstone(v)) {
+        tomb_push(nd, key, v.wid, sim_now(ctx) + k->gc_grace);
+    } else {
+        /* Data older than an acknowledged delete: the replica had purged
+         * the tombstone (or never had it), and the deleted value is back. */
+        kv_version newest = k->oracle.keys[key].newest;
+        if (kv_is_tombstone(newest) && kv_version_newer(newest, v))
+            k->resurrections++;
+    }
     if (k->durable && k->sync_interval > 0) {
         if (nd->n_undo == nd->cap_undo) {
             nd->cap_undo = nd->cap_undo ? nd->cap_undo * 2 : 64;
@@ -1038,7 +1093,7 @@ static uint32_t coordinator_for(sim_ctx *ctx, kv_node *nd, kv_shared *k, uint32_
 
 /* Issues one operation; returns its handle. */
 static uint32_t client_issue(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_t key,
-                             uint16_t probe_t, bool probe) {
+                             uint16_t probe_t, bool probe, bool del) {
     kv_shared *k = shared_of(ctx);
     sim *s = sim_of(ctx);
     uint32_t h;
@@ -1053,9 +1108,14 @@ static uint32_t client_issue(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_
     kv_version v = {0};
     if (kind == KV_OP_PUT) {
         op->wid = kv_oracle_write_start(&k->oracle, key, op->start);
-        double size = sim_dist_sample(&k->value_bytes, sim_node_rng(ctx));
         v.wid = op->wid;
-        v.size = size >= 4e9 ? UINT32_MAX : (uint32_t)llround(size);
+        if (del) {
+            v.size = KV_TOMBSTONE;
+            k->deletes++;
+        } else {
+            double size = sim_dist_sample(&k->value_bytes, sim_node_rng(ctx));
+            v.size = size >= 4e9 ? KV_TOMBSTONE - 1 : (uint32_t)llround(size);
+        }
         sim_count(s, k->c_writes, 1);
     } else {
         kv_oracle_read_start(&k->oracle, key, op);
@@ -1181,7 +1241,8 @@ static void issue_random_op(sim_ctx *ctx, kv_node *nd) {
     sim_rng *rng = sim_node_rng(ctx);
     bool write = sim_rng_double(rng) >= k->read_fraction;
     uint32_t key = (uint32_t)kv_keys_next(&k->keys, rng, write);
-    client_issue(ctx, nd, write ? KV_OP_PUT : KV_OP_GET, key, 0, false);
+    bool del = write && k->delete_fraction > 0 && sim_rng_double(rng) < k->delete_fraction;
+    client_issue(ctx, nd, write ? KV_OP_PUT : KV_OP_GET, key, 0, false, del);
 }
 
 static void probe_next(sim_ctx *ctx, kv_node *nd) {
@@ -1194,7 +1255,7 @@ static void probe_next(sim_ctx *ctx, kv_node *nd) {
     nd->probe_next++;
     uint16_t t = (uint16_t)(nd->probe_t % k->n_probe_t);
     nd->probe_t++;
-    client_issue(ctx, nd, KV_OP_PUT, key, t, false);
+    client_issue(ctx, nd, KV_OP_PUT, key, t, false, false);
 }
 
 /* The next operation of an open- or closed-loop client. */
@@ -1245,6 +1306,8 @@ static void start_server_timers(sim_ctx *ctx, kv_node *nd, bool announce) {
     }
     if (k->hints_on)
         sim_timer_set(ctx, k->replay_interval, T_HINT_REPLAY, 0);
+    if (k->delete_fraction > 0)
+        sim_timer_set(ctx, k->compaction_interval, T_COMPACT, 0);
 }
 
 static void kv_node_init(sim_ctx *ctx, void *node) {
@@ -1338,7 +1401,7 @@ static void kv_on_timer(sim_ctx *ctx, void *node, uint32_t kind, uint64_t arg) {
         sim_timer_set(ctx, k->sync_interval, T_SYNC, 0);
         break;
     case T_PROBE_READ:
-        client_issue(ctx, nd, KV_OP_GET, (uint32_t)arg, (uint16_t)(arg >> 32), true);
+        client_issue(ctx, nd, KV_OP_GET, (uint32_t)arg, (uint16_t)(arg >> 32), true, false);
         break;
     case T_PROBE_NEXT:
         probe_next(ctx, nd);
@@ -1352,6 +1415,9 @@ static void kv_on_timer(sim_ctx *ctx, void *node, uint32_t kind, uint64_t arg) {
         break;
     case T_RR_GRACE:
         on_rr_grace(ctx, nd, (uint32_t)arg);
+        break;
+    case T_COMPACT:
+        compact(ctx, nd);
         break;
     default:
         SIM_ASSERT(0);
@@ -1392,6 +1458,7 @@ static void kv_on_crash(sim_ctx *ctx, void *node) {
             if (nd->store.slots[i].key != UINT32_MAX)
                 keys[n++] = nd->store.slots[i].key;
         kv_store_clear(&nd->store);
+        nd->n_tombs = 0;
         for (uint32_t i = 0; i < n; i++)
             div_check(k, keys[i], now);
         sim_free(keys);
@@ -1491,6 +1558,7 @@ static void kv_node_fini(sim_ctx *ctx, void *node) {
     kv_store_fini(&nd->hinted);
     sim_free(nd->hints.items);
     sim_free(nd->last_heard);
+    sim_free(nd->tombs);
     kv_store_fini(&nd->store);
     kv_store_fini(&nd->seen);
     kv_store_fini(&nd->mine);
@@ -1563,6 +1631,18 @@ static int64_t count_lost(kv_shared *k) {
             continue;
         uint32_t pref[KV_MAX_N];
         uint32_t n = kv_ring_preflist(&k->ring, key, pref);
+        if (kv_is_tombstone(kr->newest)) {
+            /* A delete is kept while no replica holds older data without
+             * the tombstone: that data would be read back. */
+            bool back = false;
+            for (uint32_t i = 0; i < n; i++) {
+                kv_version v = kv_store_get(&node_at(k, pref[i])->store, (uint32_t)key);
+                back |= v.wid != 0 && !kv_is_tombstone(v) && kv_version_newer(kr->newest, v);
+            }
+            k->resurrected_at_end += back;
+            lost += back;
+            continue;
+        }
         bool held = false;
         for (uint32_t i = 0; i < n && !held; i++) {
             const kv_node *nd = sim_node_state(k->sim, pref[i]);
@@ -1678,6 +1758,7 @@ static void kv_report(sim_report *r, void *shared) {
     int64_t ok = o->writes_ok + o->reads_ok;
     double availability = finished ? (double)ok / (double)finished : 1.0;
     double stale_frac = o->reads_ok ? (double)o->stale / (double)o->reads_ok : 0.0;
+    k->resurrected_at_end = 0;
     o->lost = count_lost(k) + o->lost_lww;
 
     sim_report_int(r, "reads", reads);
@@ -1693,7 +1774,13 @@ static void kv_report(sim_report *r, void *shared) {
     sim_report_int(r, "read_your_writes_violations", o->ryw_violations);
     sim_report_int(r, "lost_acknowledged_writes", o->lost);
     sim_report_int(r, "lost_to_timestamp_order", o->lost_lww);
-    sim_report_int(r, "lost_at_end_no_replica", o->lost - o->lost_lww);
+    sim_report_int(r, "lost_at_end_no_replica", o->lost - o->lost_lww - k->resurrected_at_end);
+    if (k->delete_fraction > 0) {
+        sim_report_int(r, "deletes", k->deletes);
+        sim_report_int(r, "tombstones_purged", k->tombstones_purged);
+        sim_report_int(r, "resurrections", k->resurrections);
+        sim_report_int(r, "deletes_undone_at_end", k->resurrected_at_end);
+    }
     sim_report_int(r, "superseded_at_commit", o->superseded_at_commit);
     for (int i = 1; i <= 10; i++) {
         char name[32];

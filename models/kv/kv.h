@@ -150,6 +150,12 @@ typedef struct kv_node {
     kv_pool hints;
     uint32_t n_hints;
     kv_store hinted;
+    /* Tombstones to purge, oldest first: (key, write id, purge time). */
+    struct kv_tomb {
+        uint32_t key, wid;
+        sim_time purge_at;
+    } * tombs;
+    uint32_t tomb_head, n_tombs, cap_tombs; /* a ring buffer */
     /* Unsynced writes since the last commit-log sync: (key, previous
      * version) pairs to roll back if the node crashes. */
     struct kv_undo {
@@ -242,7 +248,8 @@ typedef struct kv_shared {
     int64_t max_hints;
     sim_time hint_window, replay_interval;
     double replay_rate;
-    int rr_mode; /* kv_rr_mode */
+    sim_time gc_grace, compaction_interval; /* tombstones */
+    int rr_mode;                            /* kv_rr_mode */
     double rr_chance;
     sim_time rr_grace;
     bool digest_reads;
@@ -250,7 +257,7 @@ typedef struct kv_shared {
     /* Workload. */
     int wl_mode, popularity;
     int64_t n_clients, n_keys;
-    double rate_per_s, read_fraction, zipf_theta, hot_ops, hot_keys;
+    double rate_per_s, read_fraction, delete_fraction, zipf_theta, hot_ops, hot_keys;
     bool scramble;
     sim_dist think_time, interarrival;
     sim_time wl_start, wl_stop, probe_gap;
@@ -292,6 +299,7 @@ typedef struct kv_shared {
         hints_lost_with_holder, hints_pending;
     int64_t rr_reads, rr_repairs, rr_applied, rr_digest_mismatch;
     int64_t heartbeats;
+    int64_t deletes, tombstones_purged, resurrections, resurrected_at_end;
     sim_time hint_lag_max; /* delivery time - max(stored, target back up) */
 
     /* Metrics. */

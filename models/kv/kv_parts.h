@@ -91,6 +91,10 @@ typedef struct kv_version {
     uint32_t size; /* value bytes */
 } kv_version;
 
+/* A delete is a version like any other (a tombstone), marked by its size. */
+#define KV_TOMBSTONE UINT32_MAX
+static inline bool kv_is_tombstone(kv_version v) { return v.wid != 0 && v.size == KV_TOMBSTONE; }
+
 static inline bool kv_version_newer(kv_version a, kv_version b) {
     return a.ts > b.ts || (a.ts == b.ts && a.wid > b.wid);
 }
