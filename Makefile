@@ -49,11 +49,13 @@ valgrind: deps
 		echo "valgrind clean: $$f"; \
 	done
 
-# The PHOLD engine benchmark and the queue alone (docs/performance.md).
+# The PHOLD engine benchmark, the queue alone, and a Merkle anti-entropy
+# exchange between two replicas of 10^6 keys (docs/performance.md).
 bench: build
 	@sh bench/run-phold.sh $(BUILD)
 	@./$(BUILD)/queue_hold 1000
 	@./$(BUILD)/queue_hold 16000
+	@./$(BUILD)/merkle_exchange
 
 format:
 	@clang-format -i sim/*.c sim/*.h models/*.c models/*/*.c models/*/*.h cli/*.c tests/*.c tests/*.h bench/*.c
