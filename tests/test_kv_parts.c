@@ -98,6 +98,52 @@ START_TEST(test_preflists_have_min_n_distinct_active_members) {
 }
 END_TEST
 
+/* Ranges partition the keys: a key's list is its range's list, the walk
+ * starts with the list, and a hash range's bounds hold the key's position. */
+START_TEST(test_ranges_carry_their_keys_lists) {
+    const kv_partitioner kinds[] = {KV_PART_HASH, KV_PART_RANGE, KV_PART_MODULO};
+    for (size_t k = 0; k < 3; k++) {
+        sim_rng rng = stream(2);
+        kv_ring r;
+        kv_ring_init(&r, kinds[k], 3, 7, 6, 8, 5000, &rng, NULL, 0);
+        kv_ring_set_active(&r, 4, false, &rng);
+        uint32_t ranges = kv_ring_range_count(&r);
+        EXPECT_U(ranges, ==, kinds[k] == KV_PART_HASH ? 5u * 8u : 5u);
+        uint32_t *seen = calloc(ranges, sizeof *seen);
+        for (uint64_t key = 0; key < 5000; key++) {
+            uint32_t a[KV_MAX_N], b[KV_MAX_N], w[KV_MAX_WALK];
+            uint32_t na = kv_ring_preflist(&r, key, a);
+            uint32_t range = kv_ring_range_of(&r, key);
+            EXPECT_U(range, <, ranges);
+            seen[range]++;
+            uint32_t nb = kv_ring_range_preflist(&r, range, b);
+            uint32_t nw = kv_ring_walk(&r, key, KV_MAX_WALK, w);
+            EXPECT_U(na, ==, nb);
+            EXPECT_U(nw, ==, 5);
+            for (uint32_t i = 0; i < na; i++) {
+                EXPECT_U(a[i], ==, b[i]);
+                EXPECT_U(a[i], ==, w[i]);
+            }
+            check_list(&r, w, nw);
+            uint64_t lo, hi, pos = kv_ring_key_pos(&r, key);
+            kv_ring_range_bounds(&r, range, &lo, &hi);
+            if (kinds[k] == KV_PART_HASH)
+                EXPECT_MSG(pos - lo < hi - lo, "key %llu outside its range",
+                           (unsigned long long)key);
+            else
+                EXPECT_MSG(lo == 0 && hi == 0, "range bounds of a non-hash ring");
+        }
+        /* Hash arcs are small and many: most of the 40 hold some of the keys. */
+        uint32_t used = 0;
+        for (uint32_t i = 0; i < ranges; i++)
+            used += seen[i] > 0;
+        EXPECT_U(used, >=, ranges * 3 / 4);
+        free(seen);
+        kv_ring_fini(&r);
+    }
+}
+END_TEST
+
 START_TEST(test_preflist_is_empty_without_active_members) {
     const kv_partitioner kinds[] = {KV_PART_HASH, KV_PART_RANGE, KV_PART_MODULO};
     for (size_t k = 0; k < 3; k++) {
@@ -1119,6 +1165,7 @@ static Suite *kv_parts_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_preflists_have_min_n_distinct_active_members);
     tcase_add_test(tc, test_preflist_is_empty_without_active_members);
+    tcase_add_test(tc, test_ranges_carry_their_keys_lists);
     tcase_add_test(tc, test_hash_preflists_are_stable_and_deterministic_for_a_seed);
     tcase_add_test(tc, test_hash_joins_in_index_order_give_the_initial_ring);
     tcase_add_test(tc, test_hash_preflist_walks_clockwise_from_the_key_position);

@@ -241,6 +241,133 @@ START_TEST(test_kv_tombstones_purged_too_early_resurrect_deleted_keys) {
 }
 END_TEST
 
+/* Anti-entropy: a healed partition converges (writes stop at the heal, so
+ * only anti-entropy can repair), and merkle and full modes, which start
+ * the same exchanges (ranges, peers, times), repair exactly the same keys; merkle ships fewer bytes
+ * when few keys differ among many (one range per server: 8000 keys a range, depth 12). */
+static const char ae_heal[] =
+    "{\"model\":\"kv\",\"nodes\":5,\"duration\":\"40s\",\"seed\":5,"
+    "\"network\":{\"latency\":\"1ms\"},"
+    "\"faults\":[{\"at\":\"5s\",\"partition\":[[\"n0\",\"n1\"],[\"n2\",\"n3\",\"n4\"]]},"
+    "{\"at\":\"6s\",\"heal\":true}],"
+    "\"kv\":{\"n\":3,\"r\":1,\"w\":1,\"coordinator\":\"random\",\"vnodes\":1,"
+    "\"request_timeout\":\"100ms\",\"value_bytes\":1000,"
+    "\"anti_entropy\":{\"mode\":\"%s\",\"interval\":\"500ms\",\"depth\":12},"
+    "\"workload\":{\"clients\":4,\"keys\":40000,\"rate_per_s\":%s,\"read_fraction\":0,"
+    "\"stop\":\"6s\"}}}";
+
+START_TEST(test_kv_anti_entropy_converges_and_merkle_ships_less_than_full) {
+    double repaired[2], bytes[2], conv[2];
+    const char *modes[2] = {"merkle", "full"};
+    for (int i = 0; i < 2; i++) {
+        char text[2048];
+        snprintf(text, sizeof text, ae_heal, modes[i], "20000");
+        sim *s = kv_load(text);
+        sim_run(s);
+        cJSON *root;
+        cJSON *m = kv_report_of(s, &root);
+        repaired[i] = num(m, "ae_keys_repaired");
+        bytes[i] = num(m, "ae_bytes");
+        ck_assert_double_eq(num(m, "fault_ends_not_converged"), 0);
+        ck_assert_double_eq(num(m, "divergent_keys"), 0);
+        conv[i] = num(m, "converge_time_last_fault_s");
+        cJSON_Delete(root);
+        sim_destroy(s);
+    }
+    ck_assert_double_gt(repaired[0], 100);
+    ck_assert_double_eq(repaired[0], repaired[1]);
+    /* Merkle descends in more round trips (1 ms each) than full mode's one:
+     * the same exchange that settles the last key ends a little later. */
+    ck_assert_double_ge(conv[0], conv[1]);
+    ck_assert_double_le(conv[0] - conv[1], 0.05);
+    ck_assert_double_lt(bytes[0], bytes[1] / 2);
+}
+END_TEST
+
+/* The trees are maintained incrementally through puts, repairs, purges,
+ * crash rollbacks and volatile crashes: at the end each equals a tree
+ * rebuilt from the store. */
+START_TEST(test_kv_merkle_trees_match_their_stores) {
+    sim *s = kv_load("{\"model\":\"kv\",\"nodes\":4,\"duration\":\"20s\",\"seed\":8,"
+                     "\"network\":{\"latency\":\"1ms\"},"
+                     "\"faults\":[{\"at\":\"3s\",\"crash\":\"n1\"},{\"at\":\"5s\","
+                     "\"recover\":\"n1\"},{\"at\":\"8s\",\"partition\":[[\"n0\"],"
+                     "[\"n1\",\"n2\",\"n3\"]]},{\"at\":\"12s\",\"heal\":true}],"
+                     "\"kv\":{\"n\":3,\"r\":2,\"w\":1,\"request_timeout\":\"100ms\","
+                     "\"storage\":{\"sync_interval\":\"700ms\"},"
+                     "\"tombstones\":{\"gc_grace\":\"2s\"},"
+                     "\"read_repair\":{\"mode\":\"async\"},"
+                     "\"anti_entropy\":{\"mode\":\"merkle\",\"interval\":\"300ms\","
+                     "\"depth\":6},"
+                     "\"workload\":{\"clients\":2,\"keys\":500,\"rate_per_s\":300,"
+                     "\"read_fraction\":0.5,\"delete_fraction\":0.3}}}");
+    sim_run(s);
+    kv_shared *k = kv_of(s);
+    ck_assert_int_gt(k->tombstones_purged, 0);
+    ck_assert_int_gt(k->ae_keys_repaired, 0);
+    for (uint32_t node = 0; node < k->n_servers; node++) {
+        kv_node *nd = sim_node_state(s, node);
+        ck_assert_uint_eq(nd->n_trees, kv_ring_range_count(&k->ring));
+        kv_merkle *fresh = calloc(nd->n_trees, sizeof *fresh);
+        for (uint32_t i = 0; i < nd->n_trees; i++)
+            kv_merkle_init(&fresh[i], 6);
+        for (uint32_t i = 0; i < nd->store.cap; i++) {
+            kv_store_entry *e = &nd->store.slots[i];
+            if (e->key == UINT32_MAX)
+                continue;
+            uint32_t range = kv_ring_range_of(&k->ring, e->key);
+            uint64_t lo, hi;
+            kv_ring_range_bounds(&k->ring, range, &lo, &hi);
+            uint32_t leaf =
+                kv_merkle_leaf_of(&fresh[range], lo, hi, kv_ring_key_pos(&k->ring, e->key));
+            kv_merkle_update(&fresh[range], leaf, 0, kv_merkle_digest(e->key, e->ts, e->wid));
+        }
+        for (uint32_t i = 0; i < nd->n_trees; i++) {
+            ck_assert_uint_eq(kv_merkle_count(&nd->trees[i]), kv_merkle_count(&fresh[i]));
+            ck_assert_uint_eq(kv_merkle_root(&nd->trees[i]), kv_merkle_root(&fresh[i]));
+            kv_merkle_fini(&fresh[i]);
+        }
+        free(fresh);
+    }
+    sim_destroy(s);
+}
+END_TEST
+
+/* A server fails for good and an empty one replaces it at 10 s.  Anti-
+ * entropy alone fills it in the end; streaming whole ranges from the other
+ * replicas fills it within a few round trips. */
+START_TEST(test_kv_replacement_bootstraps_by_anti_entropy_or_streaming) {
+    double after[2];
+    const char *boot[2] = {"anti_entropy", "streaming"};
+    for (int i = 0; i < 2; i++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "{\"model\":\"kv\",\"nodes\":5,\"duration\":\"60s\",\"seed\":9,"
+                 "\"network\":{\"latency\":\"1ms\"},"
+                 "\"faults\":[{\"at\":\"5s\",\"fail\":\"n3\"},{\"at\":\"10s\","
+                 "\"replace\":\"n3\"}],"
+                 "\"kv\":{\"n\":3,\"r\":2,\"w\":2,\"request_timeout\":\"100ms\","
+                 "\"bootstrap\":\"%s\","
+                 "\"anti_entropy\":{\"mode\":\"merkle\",\"interval\":\"200ms\"},"
+                 "\"workload\":{\"clients\":2,\"keys\":2000,\"rate_per_s\":400,"
+                 "\"read_fraction\":0.2,\"stop\":\"10s\"}}}",
+                 boot[i]);
+        sim *s = kv_load(text);
+        sim_run(s);
+        cJSON *root;
+        cJSON *m = kv_report_of(s, &root);
+        ck_assert_double_gt(num(m, "replacement_keys_missing_at_start"), 500);
+        ck_assert_double_eq(num(m, "replacement_keys_missing_at_end"), 0);
+        after[i] = num(m, "replacement_complete_after_s");
+        cJSON_Delete(root);
+        sim_destroy(s);
+    }
+    /* Streaming: a request and an answer per range, 1 ms each way. */
+    ck_assert_double_le(after[1], 0.0025);
+    ck_assert_double_gt(after[0], after[1] * 100);
+}
+END_TEST
+
 /* Configuration errors name the path. */
 START_TEST(test_kv_repair_configuration_errors) {
     ck_assert_str_eq(kv_error("{\"model\":\"kv\",\"nodes\":3,\"kv\":{\"quorum\":\"sloppy\","
@@ -266,6 +393,9 @@ static Suite *kv_repair_suite(void) {
     tcase_add_test(tc, test_kv_digest_reads_fetch_the_value_on_mismatch);
     tcase_add_test(tc, test_kv_hints_die_with_a_volatile_holder);
     tcase_add_test(tc, test_kv_tombstones_purged_too_early_resurrect_deleted_keys);
+    tcase_add_test(tc, test_kv_anti_entropy_converges_and_merkle_ships_less_than_full);
+    tcase_add_test(tc, test_kv_merkle_trees_match_their_stores);
+    tcase_add_test(tc, test_kv_replacement_bootstraps_by_anti_entropy_or_streaming);
     tcase_add_test(tc, test_kv_repair_configuration_errors);
     suite_add_tcase(su, tc);
     return su;

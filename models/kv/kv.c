@@ -61,7 +61,10 @@ static const char *const kv_msg_types[] = {
     "get",        "get_reply",
     "heartbeat",  "hint",
     "hint_ack",   "repair",
-    "repair_ack", NULL,
+    "repair_ack", "ae_hashes",
+    "ae_keylist", "ae_keys",
+    "ae_in_sync", "stream_req",
+    NULL,
 };
 
 enum {
@@ -76,6 +79,7 @@ enum {
     T_HINT_REPLAY, /* hinted handoff: replay hints to targets back up */
     T_RR_GRACE,    /* arg: request handle; read repair's wait is over */
     T_COMPACT,     /* purge tombstones past their grace period */
+    T_AE,          /* anti-entropy: start an exchange */
 };
 
 enum { W_MEMBERSHIP = 1 };
@@ -102,6 +106,8 @@ static const char *const propagations[] = {"all", "none", NULL};
 static const char *const versionings[] = {"lww", NULL};
 static const char *const quorums[] = {"strict", "sloppy", NULL};
 static const char *const rr_modes[] = {"off", "async", "blocking", NULL};
+static const char *const ae_modes[] = {"off", "merkle", "full", NULL};
+static const char *const bootstraps[] = {"anti_entropy", "streaming", NULL};
 
 /* Failure detector, hinted handoff and read repair (kv.c's "Faults"). */
 static int read_fault_handling(sim_cfg *c, kv_shared *k) {
@@ -240,6 +246,15 @@ static int kv_configure(sim_cfg *c, void *shared) {
         return -1;
     if (read_fault_handling(c, k) < 0)
         return -1;
+    if (sim_cfg_enter(c, "anti_entropy") < 0 ||
+        sim_cfg_enum(c, "mode", "off", ae_modes, &k->ae_mode) < 0 ||
+        sim_cfg_time(c, "interval", "10s", SIM_MS, KV_TIME_LIMIT, &k->ae_interval) < 0 ||
+        sim_cfg_time(c, "jitter", "1s", 0, KV_TIME_LIMIT, &k->ae_jitter) < 0 ||
+        sim_cfg_int(c, "depth", 10, 1, KV_MERKLE_MAX_DEPTH, &k->ae_depth) < 0)
+        return -1;
+    sim_cfg_leave(c);
+    if (sim_cfg_enum(c, "bootstrap", "anti_entropy", bootstraps, &k->bootstrap) < 0)
+        return -1;
     if (sim_cfg_enter(c, "tombstones") < 0 ||
         sim_cfg_time(c, "gc_grace", "240h", 0, KV_TIME_LIMIT, &k->gc_grace) < 0 ||
         sim_cfg_time(c, "compaction_interval", "1s", SIM_MS, 3600 * SIM_S,
@@ -349,6 +364,7 @@ static int kv_validate(sim_cfg *c, void *shared) {
         k->c_timeouts = sim_counter(s, "kv.client_timeouts");
         k->g_in_flight = sim_gauge(s, "kv.ops_in_flight");
         k->g_divergent = sim_gauge(s, "kv.divergent_keys");
+        k->g_boot_missing = sim_gauge(s, "kv.keys_missing_on_replacement");
         if (k->hints_on) {
             k->g_hints = sim_gauge(s, "kv.hints_pending");
             k->h_hint_lag = sim_histogram(s, "kv.hint_delivery_lag", "ns");
@@ -489,6 +505,61 @@ static void div_check_all(kv_shared *k, sim_time now) {
         div_check(k, (uint32_t)key, now);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Merkle trees: kept in step with every change to a replica's store.      */
+
+/* A key's leaf in its range's tree. */
+static uint32_t key_leaf(kv_shared *k, const kv_merkle *t, uint32_t range, uint32_t key) {
+    uint64_t lo, hi;
+    kv_ring_range_bounds(&k->ring, range, &lo, &hi);
+    return kv_merkle_leaf_of(t, lo, hi, kv_ring_key_pos(&k->ring, key));
+}
+
+/* The store's version of key went from old to v (wid 0: none). */
+static void tree_update(kv_shared *k, kv_node *nd, uint32_t key, kv_version old, kv_version v) {
+    if (!nd->trees)
+        return;
+    uint32_t range = kv_ring_range_of(&k->ring, key);
+    kv_merkle *t = &nd->trees[range];
+    kv_merkle_update(t, key_leaf(k, t, range, key), kv_merkle_digest(key, old.ts, old.wid),
+                     kv_merkle_digest(key, v.ts, v.wid));
+}
+
+/* (Re)builds every tree of a server from its store: at the start, after a
+ * placement change (ranges move), after a crash wiped it. */
+static void trees_rebuild(kv_shared *k, kv_node *nd) {
+    for (uint32_t i = 0; i < nd->n_trees; i++)
+        kv_merkle_fini(&nd->trees[i]);
+    nd->n_trees = kv_ring_range_count(&k->ring);
+    nd->trees = sim_realloc(nd->trees, (nd->n_trees ? nd->n_trees : 1) * sizeof *nd->trees);
+    for (uint32_t i = 0; i < nd->n_trees; i++)
+        kv_merkle_init(&nd->trees[i], (uint32_t)k->ae_depth);
+    for (uint32_t i = 0; i < nd->store.cap; i++) {
+        const kv_store_entry *e = &nd->store.slots[i];
+        if (e->key == UINT32_MAX)
+            continue;
+        uint32_t range = kv_ring_range_of(&k->ring, e->key);
+        kv_merkle *t = &nd->trees[range];
+        kv_merkle_load(t, key_leaf(k, t, range, e->key), kv_merkle_digest(e->key, e->ts, e->wid));
+    }
+    for (uint32_t i = 0; i < nd->n_trees; i++)
+        if (nd->trees[i].stale)
+            kv_merkle_rehash(&nd->trees[i]);
+}
+
+/* The oracle's watch on a replacement: a key it must hold is settled once
+ * it holds the newest acknowledged version. */
+static void boot_check(kv_shared *k, uint32_t node, uint32_t key, kv_version v) {
+    if (!k->boot_missing || node != k->boot_node || !k->boot_missing[key])
+        return;
+    if (kv_version_newer(k->oracle.keys[key].newest, v))
+        return;
+    k->boot_missing[key] = 0;
+    sim_gauge_set(k->sim, k->g_boot_missing, (double)--k->boot_missing_now);
+    if (k->boot_missing_now == 0)
+        k->boot_done_at = sim_time_now(k->sim);
+}
+
 /* Queues a tombstone for purging at `at` (the queue is in time order: the
  * grace period is the same for all). */
 static void tomb_push(kv_node *nd, uint32_t key, uint32_t wid, sim_time at) {
@@ -518,6 +589,7 @@ static void compact(sim_ctx *ctx, kv_node *nd) {
         kv_version v = kv_store_get(&nd->store, t.key);
         if (v.wid == t.wid && kv_is_tombstone(v)) {
             kv_store_set(&nd->store, t.key, (kv_version){0});
+            tree_update(k, nd, t.key, v, (kv_version){0});
             k->tombstones_purged++;
             div_check(k, t.key, now);
         }
@@ -533,6 +605,8 @@ static bool replica_store(sim_ctx *ctx, kv_node *nd, uint32_t key, kv_version v)
     bool stored = kv_store_put_lww(&nd->store, key, v, &old);
     if (!stored)
         return false;
+    tree_update(k, nd, key, old, v);
+    boot_check(k, sim_self(ctx), key, v);
     if (kv_is_tombstone(v)) {
         tomb_push(nd, key, v.wid, sim_now(ctx) + k->gc_grace);
     } else {
@@ -695,6 +769,331 @@ static void hints_clear(kv_shared *k, kv_node *nd) {
         }
     }
     kv_store_clear(&nd->hinted);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Anti-entropy: replica pairs compare Merkle trees, repair what differs.   */
+
+/* Sends an anti-entropy message: the head, then `len` bytes of arrays;
+ * `wire` is what it costs on the network (merkle.h's table). */
+static void ae_send(sim_ctx *ctx, uint32_t dst, uint32_t type, kv_ae_head h, const void *body,
+                    size_t len, uint64_t wire) {
+    kv_shared *k = shared_of(ctx);
+    h.epoch = k->ring_epoch;
+    size_t total = sizeof h + len;
+    char stackbuf[1024];
+    char *buf = total <= sizeof stackbuf ? stackbuf : sim_malloc(total);
+    memcpy(buf, &h, sizeof h);
+    if (len)
+        memcpy(buf + sizeof h, body, len);
+    uint32_t w = wire > UINT32_MAX ? UINT32_MAX : (uint32_t)wire;
+    sim_send(ctx, dst, type, buf, (uint32_t)total, w);
+    if (buf != stackbuf)
+        sim_free(buf);
+    k->ae_messages++;
+    k->ae_bytes += (int64_t)w;
+}
+
+/* Value bytes of a version (none for a tombstone). */
+static uint64_t value_bytes_of(kv_version v) {
+    return kv_is_tombstone(v) || v.wid == 0 ? 0 : v.size;
+}
+
+/* The keys of this node's store in `range` and, if leaves is not NULL, in
+ * one of the leaves marked there.  Caller frees. */
+static kv_ae_key *range_keys(kv_shared *k, kv_node *nd, uint32_t range, const uint8_t *leaves,
+                             uint32_t *n_out) {
+    uint32_t n = 0, cap = 16;
+    kv_ae_key *out = sim_malloc(cap * sizeof *out);
+    const kv_merkle *t = range < nd->n_trees ? &nd->trees[range] : NULL;
+    for (uint32_t i = 0; i < nd->store.cap; i++) {
+        const kv_store_entry *e = &nd->store.slots[i];
+        if (e->key == UINT32_MAX || kv_ring_range_of(&k->ring, e->key) != range)
+            continue;
+        if (leaves && t) {
+            uint32_t leaf = key_leaf(k, t, range, e->key);
+            if (!(leaves[leaf >> 3] & (1u << (leaf & 7))))
+                continue;
+        }
+        if (n == cap)
+            out = sim_realloc(out, (cap *= 2) * sizeof *out);
+        out[n++] = (kv_ae_key){.key = e->key, .v = {.ts = e->ts, .wid = e->wid, .size = e->size}};
+    }
+    *n_out = n;
+    return out;
+}
+
+/* A bit set of leaves. */
+static uint8_t *leaf_marks(const kv_shared *k, const uint32_t *leaves, uint32_t n) {
+    uint8_t *mark = sim_calloc(((size_t)1 << k->ae_depth) / 8 + 1, 1);
+    for (uint32_t i = 0; i < n; i++)
+        mark[leaves[i] >> 3] |= (uint8_t)(1u << (leaves[i] & 7));
+    return mark;
+}
+
+/* Sends (key, digest) of this node's keys in the given leaves (all of the
+ * range when leaves is NULL: full mode).  The leaf list travels too. */
+static void send_keylist(sim_ctx *ctx, kv_node *nd, uint32_t dst, uint32_t range,
+                         const uint32_t *leaves, uint32_t n_leaves) {
+    kv_shared *k = shared_of(ctx);
+    uint8_t *mark = leaves ? leaf_marks(k, leaves, n_leaves) : NULL;
+    uint32_t n;
+    kv_ae_key *keys = range_keys(k, nd, range, mark, &n);
+    sim_free(mark);
+    /* Body: the leaves, then (key, digest) pairs. */
+    size_t len = n_leaves * sizeof(uint32_t) + (size_t)n * 2 * sizeof(uint64_t);
+    char *body = sim_malloc(len + 1);
+    if (n_leaves)
+        memcpy(body, leaves, n_leaves * sizeof(uint32_t));
+    char *p = body + n_leaves * sizeof(uint32_t);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t pair[2] = {keys[i].key,
+                            kv_merkle_digest(keys[i].key, keys[i].v.ts, keys[i].v.wid)};
+        memcpy(p, pair, sizeof pair);
+        p += sizeof pair;
+    }
+    kv_ae_head h = {.range = range, .n = n_leaves, .n2 = n};
+    ae_send(ctx, dst, KV_MSG_AE_KEYLIST, h, body, len,
+            kv_merkle_keys_msg_bytes(n) + (uint64_t)n_leaves * KV_MERKLE_INDEX_BYTES);
+    k->ae_keys_listed += n;
+    sim_free(body);
+    sim_free(keys);
+}
+
+/* Sends versions (with their values) and, in a first answer, the keys
+ * wanted back.  level: 0 first answer, 1 final, 2 a stream. */
+static void send_keys(sim_ctx *ctx, uint32_t dst, uint32_t range, uint32_t level,
+                      const kv_ae_key *keys, uint32_t n, const uint32_t *want, uint32_t n_want) {
+    kv_shared *k = shared_of(ctx);
+    size_t len = (size_t)n * sizeof *keys + (size_t)n_want * sizeof *want;
+    char *body = sim_malloc(len + 1);
+    memcpy(body, keys, (size_t)n * sizeof *keys);
+    if (n_want)
+        memcpy(body + (size_t)n * sizeof *keys, want, (size_t)n_want * sizeof *want);
+    uint64_t values = 0;
+    for (uint32_t i = 0; i < n; i++)
+        values += value_bytes_of(keys[i].v);
+    kv_ae_head h = {.range = range, .level = level, .n = n, .n2 = n_want};
+    ae_send(ctx, dst, KV_MSG_AE_KEYS, h, body, len,
+            kv_merkle_repair_msg_bytes(n, values) + (uint64_t)n_want * KV_MERKLE_KEY_BYTES);
+    if (level == 2)
+        k->stream_keys += n;
+    else
+        k->ae_keys_streamed += n;
+    sim_free(body);
+}
+
+/* Sends the hashes of nodes idx[0..n) of a level of this node's tree. */
+static void send_hashes(sim_ctx *ctx, kv_node *nd, uint32_t dst, uint32_t range, uint32_t level,
+                        const uint32_t *idx, uint32_t n) {
+    kv_shared *k = shared_of(ctx);
+    size_t len = (size_t)n * (sizeof *idx + sizeof(uint64_t));
+    char *body = sim_malloc(len + 1);
+    uint64_t *hashes = sim_malloc(((size_t)n + 1) * sizeof *hashes);
+    kv_merkle_hashes(&nd->trees[range], level, idx, n, hashes);
+    memcpy(body, idx, (size_t)n * sizeof *idx);
+    memcpy(body + (size_t)n * sizeof *idx, hashes, (size_t)n * sizeof *hashes);
+    kv_ae_head h = {.range = range, .level = level, .n = n};
+    ae_send(ctx, dst, KV_MSG_AE_HASHES, h, body, len, kv_merkle_hashes_msg_bytes(n));
+    k->ae_hashes += n;
+    sim_free(hashes);
+    sim_free(body);
+}
+
+/* The replica of `range` this node compares with on its `turn`: the
+ * others in turn, skipping those believed down.  UINT32_MAX if this node is
+ * not a replica of the range or no other is up. */
+static uint32_t ae_peer(sim_ctx *ctx, kv_node *nd, uint32_t range, uint32_t turn) {
+    kv_shared *k = shared_of(ctx);
+    uint32_t pref[KV_MAX_N];
+    uint32_t n = kv_ring_range_preflist(&k->ring, range, pref), self = sim_self(ctx), me = n;
+    for (uint32_t i = 0; i < n; i++)
+        if (pref[i] == self)
+            me = i;
+    if (me == n || n < 2)
+        return UINT32_MAX;
+    for (uint32_t j = 0; j < n - 1; j++) {
+        uint32_t peer = pref[(me + 1 + (turn + j) % (n - 1)) % n];
+        if (believed_up(ctx, nd, peer))
+            return peer;
+    }
+    return UINT32_MAX;
+}
+
+/* Every interval (plus jitter): compare the next range this node
+ * replicates with one of its other replicas. */
+static void ae_start(sim_ctx *ctx, kv_node *nd) {
+    kv_shared *k = shared_of(ctx);
+    uint32_t ranges = kv_ring_range_count(&k->ring);
+    for (uint32_t tries = 0; tries < ranges; tries++) {
+        uint32_t range = nd->ae_next % ranges, turn = nd->ae_next / ranges;
+        nd->ae_next++;
+        uint32_t peer = ae_peer(ctx, nd, range, turn);
+        if (peer == UINT32_MAX)
+            continue;
+        k->ae_exchanges++;
+        if (k->ae_mode == KV_AE_FULL) {
+            send_keylist(ctx, nd, peer, range, NULL, 0);
+        } else {
+            uint32_t root = 0;
+            send_hashes(ctx, nd, peer, range, 0, &root, 1);
+        }
+        break;
+    }
+    sim_time jitter =
+        k->ae_jitter > 0 ? (sim_time)(sim_rng_double(sim_node_rng(ctx)) * (double)k->ae_jitter) : 0;
+    sim_timer_set(ctx, k->ae_interval + jitter, T_AE, 0);
+}
+
+/* Reads the head of an anti-entropy message; false if it is stale (sent
+ * before a placement change) or this node keeps no tree for the range. */
+static bool ae_head(sim_ctx *ctx, const kv_node *nd, const sim_msg *msg, kv_ae_head *h) {
+    kv_shared *k = shared_of(ctx);
+    SIM_ASSERT(msg->len >= sizeof *h);
+    memcpy(h, msg->data, sizeof *h);
+    return h->epoch == k->ring_epoch && nd->trees && h->range < nd->n_trees;
+}
+
+/* A level's hashes from the peer: descend where they differ. */
+static void on_ae_hashes(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
+    kv_shared *k = shared_of(ctx);
+    kv_ae_head h;
+    if (!ae_head(ctx, nd, msg, &h))
+        return;
+    uint32_t *idx = sim_malloc((2 * (size_t)h.n + 1) * sizeof *idx);
+    uint64_t *hashes = sim_malloc(((size_t)h.n + 1) * sizeof *hashes);
+    const char *p = (const char *)msg->data + sizeof h;
+    memcpy(idx, p, (size_t)h.n * sizeof *idx);
+    memcpy(hashes, p + (size_t)h.n * sizeof *idx, (size_t)h.n * sizeof *hashes);
+    size_t d = kv_merkle_differ(&nd->trees[h.range], h.level, idx, hashes, h.n, idx);
+    k->ae_levels++;
+    if (d == 0) {
+        if (h.level == 0)
+            k->ae_in_sync++;
+        ae_send(ctx, msg->src, KV_MSG_AE_IN_SYNC, (kv_ae_head){.range = h.range}, NULL, 0,
+                KV_MERKLE_HEADER_BYTES);
+    } else if (h.level == (uint32_t)k->ae_depth) {
+        send_keylist(ctx, nd, msg->src, h.range, idx, (uint32_t)d);
+    } else {
+        kv_merkle_children(idx, d, idx);
+        send_hashes(ctx, nd, msg->src, h.range, h.level + 1, idx, (uint32_t)(2 * d));
+    }
+    sim_free(idx);
+    sim_free(hashes);
+}
+
+/* The peer's (key, digest) list for some leaves (or a whole range): answer
+ * with our versions where they differ, and the keys we lack. */
+static void on_ae_keylist(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
+    kv_shared *k = shared_of(ctx);
+    kv_ae_head h;
+    if (!ae_head(ctx, nd, msg, &h))
+        return;
+    const char *p = (const char *)msg->data + sizeof h;
+    uint8_t *mark = NULL;
+    if (h.n) {
+        uint32_t *leaves = sim_malloc((size_t)h.n * sizeof *leaves);
+        memcpy(leaves, p, (size_t)h.n * sizeof *leaves);
+        mark = leaf_marks(k, leaves, h.n);
+        sim_free(leaves);
+    }
+    p += (size_t)h.n * sizeof(uint32_t);
+    /* Theirs, by key (the digest kept in ts). */
+    kv_store theirs;
+    kv_store_init(&theirs);
+    for (uint32_t i = 0; i < h.n2; i++) {
+        uint64_t pair[2];
+        memcpy(pair, p + (size_t)i * sizeof pair, sizeof pair);
+        kv_store_set(&theirs, (uint32_t)pair[0], (kv_version){.ts = (sim_time)pair[1], .wid = 1});
+    }
+    uint32_t n_mine;
+    kv_ae_key *mine = range_keys(k, nd, h.range, mark, &n_mine);
+    sim_free(mark);
+    uint32_t n_send = 0;
+    for (uint32_t i = 0; i < n_mine; i++) {
+        kv_version t = kv_store_get(&theirs, mine[i].key);
+        uint64_t dig = kv_merkle_digest(mine[i].key, mine[i].v.ts, mine[i].v.wid);
+        if (t.wid == 0 || (uint64_t)t.ts != dig)
+            mine[n_send++] = mine[i];
+        if (t.wid != 0)
+            kv_store_set(&theirs, mine[i].key, (kv_version){0}); /* seen */
+    }
+    /* What is left of theirs, we lack. */
+    uint32_t n_want = 0, *want = sim_malloc((kv_store_count(&theirs) + 1) * sizeof *want);
+    for (uint32_t i = 0; i < theirs.cap; i++)
+        if (theirs.slots[i].key != UINT32_MAX)
+            want[n_want++] = theirs.slots[i].key;
+    kv_store_fini(&theirs);
+    if (n_send || n_want)
+        send_keys(ctx, msg->src, h.range, 0, mine, n_send, want, n_want);
+    sim_free(mine);
+    sim_free(want);
+}
+
+/* Versions from the peer: store the newer; in a first answer, send back
+ * ours where ours is newer, and the keys asked for. */
+static void on_ae_keys(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
+    kv_shared *k = shared_of(ctx);
+    kv_ae_head h;
+    SIM_ASSERT(msg->len >= sizeof h);
+    memcpy(&h, msg->data, sizeof h);
+    if (h.epoch != k->ring_epoch)
+        return;
+    const char *p = (const char *)msg->data + sizeof h;
+    kv_ae_key *keys = sim_malloc(((size_t)h.n + h.n2 + 1) * sizeof *keys);
+    memcpy(keys, p, (size_t)h.n * sizeof *keys);
+    uint32_t n_back = 0;
+    for (uint32_t i = 0; i < h.n; i++) {
+        kv_ae_key in = keys[i];
+        if (replica_store(ctx, nd, in.key, in.v))
+            k->ae_keys_repaired++;
+        kv_version mine = kv_store_get(&nd->store, in.key);
+        if (h.level == 0 && kv_version_newer(mine, in.v))
+            keys[n_back++] = (kv_ae_key){.key = in.key, .v = mine};
+    }
+    if (h.level == 2 && nd->streams_pending)
+        nd->streams_pending--;
+    if (h.level == 0) {
+        for (uint32_t i = 0; i < h.n2; i++) {
+            uint32_t key;
+            memcpy(&key, p + (size_t)h.n * sizeof *keys + (size_t)i * sizeof key, sizeof key);
+            kv_version mine = kv_store_get(&nd->store, key);
+            if (mine.wid)
+                keys[n_back++] = (kv_ae_key){.key = key, .v = mine};
+        }
+        if (n_back)
+            send_keys(ctx, msg->src, h.range, 1, keys, n_back, NULL, 0);
+    }
+    sim_free(keys);
+}
+
+/* A replacement asks for everything this node holds of a range. */
+static void on_stream_req(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
+    kv_shared *k = shared_of(ctx);
+    kv_ae_head h;
+    SIM_ASSERT(msg->len >= sizeof h);
+    memcpy(&h, msg->data, sizeof h);
+    if (h.epoch != k->ring_epoch)
+        return;
+    uint32_t n;
+    kv_ae_key *keys = range_keys(k, nd, h.range, NULL, &n);
+    send_keys(ctx, msg->src, h.range, 2, keys, n, NULL, 0);
+    sim_free(keys);
+}
+
+/* A replacement that bootstraps by streaming asks one other replica of
+ * every range it replicates for the whole range. */
+static void bootstrap_stream(sim_ctx *ctx, kv_node *nd) {
+    kv_shared *k = shared_of(ctx);
+    uint32_t ranges = kv_ring_range_count(&k->ring);
+    for (uint32_t r = 0; r < ranges; r++) {
+        uint32_t peer = ae_peer(ctx, nd, r, 0);
+        if (peer == UINT32_MAX)
+            continue;
+        ae_send(ctx, peer, KV_MSG_STREAM_REQ, (kv_ae_head){.range = r}, NULL, 0,
+                KV_MERKLE_HEADER_BYTES);
+        nd->streams_pending++;
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1308,6 +1707,10 @@ static void start_server_timers(sim_ctx *ctx, kv_node *nd, bool announce) {
         sim_timer_set(ctx, k->replay_interval, T_HINT_REPLAY, 0);
     if (k->delete_fraction > 0)
         sim_timer_set(ctx, k->compaction_interval, T_COMPACT, 0);
+    if (k->ae_mode != KV_AE_OFF) {
+        sim_time phase = (sim_time)(sim_rng_double(sim_node_rng(ctx)) * (double)k->ae_interval);
+        sim_timer_set(ctx, phase + 1, T_AE, 0);
+    }
 }
 
 static void kv_node_init(sim_ctx *ctx, void *node) {
@@ -1331,16 +1734,47 @@ static void kv_node_init(sim_ctx *ctx, void *node) {
     nd->index = self;
     if (k->durable && k->sync_interval > 0)
         sim_timer_set(ctx, k->sync_interval, T_SYNC, 0);
-    start_server_timers(ctx, nd, sim_node_incarnation(k->sim, self) > 0);
+    if (k->ae_mode != KV_AE_OFF)
+        trees_rebuild(k, nd);
+    bool replacement = sim_node_incarnation(k->sim, self) > 0;
+    start_server_timers(ctx, nd, replacement);
+    if (replacement && k->bootstrap == KV_BOOT_STREAMING)
+        bootstrap_stream(ctx, nd);
+}
+
+/* Anti-entropy messages: a head and arrays of their own. */
+static void on_ae_message(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
+    switch (msg->type) {
+    case KV_MSG_AE_HASHES:
+        on_ae_hashes(ctx, nd, msg);
+        break;
+    case KV_MSG_AE_KEYLIST:
+        on_ae_keylist(ctx, nd, msg);
+        break;
+    case KV_MSG_AE_KEYS:
+        on_ae_keys(ctx, nd, msg);
+        break;
+    case KV_MSG_AE_IN_SYNC:
+        break;
+    case KV_MSG_STREAM_REQ:
+        on_stream_req(ctx, nd, msg);
+        break;
+    default:
+        SIM_ASSERT(0);
+    }
 }
 
 static void kv_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
     kv_node *nd = node;
+    if (nd->last_heard)
+        heard_from(ctx, nd, msg->src);
+    if (msg->type >= KV_MSG_AE_HASHES) {
+        on_ae_message(ctx, nd, msg);
+        return;
+    }
     kv_msg m;
     SIM_ASSERT(msg->len == sizeof m);
     memcpy(&m, msg->data, sizeof m);
-    if (nd->last_heard)
-        heard_from(ctx, nd, msg->src);
     switch (msg->type) {
     case KV_MSG_CLIENT_PUT:
         coord_start(ctx, nd, KV_OP_PUT, m.key, m.v, msg->src, m.req);
@@ -1419,6 +1853,9 @@ static void kv_on_timer(sim_ctx *ctx, void *node, uint32_t kind, uint64_t arg) {
     case T_COMPACT:
         compact(ctx, nd);
         break;
+    case T_AE:
+        ae_start(ctx, nd);
+        break;
     default:
         SIM_ASSERT(0);
     }
@@ -1459,13 +1896,17 @@ static void kv_on_crash(sim_ctx *ctx, void *node) {
                 keys[n++] = nd->store.slots[i].key;
         kv_store_clear(&nd->store);
         nd->n_tombs = 0;
+        if (nd->trees)
+            trees_rebuild(k, nd);
         for (uint32_t i = 0; i < n; i++)
             div_check(k, keys[i], now);
         sim_free(keys);
     } else {
         /* Writes since the last sync were only in memory: undo them. */
         for (uint32_t i = nd->n_undo; i-- > 0;) {
+            kv_version cur = kv_store_get(&nd->store, nd->undo[i].key);
             kv_store_set(&nd->store, nd->undo[i].key, nd->undo[i].old);
+            tree_update(k, nd, nd->undo[i].key, cur, nd->undo[i].old);
             div_check(k, nd->undo[i].key, now);
         }
     }
@@ -1491,6 +1932,37 @@ static void kv_on_recover(sim_ctx *ctx, void *node) {
     start_server_timers(ctx, nd, true);
 }
 
+/* The oracle starts watching a replacement (the last one, if several): the
+ * keys it replicates that have an acknowledged version it lacks. */
+static void boot_start(kv_shared *k, uint32_t node, sim_time now) {
+    if (!k->boot_missing) {
+        k->boot_missing = sim_calloc((size_t)k->n_keys, 1);
+    } else {
+        memset(k->boot_missing, 0, (size_t)k->n_keys);
+    }
+    const kv_node *nd = node_at(k, node);
+    int64_t missing = 0;
+    for (uint64_t key = 0; key < (uint64_t)k->n_keys; key++) {
+        kv_version newest = k->oracle.keys[key].newest;
+        if (newest.wid == 0)
+            continue;
+        uint32_t pref[KV_MAX_N];
+        uint32_t n = kv_ring_preflist(&k->ring, key, pref);
+        bool mine = false;
+        for (uint32_t i = 0; i < n; i++)
+            mine |= pref[i] == node;
+        if (mine && kv_version_newer(newest, kv_store_get(&nd->store, (uint32_t)key))) {
+            k->boot_missing[key] = 1;
+            missing++;
+        }
+    }
+    k->boot_node = node;
+    k->boot_at = now;
+    k->boot_missing_start = k->boot_missing_now = missing;
+    k->boot_done_at = missing ? -1 : now;
+    sim_gauge_set(k->sim, k->g_boot_missing, (double)missing);
+}
+
 /* Metrics' view of faults: when servers came back, and how long after each
  * fault ended (recover, replace, heal) the replicas took to agree again on
  * every key that was divergent then. */
@@ -1503,8 +1975,10 @@ static void kv_on_fault(sim *s, void *shared, const char *what, uint32_t node) {
         return;
     if (server)
         k->up_since[node] = now;
-    if (replace)
+    if (replace) {
         div_check_all(k, now); /* the new node is empty */
+        boot_start(k, node, now);
+    }
     if (k->n_fault_ends == KV_MAX_FAULT_ENDS) {
         k->fault_ends_dropped++;
         return;
@@ -1548,6 +2022,10 @@ static void kv_on_world_timer(sim *s, void *shared, uint32_t kind, uint64_t arg)
     sim_free(before);
     k->moved_fraction_last = tried ? (double)moved / (double)tried : 0;
     k->membership_changes++;
+    k->ring_epoch++; /* ranges renumbered: exchanges in flight are void */
+    if (k->ae_mode != KV_AE_OFF)
+        for (uint32_t m = 0; m < k->n_servers; m++)
+            trees_rebuild(k, node_at(k, m));
     div_check_all(k, sim_time_now(s)); /* replicas are judged on the new lists */
 }
 
@@ -1559,6 +2037,9 @@ static void kv_node_fini(sim_ctx *ctx, void *node) {
     sim_free(nd->hints.items);
     sim_free(nd->last_heard);
     sim_free(nd->tombs);
+    for (uint32_t i = 0; i < nd->n_trees; i++)
+        kv_merkle_fini(&nd->trees[i]);
+    sim_free(nd->trees);
     kv_store_fini(&nd->store);
     kv_store_fini(&nd->seen);
     kv_store_fini(&nd->mine);
@@ -1578,6 +2059,7 @@ static void kv_shared_fini(void *shared) {
     sim_free(k->probe_t);
     sim_free(k->changes);
     sim_free(k->up_since);
+    sim_free(k->boot_missing);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1697,6 +2179,43 @@ static void report_repair(sim_report *r, kv_shared *k) {
                         "read repair: %lld reads found stale replicas, %lld repairs sent, %lld "
                         "applied",
                         (long long)k->rr_reads, (long long)k->rr_repairs, (long long)k->rr_applied);
+    }
+    if (k->ae_mode != KV_AE_OFF) {
+        sim_report_int(r, "ae_exchanges", k->ae_exchanges);
+        sim_report_int(r, "ae_in_sync", k->ae_in_sync);
+        sim_report_int(r, "ae_hashes", k->ae_hashes);
+        sim_report_int(r, "ae_messages", k->ae_messages);
+        sim_report_int(r, "ae_bytes", k->ae_bytes);
+        sim_report_int(r, "ae_keys_listed", k->ae_keys_listed);
+        sim_report_int(r, "ae_keys_streamed", k->ae_keys_streamed);
+        sim_report_int(r, "ae_keys_repaired", k->ae_keys_repaired);
+        sim_report_line(r,
+                        "anti-entropy (%s): %lld exchanges (%lld in sync at the root), %lld "
+                        "hashes, %lld keys listed, %lld streamed, %lld repaired; %lld bytes",
+                        k->ae_mode == KV_AE_MERKLE ? "merkle" : "full", (long long)k->ae_exchanges,
+                        (long long)k->ae_in_sync, (long long)k->ae_hashes,
+                        (long long)k->ae_keys_listed, (long long)k->ae_keys_streamed,
+                        (long long)k->ae_keys_repaired, (long long)k->ae_bytes);
+    }
+    if (k->boot_missing) {
+        sim_report_int(r, "replacement_keys_missing_at_start", k->boot_missing_start);
+        sim_report_int(r, "replacement_keys_missing_at_end", k->boot_missing_now);
+        if (k->bootstrap == KV_BOOT_STREAMING)
+            sim_report_int(r, "stream_keys", k->stream_keys);
+        if (k->boot_done_at >= 0)
+            sim_report_num(r, "replacement_complete_after_s",
+                           sim_time_to_s(k->boot_done_at - k->boot_at));
+        if (k->boot_done_at >= 0)
+            sim_report_line(
+                r, "replacement %s at %.3f s: %lld keys to fetch, all held %.3f s later",
+                sim_node_name(s, k->boot_node), sim_time_to_s(k->boot_at),
+                (long long)k->boot_missing_start, sim_time_to_s(k->boot_done_at - k->boot_at));
+        else
+            sim_report_line(r,
+                            "replacement %s at %.3f s: %lld keys to fetch, %lld still missing at "
+                            "the end",
+                            sim_node_name(s, k->boot_node), sim_time_to_s(k->boot_at),
+                            (long long)k->boot_missing_start, (long long)k->boot_missing_now);
     }
     /* Convergence after each fault ended. */
     sim_report_int(r, "fault_ends", k->n_fault_ends + k->fault_ends_dropped);

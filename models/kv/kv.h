@@ -8,6 +8,7 @@
 #define DSIM_KV_H
 
 #include "kv_parts.h"
+#include "merkle.h"
 #include "sim.h"
 
 extern const sim_model kv_model;
@@ -20,6 +21,8 @@ typedef enum { KV_PROP_ALL, KV_PROP_NONE } kv_propagation;
 typedef enum { KV_WL_OPEN, KV_WL_CLOSED, KV_WL_PROBE } kv_wl_mode;
 typedef enum { KV_QUORUM_STRICT, KV_QUORUM_SLOPPY } kv_quorum;
 typedef enum { KV_RR_OFF, KV_RR_ASYNC, KV_RR_BLOCKING } kv_rr_mode;
+typedef enum { KV_AE_OFF, KV_AE_MERKLE, KV_AE_FULL } kv_ae_mode;
+typedef enum { KV_BOOT_ANTI_ENTROPY, KV_BOOT_STREAMING } kv_bootstrap;
 
 /* ---- Messages. ---- */
 
@@ -37,6 +40,11 @@ enum {
     KV_MSG_HINT_ACK,   /* req: the hint's handle at its holder */
     KV_MSG_REPAIR,     /* coordinator -> stale replica: read repair */
     KV_MSG_REPAIR_ACK, /* req: the read's handle at its coordinator */
+    KV_MSG_AE_HASHES,  /* anti-entropy: (node index, hash) pairs of a level */
+    KV_MSG_AE_KEYLIST, /* anti-entropy: (key, digest) of the keys in some leaves */
+    KV_MSG_AE_KEYS,    /* anti-entropy: versions (and values) that repair */
+    KV_MSG_AE_IN_SYNC, /* anti-entropy: the trees agree */
+    KV_MSG_STREAM_REQ, /* a replacement asks a replica for a whole range */
     KV_MSG_COUNT
 };
 
@@ -45,6 +53,23 @@ enum {
     KV_GET_DIGEST = 1, /* answer with the version's digest, not the value */
     KV_GET_FETCH = 2,  /* the value, after digests disagreed with the data read */
 };
+
+/* The head of every anti-entropy message; the arrays follow it. */
+typedef struct kv_ae_head {
+    uint32_t range; /* range id (kv_ring_range_of) */
+    uint32_t level; /* AE_HASHES: the level; AE_KEYS: 0 first answer, 1 final */
+    uint32_t n;     /* entries in the first array */
+    uint32_t n2;    /* AE_KEYS: keys wanted back (the second array) */
+    uint32_t epoch; /* the ring's epoch: a message across a change is ignored */
+    uint32_t _pad;
+} kv_ae_head;
+
+/* A key and its version, as AE_KEYS carries them. */
+typedef struct kv_ae_key {
+    uint32_t key;
+    uint32_t _pad;
+    kv_version v;
+} kv_ae_key;
 
 /* Every kv message has this one shape (24 + 16 bytes); fields unused by a
  * type are zero.  Wire sizes are computed from the scenario's key and value
@@ -150,6 +175,13 @@ typedef struct kv_node {
     kv_pool hints;
     uint32_t n_hints;
     kv_store hinted;
+    /* Anti-entropy: one Merkle tree per range (whatever ranges the store
+     * holds keys of), and the next range to compare. */
+    kv_merkle *trees;
+    uint32_t n_trees;
+    uint32_t ae_next;
+    /* A replacement bootstrapping by streaming: ranges still awaited. */
+    uint32_t streams_pending;
     /* Tombstones to purge, oldest first: (key, write id, purge time). */
     struct kv_tomb {
         uint32_t key, wid;
@@ -249,7 +281,12 @@ typedef struct kv_shared {
     sim_time hint_window, replay_interval;
     double replay_rate;
     sim_time gc_grace, compaction_interval; /* tombstones */
-    int rr_mode;                            /* kv_rr_mode */
+    int ae_mode;                            /* kv_ae_mode */
+    sim_time ae_interval, ae_jitter;
+    int64_t ae_depth;
+    int bootstrap;       /* kv_bootstrap */
+    uint32_t ring_epoch; /* +1 at every membership change */
+    int rr_mode;         /* kv_rr_mode */
     double rr_chance;
     sim_time rr_grace;
     bool digest_reads;
@@ -300,6 +337,15 @@ typedef struct kv_shared {
     int64_t rr_reads, rr_repairs, rr_applied, rr_digest_mismatch;
     int64_t heartbeats;
     int64_t deletes, tombstones_purged, resurrections, resurrected_at_end;
+    int64_t ae_exchanges, ae_in_sync, ae_hashes, ae_levels, ae_messages, ae_bytes;
+    int64_t ae_keys_listed, ae_keys_streamed, ae_keys_repaired, stream_keys;
+    /* Replacements: keys the new node must get (per key: still missing),
+     * counted down as it gets them. */
+    uint8_t *boot_missing;
+    uint32_t boot_node;
+    int64_t boot_missing_now, boot_missing_start;
+    sim_time boot_at, boot_done_at;
+    int g_boot_missing;
     sim_time hint_lag_max; /* delivery time - max(stored, target back up) */
 
     /* Metrics. */

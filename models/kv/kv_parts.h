@@ -73,6 +73,14 @@ uint32_t kv_ring_preflist(const kv_ring *r, uint64_t key, uint32_t *out);
  * clockwise from key (want <= KV_MAX_WALK): the preference list and then
  * the nodes a sloppy quorum falls back on, in order. */
 uint32_t kv_ring_walk(const kv_ring *r, uint64_t key, uint32_t want, uint32_t *out);
+/* Ranges: the units anti-entropy compares, each with one preference list.
+ * hash: the arc (previous token, token], by token index; range: the key
+ * ranges; modulo: the residues.  A key's range, a range's bounds on the
+ * ring (the whole ring, lo == hi, unless hash) and its preference list. */
+uint32_t kv_ring_range_count(const kv_ring *r);
+uint32_t kv_ring_range_of(const kv_ring *r, uint64_t key);
+void kv_ring_range_bounds(const kv_ring *r, uint32_t range, uint64_t *lo, uint64_t *hi);
+uint32_t kv_ring_range_preflist(const kv_ring *r, uint32_t range, uint32_t *out);
 /* The key's position on the hash ring (also used by modulo). */
 uint64_t kv_ring_key_pos(const kv_ring *r, uint64_t key);
 /* Fraction of each member's share of the key space (hash: ring arc owned

@@ -267,12 +267,8 @@ static uint32_t walk_active(const kv_ring *r, uint32_t first, uint32_t want, uin
     return count;
 }
 
-static uint32_t hash_preflist(const kv_ring *r, uint64_t key, uint32_t want, uint32_t *out) {
-    if (want > r->n_active)
-        want = r->n_active;
-    if (want == 0)
-        return 0;
-    uint64_t pos = kv_ring_key_pos(r, key);
+/* The first token at or after pos, clockwise (wrapping to token 0). */
+static uint32_t hash_token_at(const kv_ring *r, uint64_t pos) {
     const kv_token *t = r->tokens;
     /* The first token with pos >= the key's lies in the key's bucket or is
      * the first token of a later bucket. */
@@ -281,6 +277,16 @@ static uint32_t hash_preflist(const kv_ring *r, uint64_t key, uint32_t want, uin
     uint32_t i = index[1 + b], end = index[2 + b];
     while (i < end && t[i].pos < pos)
         i++;
+    return i == r->n_tokens ? 0 : i;
+}
+
+/* The first `want` distinct owners walking clockwise from token i. */
+static uint32_t hash_walk(const kv_ring *r, uint32_t i, uint32_t want, uint32_t *out) {
+    if (want > r->n_active)
+        want = r->n_active;
+    if (want == 0)
+        return 0;
+    const kv_token *t = r->tokens;
     uint32_t got = 0;
     /* Every active member has tokens on the ring, so the walk finds `want`
      * distinct owners within one turn. */
@@ -303,7 +309,7 @@ uint32_t kv_ring_walk(const kv_ring *r, uint64_t key, uint32_t want, uint32_t *o
         return 0;
     switch (r->kind) {
     case KV_PART_HASH:
-        return hash_preflist(r, key, want, out);
+        return hash_walk(r, hash_token_at(r, kv_ring_key_pos(r, key)), want, out);
     case KV_PART_RANGE:
         /* With split points there may be more ranges than active members;
          * range i then goes to the (i mod active)-th active member. */
@@ -312,6 +318,56 @@ uint32_t kv_ring_walk(const kv_ring *r, uint64_t key, uint32_t want, uint32_t *o
         return walk_active(r, (uint32_t)(kv_ring_key_pos(r, key) % r->n_active), want, out);
     }
     SIM_ASSERT(!"unknown partitioner");
+    return 0;
+}
+
+uint32_t kv_ring_range_count(const kv_ring *r) {
+    if (r->n_active == 0)
+        return 0;
+    switch (r->kind) {
+    case KV_PART_HASH:
+        return r->n_tokens;
+    case KV_PART_RANGE:
+        return range_count(r);
+    case KV_PART_MODULO:
+        return r->n_active;
+    }
+    return 0;
+}
+
+uint32_t kv_ring_range_of(const kv_ring *r, uint64_t key) {
+    SIM_ASSERT(r->n_active > 0);
+    switch (r->kind) {
+    case KV_PART_HASH:
+        return hash_token_at(r, kv_ring_key_pos(r, key));
+    case KV_PART_RANGE:
+        return range_of(r, key);
+    case KV_PART_MODULO:
+        return (uint32_t)(kv_ring_key_pos(r, key) % r->n_active);
+    }
+    return 0;
+}
+
+void kv_ring_range_bounds(const kv_ring *r, uint32_t range, uint64_t *lo, uint64_t *hi) {
+    *lo = *hi = 0; /* the whole ring */
+    if (r->kind != KV_PART_HASH || r->n_tokens < 2)
+        return;
+    uint64_t prev = r->tokens[range == 0 ? r->n_tokens - 1 : range - 1].pos;
+    *lo = prev + 1;
+    *hi = r->tokens[range].pos + 1;
+}
+
+uint32_t kv_ring_range_preflist(const kv_ring *r, uint32_t range, uint32_t *out) {
+    if (r->n_active == 0)
+        return 0;
+    switch (r->kind) {
+    case KV_PART_HASH:
+        return hash_walk(r, range, r->n, out);
+    case KV_PART_RANGE:
+        return walk_active(r, range % r->n_active, r->n, out);
+    case KV_PART_MODULO:
+        return walk_active(r, range, r->n, out);
+    }
     return 0;
 }
 
