@@ -248,8 +248,8 @@ static int kv_configure(sim_cfg *c, void *shared) {
         return -1;
     if (sim_cfg_enter(c, "anti_entropy") < 0 ||
         sim_cfg_enum(c, "mode", "off", ae_modes, &k->ae_mode) < 0 ||
-        sim_cfg_time(c, "interval", "10s", SIM_MS, KV_TIME_LIMIT, &k->ae_interval) < 0 ||
-        sim_cfg_time(c, "jitter", "1s", 0, KV_TIME_LIMIT, &k->ae_jitter) < 0 ||
+        sim_cfg_time(c, "interval", "1s", SIM_MS, KV_TIME_LIMIT, &k->ae_interval) < 0 ||
+        sim_cfg_time(c, "jitter", "100ms", 0, KV_TIME_LIMIT, &k->ae_jitter) < 0 ||
         sim_cfg_int(c, "depth", 10, 1, KV_MERKLE_MAX_DEPTH, &k->ae_depth) < 0)
         return -1;
     sim_cfg_leave(c);
@@ -1125,9 +1125,10 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t creq, bool ok, kv_
 
 /* Sloppy quorum (Dynamo §4.6): the first `want` of the key's n home
  * replicas, each one believed down replaced by the next node along the ring
- * believed up, which will keep a hint for it. */
+ * believed up, which will keep a hint for it.  Homes left without a
+ * stand-in go to orphans (room for KV_MAX_N); returns the targets. */
 static uint32_t sloppy_targets(sim_ctx *ctx, kv_node *nd, uint32_t key, uint32_t want,
-                               kv_coord_req *q) {
+                               kv_coord_req *q, uint32_t *orphans, uint32_t *n_orphans) {
     kv_shared *k = shared_of(ctx);
     uint32_t walk[KV_MAX_WALK];
     uint32_t total = kv_ring_walk(&k->ring, key, KV_MAX_WALK, walk);
@@ -1144,6 +1145,8 @@ static uint32_t sloppy_targets(sim_ctx *ctx, kv_node *nd, uint32_t key, uint32_t
         if (next < total) {
             q->hint_for[got] = walk[i] + 1;
             q->targets[got++] = walk[next++];
+        } else {
+            orphans[(*n_orphans)++] = walk[i];
         }
     }
     return got;
@@ -1186,7 +1189,12 @@ static void coord_start(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_t key
         q->v.ts = sim_local_time(ctx);
     }
     if (k->quorum == KV_QUORUM_SLOPPY) {
-        q->n_targets = (uint8_t)sloppy_targets(ctx, nd, key, want, q);
+        uint32_t orphans[KV_MAX_N], n_orphans = 0;
+        q->n_targets = (uint8_t)sloppy_targets(ctx, nd, key, want, q, orphans, &n_orphans);
+        /* No stand-in is up for these: the coordinator keeps their hints. */
+        if (kind == KV_OP_PUT && !nd->is_client)
+            for (uint32_t i = 0; i < n_orphans; i++)
+                hint_store(ctx, nd, orphans[i], key, q->v);
     } else {
         uint32_t n = choose_targets(ctx, k, key, want, q->targets);
         if (kind == KV_OP_PUT && k->hints_on && !nd->is_client) {
