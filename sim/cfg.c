@@ -656,6 +656,62 @@ int sim_cfg_time_list(sim_cfg *c, const char *key, const char *def, sim_time min
     return 0;
 }
 
+int sim_cfg_int_list(sim_cfg *c, const char *key, const char *def, int64_t min, int64_t max,
+                     uint32_t max_n, int64_t **out, uint32_t *n) {
+    *out = NULL;
+    *n = 0;
+    if (c->failed)
+        return -1;
+    cJSON *v = sim__cfg_take(c, key);
+    char seg[300];
+    key_seg(seg, sizeof seg, key);
+    cJSON *tmp = NULL;
+    if (!v) {
+        SIM_ASSERT(def);
+        v = tmp = cJSON_ParseWithOpts(def, NULL, true);
+        SIM_ASSERT(cJSON_IsArray(v));
+    }
+    if (!cJSON_IsArray(v)) {
+        cJSON_Delete(tmp);
+        return sim__cfg_fail_at(c, seg, "must be a list of whole numbers such as [100, 200]");
+    }
+    int len = cJSON_GetArraySize(v);
+    if ((uint32_t)len > max_n) {
+        cJSON_Delete(tmp);
+        return sim__cfg_fail_at(c, seg, "has %d entries (at most %u)", len, max_n);
+    }
+    int64_t *vals = len ? sim_calloc((size_t)len, sizeof *vals) : NULL;
+    cJSON *res = cJSON_CreateArray();
+    int i = 0;
+    for (cJSON *it = v->child; it; it = it->next, i++) {
+        char iseg[340];
+        snprintf(iseg, sizeof iseg, "%s[%d]", seg, i);
+        double d = it->valuedouble;
+        const char *bad = NULL;
+        char num[SIM_FORMAT_DOUBLE_SIZE] = "";
+        if (!cJSON_IsNumber(it))
+            bad = "must be a whole number";
+        else if (sim_format_double(num, sizeof num, d), d != floor(d) || isnan(d))
+            bad = "is not a whole number";
+        else if (d < (double)min || d > (double)max || d >= 9.2e18 || d <= -9.2e18)
+            bad = "is out of range";
+        if (bad) {
+            sim_free(vals);
+            cJSON_Delete(res);
+            cJSON_Delete(tmp);
+            return sim__cfg_fail_at(c, iseg, "%s%s%s (allowed: an integer from %lld to %lld)", num,
+                                    *num ? " " : "", bad, (long long)min, (long long)max);
+        }
+        vals[i] = (int64_t)d;
+        cJSON_AddItemToArray(res, cJSON_CreateNumber(d));
+    }
+    cJSON_Delete(tmp);
+    out_put(c, key, res);
+    *out = vals;
+    *n = (uint32_t)len;
+    return 0;
+}
+
 int sim_cfg_list(sim_cfg *c, const char *key, uint32_t max_n, uint32_t *n) {
     *n = 0;
     if (c->failed)

@@ -392,6 +392,10 @@ int sim_cfg_dist(sim_cfg *c, const char *key, const char *def, sim_dist_unit uni
  * sim_malloc (caller frees with sim_free; NULL when the list is empty). */
 int sim_cfg_time_list(sim_cfg *c, const char *key, const char *def, sim_time min, sim_time max,
                       uint32_t max_n, sim_time **out, uint32_t *n);
+/* A list of whole numbers (each within [min, max]), at most max_n long;
+ * def is JSON text.  *out as for sim_cfg_time_list. */
+int sim_cfg_int_list(sim_cfg *c, const char *key, const char *def, int64_t min, int64_t max,
+                     uint32_t max_n, int64_t **out, uint32_t *n);
 /* A list of objects: stores its length (0 when absent, at most max_n).
  * Read element i with sim_cfg_enter_item ... sim_cfg_leave. */
 int sim_cfg_list(sim_cfg *c, const char *key, uint32_t max_n, uint32_t *n);

@@ -324,6 +324,28 @@ START_TEST(test_kv_rejects_impossible_quorums) {
 }
 END_TEST
 
+/* Split points from the scenario place ranges where the user says: with
+ * splits at 10 and 20 over 4 servers, keys 0-9 go to the first server,
+ * 10-19 to the second, 20 and up to the third (and the fourth holds only
+ * replicas). */
+START_TEST(test_kv_split_points_place_ranges) {
+    sim *s = kv_load("{\"model\":\"kv\",\"nodes\":4,\"duration\":\"1s\","
+                     "\"kv\":{\"n\":1,\"r\":1,\"w\":1,\"partitioner\":\"range\","
+                     "\"split_points\":[10,20],\"workload\":{\"keys\":100}}}");
+    kv_shared *k = kv_of(s);
+    ck_assert_uint_eq(k->ring.n_splits, 2);
+    const uint32_t want[][2] = {{0, 0}, {9, 0}, {10, 1}, {19, 1}, {20, 2}, {99, 2}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        uint32_t pref[KV_MAX_N];
+        ck_assert_uint_eq(kv_ring_preflist(&k->ring, want[i][0], pref), 1);
+        ck_assert_uint_eq(pref[0], want[i][1]);
+    }
+    sim_destroy(s);
+    ck_assert_str_eq(kv_error("{\"model\":\"kv\",\"nodes\":4,\"kv\":{\"split_points\":[10]}}"),
+                     "$.kv.split_points: only the range partitioner takes split points");
+}
+END_TEST
+
 static Suite *kv_suite(void) {
     Suite *s = suite_create("kv");
     TCase *tc = tcase_create("core");
@@ -344,6 +366,7 @@ static Suite *kv_suite(void) {
     tcase_add_test(tc, test_kv_survives_duplicated_messages);
     tcase_add_test(tc, test_kv_same_seed_same_hash);
     tcase_add_test(tc, test_kv_rejects_impossible_quorums);
+    tcase_add_test(tc, test_kv_split_points_place_ranges);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -29,22 +29,48 @@
  *      if `storage.durable`, except writes since the last commit-log sync
  *      when `storage.sync_interval` > 0.
  *  (6) No protocol decision reads the oracle (oracle.c); only metrics do.
+ *      Liveness is learnt from the protocol alone: heartbeats and request
+ *      timeouts (the failure detector), never from the kernel.
+ *  (7) A put to a stand-in (sloppy quorum) is stored as a hint for its home
+ *      replica, never in the stand-in's own store; a hint is deleted only
+ *      when its home acknowledges it, it expires (max_hint_window), or its
+ *      volatile holder crashes.
+ *  (8) Every change to a server's store goes through replica_store (LWW),
+ *      the crash rollback, the volatile wipe or compaction, and each keeps
+ *      the server's Merkle trees and the oracle's divergence count in step.
+ *  (9) Repairs (read repair, hints, anti-entropy, streams) store versions
+ *      under the same LWW rule as puts: a repair never replaces a newer
+ *      version.
  *
  * Request states at the coordinator (kv_coord_req):
  *
  *   free --start_put/start_get--> waiting --W acks / R replies--> done
- *                                    |                            (freed)
- *                                    +--request timeout--> failed (freed)
+ *                                  |   |                          (freed)
+ *                                  |   +--request timeout--> failed (freed)
+ *                                  |
+ *   get, digests disagree: waiting --fetch the value--> done
+ *   get, blocking read repair: waiting --repair acks--> done
+ *   done, async read repair: lingering --all replies / grace--> repairs sent
+ *   done, put with hints on: lingering --all acks / timeout--> hints kept
  *
- * Transitions: coord_start (free -> waiting; or failed at once when the
- * ring has fewer members than the quorum), on_replica_answer (waiting ->
- * done at W acks or R replies, through reply_client), on_coord_timeout
- * (waiting -> failed), kv_on_crash (waiting -> gone with the node).
- * Late replies find the slot freed or reused (generation check) and are
- * ignored: the seam where read repair will listen.
+ * Transitions: coord_start (free -> waiting; or failed at once when fewer
+ * targets than the quorum are believed up), on_replica_answer (waiting ->
+ * done at W acks or R replies, through get_quorum for reads and
+ * reply_client), on_repair_ack, on_rr_grace, on_coord_timeout (waiting ->
+ * failed; lingering -> freed, hinting silent put targets), kv_on_crash
+ * (any -> gone with the node).  Late replies find the slot freed or reused
+ * (generation check) and are ignored.
  *
  * Operation states at the client (kv_client_op): issued -> replied (ok or
  * failed) or timed out; client_issue, client_finish, on_client_timeout.
+ *
+ * Faults (issue 4; docs/models/kv.md has the full notes): the failure
+ * detector (believed_up, heartbeats), sloppy quorums and hinted handoff
+ * (sloppy_targets, hint_store, hint_replay), read repair (get_quorum,
+ * send_repairs, rr_finish), Merkle anti-entropy (tree_update, ae_start,
+ * on_ae_*), replacements (bootstrap_stream), tombstones (tomb_push,
+ * compact), and the oracle's divergence and convergence (div_check,
+ * kv_on_fault).
  */
 #include "kv.h"
 
@@ -261,6 +287,15 @@ static int kv_configure(sim_cfg *c, void *shared) {
                      &k->compaction_interval) < 0)
         return -1;
     sim_cfg_leave(c);
+    if (sim_cfg_int_list(c, "split_points", "[]", 1, 100000000, 65536, &k->splits, &k->n_splits) <
+        0)
+        return -1;
+    if (k->n_splits && k->partitioner != KV_PART_RANGE)
+        return sim_cfg_fail(c, "split_points", "only the range partitioner takes split points");
+    for (uint32_t i = 1; i < k->n_splits; i++)
+        if (k->splits[i] <= k->splits[i - 1])
+            return sim_cfg_fail(c, "split_points", "must ascend strictly (%lld after %lld)",
+                                (long long)k->splits[i], (long long)k->splits[i - 1]);
     if (sim_cfg_enter(c, "storage") < 0 || sim_cfg_bool(c, "durable", true, &k->durable) < 0 ||
         sim_cfg_time(c, "sync_interval", "0s", 0, 3600 * SIM_S, &k->sync_interval) < 0)
         return -1;
@@ -269,6 +304,12 @@ static int kv_configure(sim_cfg *c, void *shared) {
     sim_time duration = sim_duration(s);
     if (read_workload(c, k, duration) < 0)
         return -1;
+    if (k->n_splits && k->splits[k->n_splits - 1] >= k->n_keys)
+        return sim_cfg_fail(c, "split_points",
+                            "%lld is not inside the key space (keys 0 to %lld: a split point is "
+                            "the first key of a range, from 1 to %lld)",
+                            (long long)k->splits[k->n_splits - 1], (long long)k->n_keys - 1,
+                            (long long)k->n_keys - 1);
     if (sim_cfg_time_list(c, "t_visibility",
                           "[\"0ms\",\"1ms\",\"2ms\",\"5ms\",\"10ms\",\"20ms\",\"50ms\",\"100ms\","
                           "\"200ms\",\"500ms\",\"1s\"]",
@@ -342,7 +383,8 @@ static int kv_validate(sim_cfg *c, void *shared) {
         /* Members that join later are placed last, then activated: build the
          * ring with every member active, then deactivate them. */
         kv_ring_init(&k->ring, (kv_partitioner)k->partitioner, (uint32_t)k->n, k->n_servers,
-                     k->n_servers, (uint32_t)k->vnodes, (uint64_t)k->n_keys, &k->ring_rng, NULL, 0);
+                     k->n_servers, (uint32_t)k->vnodes, (uint64_t)k->n_keys, &k->ring_rng,
+                     (const uint64_t *)k->splits, k->n_splits);
         for (uint32_t i = 0; i < k->n_servers; i++)
             if (joins_later[i])
                 kv_ring_set_active(&k->ring, i, false, &k->ring_rng);
@@ -2068,6 +2110,7 @@ static void kv_shared_fini(void *shared) {
     sim_free(k->changes);
     sim_free(k->up_since);
     sim_free(k->boot_missing);
+    sim_free(k->splits);
 }
 
 /* ------------------------------------------------------------------------ */

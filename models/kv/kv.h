@@ -266,6 +266,8 @@ typedef struct kv_shared {
     int64_t n, r, w;
     int partitioner, coordinator, read_targets, propagation;
     int64_t vnodes;
+    int64_t *splits; /* range: split points (first keys of ranges 1, 2, ...) */
+    uint32_t n_splits;
     sim_time request_timeout;
     bool durable;
     sim_time sync_interval;

@@ -55,8 +55,9 @@ typedef struct kv_ring {
 
 /* Builds a ring over n_members members, the first n_active_initially of
  * them active.  Token positions come from rng.  splits (range only, may be
- * NULL) has n_active_initially - 1 ascending keys; the ring copies it.
- * Caller owns; free with kv_ring_fini. */
+ * NULL) holds n_splits ascending keys: range i starts at splits[i - 1] and
+ * goes to the (i mod active)-th active member.  Caller owns; free with
+ * kv_ring_fini. */
 void kv_ring_init(kv_ring *r, kv_partitioner kind, uint32_t n, uint32_t n_members,
                   uint32_t n_active_initially, uint32_t vnodes, uint64_t n_keys, sim_rng *rng,
                   const uint64_t *splits, uint32_t n_splits);

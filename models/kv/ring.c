@@ -166,7 +166,6 @@ void kv_ring_init(kv_ring *r, kv_partitioner kind, uint32_t n, uint32_t n_member
         qsort(r->tokens, r->n_tokens, sizeof *r->tokens, token_cmp);
         rebuild_index(r);
     } else if (kind == KV_PART_RANGE && splits != NULL && n_splits > 0) {
-        SIM_ASSERT(n_splits + 1 == n_active_initially);
         for (uint32_t i = 0; i < n_splits; i++)
             SIM_ASSERT(splits[i] <= n_keys && (i == 0 || splits[i - 1] <= splits[i]));
         r->splits = sim_malloc(n_splits * sizeof *r->splits);
