@@ -285,22 +285,27 @@ START_TEST(test_kv_anti_entropy_converges_and_merkle_ships_less_than_full) {
 END_TEST
 
 /* The trees are maintained incrementally through puts, repairs, purges,
- * crash rollbacks and volatile crashes: at the end each equals a tree
- * rebuilt from the store. */
-START_TEST(test_kv_merkle_trees_match_their_stores) {
-    sim *s = kv_load("{\"model\":\"kv\",\"nodes\":4,\"duration\":\"20s\",\"seed\":8,"
-                     "\"network\":{\"latency\":\"1ms\"},"
-                     "\"faults\":[{\"at\":\"3s\",\"crash\":\"n1\"},{\"at\":\"5s\","
-                     "\"recover\":\"n1\"},{\"at\":\"8s\",\"partition\":[[\"n0\"],"
-                     "[\"n1\",\"n2\",\"n3\"]]},{\"at\":\"12s\",\"heal\":true}],"
-                     "\"kv\":{\"n\":3,\"r\":2,\"w\":1,\"request_timeout\":\"100ms\","
-                     "\"storage\":{\"sync_interval\":\"700ms\"},"
-                     "\"tombstones\":{\"gc_grace\":\"2s\"},"
-                     "\"read_repair\":{\"mode\":\"async\"},"
-                     "\"anti_entropy\":{\"mode\":\"merkle\",\"interval\":\"300ms\","
-                     "\"depth\":6},"
-                     "\"workload\":{\"clients\":2,\"keys\":500,\"rate_per_s\":300,"
-                     "\"read_fraction\":0.5,\"delete_fraction\":0.3}}}");
+ * crash rollbacks and volatile crashes, with either versioning: at the end
+ * each equals a tree rebuilt from the store. */
+static void check_trees(int vclock) {
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"model\":\"kv\",\"nodes\":4,\"duration\":\"20s\",\"seed\":8,"
+             "\"network\":{\"latency\":\"1ms\"},"
+             "\"faults\":[{\"at\":\"3s\",\"crash\":\"n1\"},{\"at\":\"5s\","
+             "\"recover\":\"n1\"},{\"at\":\"8s\",\"partition\":[[\"n0\"],"
+             "[\"n1\",\"n2\",\"n3\"]]},{\"at\":\"12s\",\"heal\":true}],"
+             "\"kv\":{\"n\":3,\"r\":2,\"w\":1,\"request_timeout\":\"100ms\","
+             "\"storage\":{\"sync_interval\":\"700ms\"},"
+             "\"tombstones\":{\"gc_grace\":\"2s\"},"
+             "\"read_repair\":{\"mode\":\"async\"},"
+             "\"anti_entropy\":{\"mode\":\"merkle\",\"interval\":\"300ms\","
+             "\"depth\":6},"
+             "\"versioning\":\"%s\","
+             "\"workload\":{\"clients\":2,\"keys\":500,\"rate_per_s\":300,"
+             "\"read_fraction\":0.5,\"delete_fraction\":0.3}}}",
+             vclock ? "vclock" : "lww");
+    sim *s = kv_load(text);
     sim_run(s);
     kv_shared *k = kv_of(s);
     ck_assert_int_gt(k->tombstones_purged, 0);
@@ -330,6 +335,11 @@ START_TEST(test_kv_merkle_trees_match_their_stores) {
         free(fresh);
     }
     sim_destroy(s);
+}
+
+START_TEST(test_kv_merkle_trees_match_their_stores) {
+    for (int vclock = 0; vclock < 2; vclock++)
+        check_trees(vclock);
 }
 END_TEST
 
@@ -368,6 +378,65 @@ START_TEST(test_kv_replacement_bootstraps_by_anti_entropy_or_streaming) {
 }
 END_TEST
 
+/* Vector clocks.  Two clients write one key blind (closed loop, no read
+ * needed first): writes that did not see each other become siblings, and a
+ * client's next write, whose context holds what it read, merges them.  With
+ * R = W = N every read sees every acknowledged write (no stale read); each
+ * client has one operation at a time and its own writes descend from one
+ * another, so a read holds at most one sibling per client: exactly 2 at
+ * most, and 2 is reached. */
+START_TEST(test_kv_vclock_concurrent_writes_become_siblings_and_merge) {
+    sim *s = kv_load("{\"model\":\"kv\",\"nodes\":3,\"duration\":\"20s\",\"seed\":10,"
+                     "\"network\":{\"latency\":{\"type\":\"exponential\",\"mean\":\"1ms\"}},"
+                     "\"kv\":{\"n\":3,\"r\":3,\"w\":3,\"versioning\":\"vclock\","
+                     "\"coordinator\":\"random\","
+                     "\"workload\":{\"clients\":2,\"keys\":1,\"mode\":\"closed\","
+                     "\"think_time\":\"1ms\",\"read_fraction\":0.5}}}");
+    sim_run(s);
+    cJSON *root;
+    cJSON *m = kv_report_of(s, &root);
+    ck_assert_double_gt(num(m, "reads_ok"), 1000);
+    ck_assert_double_gt(num(m, "reads_with_siblings"), 10);
+    ck_assert_double_gt(num(m, "writes_merging_siblings"), 10);
+    ck_assert_double_eq(num(m, "siblings_max"), 2);
+    ck_assert_double_eq(num(m, "stale_reads"), 0);
+    ck_assert_double_eq(num(m, "lost_acknowledged_writes"), 0);
+    ck_assert_double_eq(num(m, "read_your_writes_violations"), 0);
+    ck_assert_double_eq(num(m, "monotonic_read_violations"), 0);
+    ck_assert_double_eq(num(m, "vclock_truncations"), 0);
+    cJSON_Delete(root);
+    sim_destroy(s);
+}
+END_TEST
+
+/* A clock 1 s behind makes last-write-wins drop acknowledged writes; vector
+ * clocks, which order writes by what clients saw, lose none (concurrent
+ * writes stay as siblings instead). */
+START_TEST(test_kv_vclock_clock_skew_loses_nothing) {
+    int64_t lost[2];
+    for (int i = 0; i < 2; i++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "{\"model\":\"kv\",\"nodes\":3,\"duration\":\"10s\",\"seed\":1,"
+                 "\"network\":{\"latency\":\"1ms\"},"
+                 "\"faults\":[{\"at\":\"0s\",\"clock\":\"n1\",\"offset\":\"-1s\"}],"
+                 "\"kv\":{\"n\":3,\"r\":2,\"w\":2,\"coordinator\":\"random\","
+                 "\"versioning\":\"%s\",\"workload\":{\"clients\":4,\"keys\":50,"
+                 "\"rate_per_s\":400,\"read_fraction\":0.5}}}",
+                 i ? "vclock" : "lww");
+        sim *s = kv_load(text);
+        sim_run(s);
+        cJSON *root;
+        cJSON *m = kv_report_of(s, &root);
+        lost[i] = (int64_t)num(m, "lost_acknowledged_writes");
+        cJSON_Delete(root);
+        sim_destroy(s);
+    }
+    ck_assert_int_gt(lost[0], 100);
+    ck_assert_int_eq(lost[1], 0);
+}
+END_TEST
+
 /* Configuration errors name the path. */
 START_TEST(test_kv_repair_configuration_errors) {
     ck_assert_str_eq(kv_error("{\"model\":\"kv\",\"nodes\":3,\"kv\":{\"quorum\":\"sloppy\","
@@ -396,6 +465,8 @@ static Suite *kv_repair_suite(void) {
     tcase_add_test(tc, test_kv_anti_entropy_converges_and_merkle_ships_less_than_full);
     tcase_add_test(tc, test_kv_merkle_trees_match_their_stores);
     tcase_add_test(tc, test_kv_replacement_bootstraps_by_anti_entropy_or_streaming);
+    tcase_add_test(tc, test_kv_vclock_concurrent_writes_become_siblings_and_merge);
+    tcase_add_test(tc, test_kv_vclock_clock_skew_loses_nothing);
     tcase_add_test(tc, test_kv_repair_configuration_errors);
     suite_add_tcase(su, tc);
     return su;

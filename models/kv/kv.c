@@ -129,7 +129,7 @@ static const char *const partitioners[] = {"hash", "range", "modulo", NULL};
 static const char *const coordinators[] = {"first", "random", "client", NULL};
 static const char *const read_targets_s[] = {"all", "quorum", NULL};
 static const char *const propagations[] = {"all", "none", NULL};
-static const char *const versionings[] = {"lww", NULL};
+static const char *const versionings[] = {"lww", "vclock", NULL};
 static const char *const quorums[] = {"strict", "sloppy", NULL};
 static const char *const rr_modes[] = {"off", "async", "blocking", NULL};
 static const char *const ae_modes[] = {"off", "merkle", "full", NULL};
@@ -270,8 +270,14 @@ static int kv_configure(sim_cfg *c, void *shared) {
         sim_cfg_int(c, "key_bytes", 16, 0, 1 << 20, &k->key_bytes) < 0 ||
         sim_cfg_dist(c, "value_bytes", "100", SIM_UNIT_NUMBER, &k->value_bytes) < 0)
         return -1;
+    k->vclock = versioning == 1;
     if (read_fault_handling(c, k) < 0)
         return -1;
+    if (k->vclock && k->digest_reads)
+        return sim_cfg_fail(c, "read_repair.digest_reads",
+                            "digest reads work with versioning \"lww\" only (with vector clocks "
+                            "the answer may merge siblings from several replicas, so one value "
+                            "read is not enough)");
     if (sim_cfg_enter(c, "anti_entropy") < 0 ||
         sim_cfg_enum(c, "mode", "off", ae_modes, &k->ae_mode) < 0 ||
         sim_cfg_time(c, "interval", "1s", SIM_MS, KV_TIME_LIMIT, &k->ae_interval) < 0 ||
@@ -412,6 +418,8 @@ static int kv_validate(sim_cfg *c, void *shared) {
             k->h_hint_lag = sim_histogram(s, "kv.hint_delivery_lag", "ns");
         }
         k->up_since = sim_calloc(k->n_servers, sizeof *k->up_since);
+        if (k->vclock)
+            kv_vc_init(&k->vc, k->n_servers + (uint32_t)k->n_clients);
     }
     sim_free(joins_later);
     sim_free(seen);
@@ -430,7 +438,12 @@ static uint32_t wire(const kv_shared *k, bool with_value, uint32_t value_size) {
 
 static void send_msg(sim_ctx *ctx, uint32_t dst, uint32_t type, const kv_msg *m, bool with_value) {
     kv_shared *k = shared_of(ctx);
-    sim_send(ctx, dst, type, m, sizeof *m, wire(k, with_value, m->v.size));
+    uint32_t bytes = wire(k, with_value, m->v.size);
+    if (k->vclock) /* the clocks of the version carried, and of a put's context */
+        bytes += kv_vc_wire_bytes(&k->vc, m->v) +
+                 (type == KV_MSG_CLIENT_PUT ? kv_vc_wire_bytes(&k->vc, (kv_version){.wid = m->hint})
+                                            : 0);
+    sim_send(ctx, dst, type, m, sizeof *m, bytes);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -500,6 +513,37 @@ static kv_client_op *op_new(kv_node *nd, uint32_t *h) {
     return pool_new(&nd->ops, sizeof(kv_client_op), h);
 }
 static void op_release(kv_node *nd, kv_client_op *op) { pool_release(&nd->ops, sizeof *op, op); }
+
+/* ------------------------------------------------------------------------ */
+/* Versions: last-write-wins or vector clocks, behind two operations.       */
+
+/* What a replica holding a and receiving b keeps: the newer (LWW) or the
+ * merged sibling set (vclock). */
+static kv_version vmerge(kv_shared *k, kv_version a, kv_version b) {
+    if (k->vclock)
+        return kv_vc_merge(&k->vc, a, b);
+    return kv_version_newer(b, a) ? b : a;
+}
+
+/* True if a holder of a has everything of b: a is at least as new (LWW), or
+ * covers b's writes (vclock).  Everything covers nothing. */
+static bool vcovers(const kv_shared *k, kv_version a, kv_version b) {
+    if (b.wid == 0)
+        return true;
+    if (k->vclock)
+        return kv_vc_covers(&k->vc, a, b);
+    return a.wid != 0 && !kv_version_newer(b, a);
+}
+
+/* A session store (a client's seen and mine): keeps the merge. */
+static void session_put(kv_shared *k, kv_store *st, uint32_t key, kv_version v) {
+    kv_version old;
+    if (!k->vclock) {
+        kv_store_put_lww(st, key, v, &old);
+        return;
+    }
+    kv_store_set(st, key, vmerge(k, kv_store_get(st, key), v));
+}
 
 /* ------------------------------------------------------------------------ */
 /* Replica storage changes, and the oracle's watch on divergence.           */
@@ -594,7 +638,7 @@ static void trees_rebuild(kv_shared *k, kv_node *nd) {
 static void boot_check(kv_shared *k, uint32_t node, uint32_t key, kv_version v) {
     if (!k->boot_missing || node != k->boot_node || !k->boot_missing[key])
         return;
-    if (kv_version_newer(k->oracle.keys[key].newest, v))
+    if (!vcovers(k, v, k->oracle.keys[key].newest))
         return;
     k->boot_missing[key] = 0;
     sim_gauge_set(k->sim, k->g_boot_missing, (double)--k->boot_missing_now);
@@ -644,9 +688,17 @@ static void compact(sim_ctx *ctx, kv_node *nd) {
 static bool replica_store(sim_ctx *ctx, kv_node *nd, uint32_t key, kv_version v) {
     kv_shared *k = shared_of(ctx);
     kv_version old;
-    bool stored = kv_store_put_lww(&nd->store, key, v, &old);
-    if (!stored)
-        return false;
+    if (!k->vclock) {
+        if (!kv_store_put_lww(&nd->store, key, v, &old))
+            return false;
+    } else {
+        old = kv_store_get(&nd->store, key);
+        kv_version merged = vmerge(k, old, v);
+        if (merged.wid == old.wid)
+            return false;
+        kv_store_set(&nd->store, key, merged);
+        v = merged;
+    }
     tree_update(k, nd, key, old, v);
     boot_check(k, sim_self(ctx), key, v);
     if (kv_is_tombstone(v)) {
@@ -655,7 +707,7 @@ static bool replica_store(sim_ctx *ctx, kv_node *nd, uint32_t key, kv_version v)
         /* Data older than an acknowledged delete: the replica had purged
          * the tombstone (or never had it), and the deleted value is back. */
         kv_version newest = k->oracle.keys[key].newest;
-        if (kv_is_tombstone(newest) && kv_version_newer(newest, v))
+        if (kv_is_tombstone(newest) && !vcovers(k, v, newest))
             k->resurrections++;
     }
     if (k->durable && k->sync_interval > 0) {
@@ -733,8 +785,7 @@ static void hint_release(kv_shared *k, kv_node *nd, kv_hint *hn) {
 static void hint_store(sim_ctx *ctx, kv_node *nd, uint32_t target, uint32_t key, kv_version v) {
     kv_shared *k = shared_of(ctx);
     sim_time now = sim_now(ctx);
-    kv_version old;
-    kv_store_put_lww(&nd->hinted, key, v, &old);
+    session_put(k, &nd->hinted, key, v);
     if (nd->last_heard && now - nd->last_heard[target] > k->hint_window) {
         k->hints_dropped_window++; /* down too long: anti-entropy's job now */
         return;
@@ -914,7 +965,8 @@ static void send_keys(sim_ctx *ctx, uint32_t dst, uint32_t range, uint32_t level
         memcpy(body + (size_t)n * sizeof *keys, want, (size_t)n_want * sizeof *want);
     uint64_t values = 0;
     for (uint32_t i = 0; i < n; i++)
-        values += value_bytes_of(keys[i].v);
+        values += value_bytes_of(keys[i].v) +
+                  (k->vclock ? kv_vc_wire_bytes(&k->vc, keys[i].v) : 0); /* clocks too */
     kv_ae_head h = {.range = range, .level = level, .n = n, .n2 = n_want};
     ae_send(ctx, dst, KV_MSG_AE_KEYS, h, body, len,
             kv_merkle_repair_msg_bytes(n, values) + (uint64_t)n_want * KV_MERKLE_KEY_BYTES);
@@ -1090,7 +1142,7 @@ static void on_ae_keys(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
         if (replica_store(ctx, nd, in.key, in.v))
             k->ae_keys_repaired++;
         kv_version mine = kv_store_get(&nd->store, in.key);
-        if (h.level == 0 && kv_version_newer(mine, in.v))
+        if (h.level == 0 && !vcovers(k, in.v, mine))
             keys[n_back++] = (kv_ae_key){.key = in.key, .v = mine};
     }
     if (h.level == 2 && nd->streams_pending)
@@ -1210,7 +1262,7 @@ static void reply_client(sim_ctx *ctx, kv_node *nd, kv_coord_req *q, bool ok) {
 
 /* free -> waiting: sends the request to its targets. */
 static void coord_start(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_t key, kv_version v,
-                        uint32_t client, uint32_t creq) {
+                        uint32_t vctx, uint32_t client, uint32_t creq) {
     kv_shared *k = shared_of(ctx);
     uint32_t h;
     kv_coord_req *q = req_new(nd, &h);
@@ -1229,6 +1281,8 @@ static void coord_start(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_t key
         /* Last-write-wins stamps the coordinator's own clock. */
         q->v = v;
         q->v.ts = sim_local_time(ctx);
+        if (k->vclock) /* a clock instead of a timestamp; the client is the actor */
+            q->v = kv_vc_stamp(&k->vc, v.wid, v.size, client, (kv_version){.wid = vctx});
     }
     if (k->quorum == KV_QUORUM_SLOPPY) {
         uint32_t orphans[KV_MAX_N], n_orphans = 0;
@@ -1375,8 +1429,7 @@ static void on_replica_answer(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, con
         /* The value, fetched after the digests disagreed. */
         if (q->waiting != 1)
             return;
-        if (kv_version_newer(m->v, q->v))
-            q->v = m->v;
+        q->v = vmerge(k, q->v, m->v);
         q->full |= (uint16_t)(1u << i);
         q->waiting = 0;
         get_quorum(ctx, nd, q);
@@ -1405,15 +1458,18 @@ static void on_replica_answer(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, con
     if (q->waiting)
         return; /* answered later, by the fetch or the repair acks */
     q->n_acks++;
-    if (q->kind == KV_OP_GET && kv_version_newer(m->v, q->v))
-        q->v = m->v;
+    if (q->kind == KV_OP_GET)
+        q->v = vmerge(k, q->v, m->v);
     if (q->n_acks < q->n_need)
         return;
     if (q->kind == KV_OP_GET) {
         get_quorum(ctx, nd, q);
         return;
     }
-    kv_oracle_write_commit(&k->oracle, q->v, sim_now(ctx));
+    if (k->vclock)
+        kv_oracle_write_commit_vc(&k->oracle, &k->vc, q->v, sim_now(ctx));
+    else
+        kv_oracle_write_commit(&k->oracle, q->v, sim_now(ctx));
     reply_client(ctx, nd, q, true);
     if (k->hints_on && !nd->is_client && q->replied != (1u << q->n_targets) - 1)
         return; /* the timeout hints the targets that stay silent */
@@ -1501,9 +1557,7 @@ static void on_get(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, const kv_msg *
                 .v = kv_store_get(&nd->store, m->key)};
     if (kv_store_count(&nd->hinted)) {
         /* A stand-in answers with what it holds for others too. */
-        kv_version hv = kv_store_get(&nd->hinted, m->key);
-        if (kv_version_newer(hv, r.v))
-            r.v = hv;
+        r.v = vmerge(k, r.v, kv_store_get(&nd->hinted, m->key));
     }
     if (m->ok & KV_GET_DIGEST) {
         /* A digest: 8 bytes instead of the value. */
@@ -1554,8 +1608,14 @@ static uint32_t client_issue(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_
     op->probe_t = probe_t;
     nd->in_flight++;
     sim_gauge_set(s, k->g_in_flight, (double)++k->ops_in_flight);
-    kv_version v = {0};
+    kv_version v = {0}, vctx = {0};
     if (kind == KV_OP_PUT) {
+        if (k->vclock) {
+            /* The context: what this client read of the key, and its own
+             * last write; the write replaces every sibling in it. */
+            vctx = vmerge(k, kv_store_get(&nd->seen, key), kv_store_get(&nd->mine, key));
+            k->writes_merging_siblings += kv_vc_count(&k->vc, vctx) > 1;
+        }
         op->wid = kv_oracle_write_start(&k->oracle, key, op->start);
         v.wid = op->wid;
         if (del) {
@@ -1577,9 +1637,9 @@ static uint32_t client_issue(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_
     uint32_t coord = coordinator_for(ctx, nd, k, key);
     op->coord = coord;
     if (coord == sim_self(ctx)) {
-        coord_start(ctx, nd, kind, key, v, sim_self(ctx), h);
+        coord_start(ctx, nd, kind, key, v, vctx.wid, sim_self(ctx), h);
     } else {
-        kv_msg m = {.key = key, .req = h, .v = v};
+        kv_msg m = {.key = key, .req = h, .hint = vctx.wid, .v = v};
         send_msg(ctx, coord, kind == KV_OP_PUT ? KV_MSG_CLIENT_PUT : KV_MSG_CLIENT_GET, &m,
                  kind == KV_OP_PUT);
     }
@@ -1595,14 +1655,12 @@ static void check_session(sim_ctx *ctx, kv_node *nd, const kv_client_op *op, kv_
     kv_shared *k = shared_of(ctx);
     /* Only what the client knew when the read started counts: an open-loop
      * client may have a write and a read of the same key in flight at once. */
-    if (op->seen_floor.wid != 0 && kv_version_newer(op->seen_floor, v))
+    if (!vcovers(k, v, op->seen_floor))
         k->oracle.mr_violations++;
-    if (op->own_floor.wid != 0 && kv_version_newer(op->own_floor, v))
+    if (!vcovers(k, v, op->own_floor))
         k->oracle.ryw_violations++;
-    if (v.wid != 0) {
-        kv_version old;
-        kv_store_put_lww(&nd->seen, op->key, v, &old);
-    }
+    if (v.wid != 0)
+        session_put(k, &nd->seen, op->key, v);
 }
 
 /* issued -> replied: records the outcome of an operation. */
@@ -1621,8 +1679,7 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
             o->writes_ok++;
             sim_record(s, k->h_write, now - op->start);
             /* The reply carries the version as stamped by the coordinator. */
-            kv_version old;
-            kv_store_put_lww(&nd->mine, op->key, v, &old);
+            session_put(k, &nd->mine, op->key, v);
             probe_write = k->wl_mode == KV_WL_PROBE;
         } else {
             o->writes_failed++;
@@ -1632,7 +1689,14 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
         o->reads_ok++;
         sim_record(s, k->h_read, now - op->start);
         sim_time t;
-        uint32_t stale_k = kv_oracle_read_judge(o, op, v, &t);
+        uint32_t stale_k = k->vclock ? kv_oracle_read_judge_vc(o, &k->vc, op, v, &t)
+                                     : kv_oracle_read_judge(o, op, v, &t);
+        if (k->vclock && v.wid) {
+            int64_t sib = kv_vc_count(&k->vc, v);
+            k->reads_with_siblings += sib > 1;
+            k->sibling_max = sib > k->sibling_max ? sib : k->sibling_max;
+            k->sibling_hist[sib <= 7 ? sib : 8]++;
+        }
         if (stale_k) {
             o->stale++;
             o->k_hist[stale_k <= 10 ? stale_k : 0]++;
@@ -1827,10 +1891,10 @@ static void kv_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
     memcpy(&m, msg->data, sizeof m);
     switch (msg->type) {
     case KV_MSG_CLIENT_PUT:
-        coord_start(ctx, nd, KV_OP_PUT, m.key, m.v, msg->src, m.req);
+        coord_start(ctx, nd, KV_OP_PUT, m.key, m.v, m.hint, msg->src, m.req);
         break;
     case KV_MSG_CLIENT_GET:
-        coord_start(ctx, nd, KV_OP_GET, m.key, m.v, msg->src, m.req);
+        coord_start(ctx, nd, KV_OP_GET, m.key, m.v, 0, msg->src, m.req);
         break;
     case KV_MSG_CLIENT_PUT_REPLY:
     case KV_MSG_CLIENT_GET_REPLY:
@@ -2001,7 +2065,7 @@ static void boot_start(kv_shared *k, uint32_t node, sim_time now) {
         bool mine = false;
         for (uint32_t i = 0; i < n; i++)
             mine |= pref[i] == node;
-        if (mine && kv_version_newer(newest, kv_store_get(&nd->store, (uint32_t)key))) {
+        if (mine && !vcovers(k, kv_store_get(&nd->store, (uint32_t)key), newest)) {
             k->boot_missing[key] = 1;
             missing++;
         }
@@ -2111,6 +2175,8 @@ static void kv_shared_fini(void *shared) {
     sim_free(k->up_since);
     sim_free(k->boot_missing);
     sim_free(k->splits);
+    if (k->vclock)
+        kv_vc_fini(&k->vc);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2153,9 +2219,8 @@ static int64_t count_lost(kv_shared *k) {
         const kv_node *nd = node_at(k, s);
         for (uint32_t i = 0; i < nd->hints.n && nd->n_hints; i++) {
             const kv_hint *hn = (const kv_hint *)pool_at(&nd->hints, sizeof *hn, i);
-            kv_version old;
             if (hn->slot.used)
-                kv_store_put_lww(&hinted, hn->key, hn->v, &old);
+                session_put(k, &hinted, hn->key, hn->v);
         }
     }
     for (uint64_t key = 0; key < o->n_keys; key++) {
@@ -2170,23 +2235,24 @@ static int64_t count_lost(kv_shared *k) {
             bool back = false;
             for (uint32_t i = 0; i < n; i++) {
                 kv_version v = kv_store_get(&node_at(k, pref[i])->store, (uint32_t)key);
-                back |= v.wid != 0 && !kv_is_tombstone(v) && kv_version_newer(kr->newest, v);
+                back |= v.wid != 0 && !kv_is_tombstone(v) && !vcovers(k, v, kr->newest);
             }
             k->resurrected_at_end += back;
             lost += back;
             continue;
         }
-        bool held = false;
-        for (uint32_t i = 0; i < n && !held; i++) {
-            const kv_node *nd = sim_node_state(k->sim, pref[i]);
-            kv_version v = kv_store_get(&nd->store, (uint32_t)key);
-            held = v.wid != 0 && !kv_version_newer(kr->newest, v);
+        /* What the replicas and the hints hold together (LWW: the newest of
+         * them; vclock: the merge, which covers a write if any one does). */
+        kv_version all = kv_store_get(&hinted, (uint32_t)key);
+        for (uint32_t i = 0; i < n; i++)
+            all = vmerge(k, all, kv_store_get(&node_at(k, pref[i])->store, (uint32_t)key));
+        if (!k->vclock) {
+            lost += !vcovers(k, all, kr->newest);
+            continue;
         }
-        if (!held) {
-            kv_version v = kv_store_get(&hinted, (uint32_t)key);
-            held = v.wid != 0 && !kv_version_newer(kr->newest, v);
-        }
-        lost += !held;
+        /* Each acknowledged write no other one descends from counts. */
+        for (uint32_t i = 0; i < kv_vc_count(&k->vc, kr->newest); i++)
+            lost += !kv_vc_covers_write(&k->vc, all, kv_vc_member(&k->vc, kr->newest, i));
     }
     kv_store_fini(&hinted);
     return lost;
@@ -2359,6 +2425,23 @@ static void kv_report(sim_report *r, void *shared) {
     }
     sim_report_int(r, "stale_k_over_10", o->k_hist[0]);
     report_repair(r, k);
+    if (k->vclock) {
+        sim_report_int(r, "reads_with_siblings", k->reads_with_siblings);
+        sim_report_int(r, "siblings_max", k->sibling_max);
+        sim_report_int(r, "writes_merging_siblings", k->writes_merging_siblings);
+        for (int i = 1; i <= 8; i++) {
+            char name[32];
+            snprintf(name, sizeof name,
+                     i < 8 ? "reads_with_%d_siblings" : "reads_with_8_or_more_siblings", i);
+            sim_report_int(r, name, k->sibling_hist[i]);
+        }
+        sim_report_int(r, "vclock_truncations", k->vc.truncations);
+        sim_report_line(r,
+                        "vector clocks: %lld reads returned siblings (at most %lld), %lld writes "
+                        "merged them",
+                        (long long)k->reads_with_siblings, (long long)k->sibling_max,
+                        (long long)k->writes_merging_siblings);
+    }
 
     /* Load per server. */
     double sum_keys = 0, sum2_keys = 0, max_keys = 0, sum_ops = 0, sum2_ops = 0, max_ops = 0;

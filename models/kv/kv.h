@@ -10,6 +10,7 @@
 #include "kv_parts.h"
 #include "merkle.h"
 #include "sim.h"
+#include "vclock.h"
 
 extern const sim_model kv_model;
 
@@ -79,7 +80,8 @@ typedef struct kv_msg {
     uint32_t req;  /* request id at the sender of the request */
     uint32_t ok;   /* replies: 1 success, 0 failure; get: KV_GET_* flags */
     uint32_t hint; /* put to a stand-in (sloppy quorum): the intended node + 1;
-                    * get reply: the request's flags, echoed */
+                    * get reply: the request's flags, echoed; client_put with
+                    * vector clocks: the sibling set read before (the context) */
     kv_version v;  /* put: the version to store; get reply: the version held */
 } kv_msg;
 
@@ -148,6 +150,7 @@ typedef struct kv_client_op {
     sim_timer timer; /* client-side timeout */
     /* Read: the oracle's snapshot at the start (see oracle.c). */
     uint32_t snap_acked; /* the key's winners so far */
+    uint32_t snap_last;  /* vclock: the key's last acknowledged write */
     kv_version snap;     /* the newest acknowledged version */
     sim_time snap_commit;
     /* Session floors at the start: the newest version this client had read,
@@ -212,14 +215,17 @@ typedef struct kv_write_rec {
     uint32_t rank;             /* 1-based among its key's winners; 0 = never a winner */
     uint32_t winners_at_start; /* the key's winners when this write started */
     uint32_t floor_wid;        /* the newest acknowledged version when it started */
+    uint32_t prev_ack;         /* vclock: the key's acknowledged write before this one */
     sim_time floor_ts;
     sim_time start, commit; /* commit: -1 until acknowledged */
 } kv_write_rec;
 
 typedef struct kv_key_rec {
-    uint32_t winners; /* acknowledged writes that became the newest when they committed */
-    uint32_t _pad;
-    kv_version newest; /* the newest acknowledged version (LWW order); wid 0 = none */
+    uint32_t winners;  /* acknowledged writes that became the newest when they committed
+                        * (vclock: every acknowledged write) */
+    uint32_t last_ack; /* vclock: the last acknowledged write */
+    kv_version newest; /* the newest acknowledged version (LWW order; vclock: the set
+                        * of acknowledged writes no other one descends from) */
     sim_time newest_commit;
     sim_time div_mark; /* 1 + when its replicas began to disagree; 0 = they agree */
 } kv_key_rec;
@@ -258,6 +264,13 @@ void kv_oracle_read_start(const kv_oracle *o, uint32_t key, kv_client_op *op);
  * or -1 when nothing was acknowledged. */
 uint32_t kv_oracle_read_judge(const kv_oracle *o, const kv_client_op *op, kv_version v,
                               sim_time *t_out);
+/* The same with vector clocks: a write commits into the key's set of
+ * acknowledged writes; a read is fresh if the set it returned covers every
+ * write acknowledged before it started, and k counts those it misses
+ * (looking back at most 64 acknowledged writes). */
+void kv_oracle_write_commit_vc(kv_oracle *o, kv_vc *vc, kv_version v, sim_time now);
+uint32_t kv_oracle_read_judge_vc(const kv_oracle *o, const kv_vc *vc, const kv_client_op *op,
+                                 kv_version v, sim_time *t_out);
 
 /* ---- Shared state: configuration, ring, metrics, oracle. ---- */
 
@@ -266,7 +279,11 @@ typedef struct kv_shared {
     int64_t n, r, w;
     int partitioner, coordinator, read_targets, propagation;
     int64_t vnodes;
-    int64_t *splits; /* range: split points (first keys of ranges 1, 2, ...) */
+    bool vclock; /* versioning: vector clocks and siblings (else last-write-wins) */
+    kv_vc vc;
+    int64_t reads_with_siblings, sibling_max, writes_merging_siblings;
+    int64_t sibling_hist[9]; /* reads returning 1..7 siblings, [8]: more */
+    int64_t *splits;         /* range: split points (first keys of ranges 1, 2, ...) */
     uint32_t n_splits;
     sim_time request_timeout;
     bool durable;

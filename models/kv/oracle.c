@@ -95,9 +95,40 @@ void kv_oracle_write_commit(kv_oracle *o, kv_version v, sim_time now) {
     }
 }
 
+void kv_oracle_write_commit_vc(kv_oracle *o, kv_vc *vc, kv_version v, sim_time now) {
+    kv_write_rec *w = &o->writes[v.wid];
+    if (w->commit >= 0)
+        return; /* coordinated twice */
+    kv_key_rec *k = &o->keys[w->key];
+    w->commit = now;
+    k->newest = kv_vc_merge(vc, k->newest, v);
+    w->rank = ++k->winners;
+    w->prev_ack = k->last_ack;
+    k->last_ack = v.wid;
+    k->newest_commit = now;
+}
+
+uint32_t kv_oracle_read_judge_vc(const kv_oracle *o, const kv_vc *vc, const kv_client_op *op,
+                                 kv_version v, sim_time *t_out) {
+    if (op->snap_acked == 0) {
+        *t_out = -1;
+        return 0;
+    }
+    *t_out = op->start - op->snap_commit;
+    if (kv_vc_covers(vc, v, op->snap))
+        return 0;
+    uint32_t missed = 0, w = op->snap_last;
+    for (int steps = 0; w != 0 && steps < 64; steps++) {
+        missed += !kv_vc_covers_write(vc, v, w);
+        w = o->writes[w].prev_ack;
+    }
+    return missed ? missed : 1;
+}
+
 void kv_oracle_read_start(const kv_oracle *o, uint32_t key, kv_client_op *op) {
     const kv_key_rec *k = &o->keys[key];
     op->snap_acked = k->winners;
+    op->snap_last = k->last_ack;
     op->snap = k->newest;
     op->snap_commit = k->newest_commit;
 }
