@@ -250,6 +250,73 @@ def test_help_sweep(tmp):
     assert r.rc == 0 and "--vary" in r.out and "--where" in r.out and "-j" in r.out, r
 
 
+# ---------------------------------------------------------------- charts
+
+
+def need_gnuplot():
+    if not shutil.which("gnuplot"):
+        raise Skip("gnuplot is not on the PATH")
+
+
+def check_chart(folder, name):
+    png = read(os.path.join(folder, name + ".png"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "%s.png is not a PNG" % name
+    assert len(png) > 5000, "%s.png is only %d bytes" % (name, len(png))
+    svg = read(os.path.join(folder, name + ".svg"))
+    root = ET.fromstring(svg)  # raises if the SVG does not parse
+    assert root.tag.endswith("svg"), (name, root.tag)
+    assert len(svg) > 5000, "%s.svg is only %d bytes" % (name, len(svg))
+
+
+def test_run_draws_charts(tmp):
+    need_gnuplot()
+    r = dsim("run", kv_quickstart(), *KV_SHORT, "-o", "r", cwd=tmp)
+    assert r.rc == 0, r
+    assert "charts: r/" in r.out, r
+    for name in ("latency", "timeline", "per_node", "messages", "t_visibility", "spacetime"):
+        check_chart(os.path.join(tmp, "r"), name)
+    # The charts are made from files anyone can re-plot by hand.
+    assert os.path.isfile(os.path.join(tmp, "r", "chart-data", "commands.txt"))
+    # dsim plot draws them again; --no-plot draws none.
+    r = dsim("plot", "r", cwd=tmp)
+    assert r.rc == 0 and "spacetime" in r.out, r
+    r = dsim("run", kv_quickstart(), *KV_SHORT, "-o", "q", "--no-plot", cwd=tmp)
+    assert r.rc == 0 and "charts" not in r.out, r
+    assert not os.path.exists(os.path.join(tmp, "q", "latency.png"))
+
+
+def test_sweep_draws_charts(tmp):
+    need_gnuplot()
+    args = [a for a in KV_GRID if a != "--no-plot"]
+    r = dsim("sweep", kv_quickstart(), *args, "-o", "s", cwd=tmp)
+    assert r.rc == 0, r
+    for name in ("t_visibility", "stale_heatmap", "tradeoff"):
+        check_chart(os.path.join(tmp, "s"), name)
+
+
+def test_without_gnuplot_the_csvs_stay(tmp):
+    f = write_phold(tmp)
+    env = {"PATH": os.path.join(tmp, "empty")}
+    r = dsim("run", f, "-o", "r", cwd=tmp, env=env)
+    assert r.rc == 0, r
+    assert r.err.count("gnuplot is not on the PATH") == 1, r
+    assert os.path.isfile(os.path.join(tmp, "r", "timeseries.csv"))
+    r = dsim("run", f, "-o", "r", "--quiet", cwd=tmp, env=env)
+    assert r.rc == 0 and r.err == "", r
+    r = dsim("plot", "r", cwd=tmp, env=env)
+    assert r.rc == 1 and "gnuplot is not on the PATH" in r.err, r
+
+
+def test_plot_bad_input(tmp):
+    r = dsim("plot", cwd=tmp)
+    expect_bad_input(r, "folder")
+    os.mkdir(os.path.join(tmp, "empty"))
+    r = dsim("plot", "empty", cwd=tmp)
+    expect_bad_input(r, "neither summary.json")
+    r = dsim("plot", "empty", "--bogus", cwd=tmp)
+    expect_bad_input(r, "unknown option")
+
+
 # ---------------------------------------------------------------- MPI
 
 
