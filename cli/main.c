@@ -12,6 +12,9 @@
 #include "registry.h"
 #include "scenario.h"
 #include "sweep.h"
+#ifdef DSIM_MPI
+#include "sweep_mpi.h" /* dsim-mpi: the same command, whose sweeps use MPI ranks */
+#endif
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -385,6 +388,10 @@ int main(int argc, char **argv) {
         return cmd_validate(argc - 2, argv + 2);
     if (strcmp(cmd, "models") == 0)
         return cmd_models();
+#ifdef DSIM_MPI
+    if (strcmp(cmd, "sweep") == 0)
+        return sweep_mpi_cmd(argc - 2, argv + 2, &argc, &argv);
+#endif
     if (strcmp(cmd, "sweep") == 0)
         return sweep_cmd(argc - 2, argv + 2, NULL);
     if (strcmp(cmd, "plot") == 0)
