@@ -271,7 +271,14 @@ static void draw(plotter *pl, const char *chart, const char *script, strbuf *var
     data_path(pl, "commands.txt", cmds, sizeof cmds);
     FILE *c = fopen(cmds, "a");
     if (c) {
-        fprintf(c, "gnuplot -e \"%s\" %s\n", vars->s, gp);
+        /* A line for sh: the variables in double quotes, theirs escaped. */
+        fputs("gnuplot -e \"", c);
+        for (const char *q = vars->s; *q; q++) {
+            if (*q == '"' || *q == '\\' || *q == '$' || *q == '`')
+                fputc('\\', c);
+            fputc(*q, c);
+        }
+        fprintf(c, "\" %s\n", gp);
         fclose(c);
     }
     fflush(stdout);

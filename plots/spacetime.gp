@@ -22,7 +22,7 @@ do for [fmt in 'png svg'] {
          d.'spacetime-reply.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#8c8c8c' lw 1.5 title 'replica reply (ack, value)', \
          d.'spacetime-answer.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#ff7f0e' lw 2 title 'answer to the client', \
          d.'spacetime-points.dat' using 1:($3 == 1 ? $2 : NaN) with points pt 9 ps 2 lc rgb '#1f77b4' title 'write starts', \
-         d.'spacetime-points.dat' using 1:($3 == 2 ? $2 : NaN) with points pt 7 ps 1.6 lc rgb '#2ca02c' title 'write acknowledged', \
+         d.'spacetime-points.dat' using 1:($3 == 2 ? $2 : NaN) with points pt 7 ps 1.6 lc rgb '#2ca02c' title 'write committed (W replicas hold it)', \
          d.'spacetime-points.dat' using 1:($3 == 3 ? $2 : NaN) with points pt 8 ps 1.6 lc rgb '#1f77b4' title 'read starts', \
          d.'spacetime-points.dat' using 1:($3 == 4 ? $2 : NaN) with points pt 7 ps 1.6 lc rgb '#2ca02c' title 'read returns the latest', \
          d.'spacetime-points.dat' using 1:($3 == 5 ? $2 : NaN) with points pt 3 ps 3 lw 3 lc rgb '#d62728' title 'STALE read', \
