@@ -565,8 +565,13 @@ static void progress_show(progress *pg, bool final) {
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %zu/%zu runs, %.1f runs/s, ETA %.0f s   ", bar, pg->done, pg->total,
-            rate, eta);
+    char left[32];
+    if (eta >= 60)
+        snprintf(left, sizeof left, "%.0fm%02.0fs", floor(eta / 60), fmod(floor(eta), 60));
+    else
+        snprintf(left, sizeof left, "%.0fs", eta);
+    fprintf(stderr, "\r[%s] %zu/%zu runs, %.1f runs/s, ETA %s   ", bar, pg->done, pg->total, rate,
+            left);
     if (final)
         fputc('\n', stderr);
     fflush(stderr);
@@ -790,8 +795,9 @@ static int prepare(sweep *sw, size_t **todo, size_t *n_todo) {
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, "run-", 4) == 0 && strstr(e->d_name, ".json.tmp")) {
-            snprintf(path, sizeof path, "%s/%s", runs, e->d_name);
-            remove(path);
+            char tmp[4500];
+            snprintf(tmp, sizeof tmp, "%s/%s", runs, e->d_name);
+            remove(tmp);
         }
     }
     if (d)
