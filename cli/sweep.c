@@ -334,7 +334,8 @@ static int expand(sweep *sw) {
     for (size_t k = 0; k < sw->n_params; k++)
         sw->names[sw->n_names++].path = sw->params[k].path;
     char **set_paths = sim_calloc((size_t)sw->n_sets + 1, sizeof *set_paths);
-    for (int i = 0; i < sw->n_sets; i++) {
+    int rc = 0;
+    for (int i = 0; i < sw->n_sets && rc == 0; i++) {
         const char *eq = strchr(sw->sets[i], '=');
         if (!eq)
             continue;
@@ -346,18 +347,15 @@ static int expand(sweep *sw) {
             if (strcmp(sw->names[k].path, set_paths[i]) == 0)
                 break;
         if (k < sw->n_params) {
-            for (int j = 0; j <= i; j++)
-                sim_free(set_paths[j]);
-            sim_free(set_paths);
-            return usage_error("%s is both varied and set: drop one", sw->params[k].path);
+            rc = usage_error("%s is both varied and set: drop one", sw->params[k].path);
+            break;
         }
         if (k == sw->n_names)
             sw->names[sw->n_names++].path = set_paths[i];
         sw->names[k].value = eq + 1;
     }
-    int rc = 0;
     char err[1024];
-    if (sw->where) {
+    if (rc == 0 && sw->where) {
         sw->expr = sweep_expr_parse(sw->where, sw->names, sw->n_names, base_lookup, sw->base, err,
                                     sizeof err);
         if (!sw->expr) {
