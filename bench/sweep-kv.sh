@@ -11,6 +11,7 @@ reps=${REPS:-3}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export DSIM_NO_PLOT=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 
 grid="scenarios/kv/quickstart.json --vary kv.r=1..3 --vary kv.w=1..3 --seeds 20 --quiet"
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
