@@ -83,6 +83,15 @@ static void sb_printf(strbuf *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
+static void sb_putc(strbuf *b, char c) {
+    if (b->len + 2 > b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 64;
+        b->s = sim_realloc(b->s, b->cap);
+    }
+    b->s[b->len++] = c;
+    b->s[b->len] = '\0';
+}
+
 /* Appends name='value'; with value quoted for gnuplot (a ' doubled). */
 static void gp_var(strbuf *b, const char *name, const char *value) {
     sb_printf(b, "%s='", name);
@@ -98,8 +107,15 @@ static char *read_text(const char *path) {
     strbuf b = {0};
     char chunk[8192];
     size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sb_printf(&b, "%.*s", (int)got, chunk);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + got + 1 > b.cap) {
+            b.cap = 2 * (b.len + got + 1);
+            b.s = sim_realloc(b.s, b.cap);
+        }
+        memcpy(b.s + b.len, chunk, got);
+        b.len += got;
+        b.s[b.len] = '\0';
+    }
     fclose(f);
     if (!b.s)
         b.s = sim_strdup("");
@@ -145,19 +161,21 @@ static size_t csv_split(const char **pp, char ***out) {
     *out = NULL;
     while (1) {
         strbuf f = {0};
-        sb_printf(&f, "%s", "");
+        sb_putc(&f, 'x');
+        f.len = 0;
+        f.s[0] = '\0';
         if (*p == '"') {
             p++;
             while (*p && !(*p == '"' && p[1] != '"')) {
                 if (*p == '"')
                     p++;
-                sb_printf(&f, "%c", *p++);
+                sb_putc(&f, *p++);
             }
             if (*p == '"')
                 p++;
         }
         while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            sb_printf(&f, "%c", *p++);
+            sb_putc(&f, *p++);
         *out = sim_realloc(*out, (n + 1) * sizeof **out);
         (*out)[n++] = f.s;
         if (*p == ',') {
