@@ -15,7 +15,7 @@ set ylabel 'P(read returns the latest acknowledged write)'
 set logscale x
 set format x '%g'
 set yrange [0:1.05]
-if (words(names) > 6) { set key outside right top } else { set key bottom right box opaque }
+if (words(names) > 6) { set key outside right top } else { set key bottom right box opaque width 2 }
 w = words(names) > 6 ? 1100 : 900; h = 520
 do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
