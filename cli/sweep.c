@@ -148,8 +148,8 @@ static int write_atomic(const char *path, const char *text) {
 }
 
 static void run_path(const sweep *sw, size_t run, char *buf, size_t n) {
-    snprintf(buf, n, "%s/runs/run-%zu-%zu.json", sw->dir, run_point(sw, run),
-             run_seed_index(sw, run));
+    snprintf(buf, n, "%s/runs/run-%zu-%zu.json", sw->dir, sweep__run_point(sw, run),
+             sweep__run_seed_index(sw, run));
 }
 
 /* ---- Loading. ---- */
@@ -161,7 +161,7 @@ static const char **point_sets(const sweep *sw, size_t point) {
     for (int i = 0; i < sw->n_sets; i++)
         sets[i] = sw->sets[i];
     for (size_t k = 0; k < sw->n_params; k++) {
-        const char *v = point_value(sw, point, k);
+        const char *v = sweep__point_value(sw, point, k);
         size_t len = strlen(sw->params[k].path) + strlen(v) + 2;
         char *a = sim_malloc(len);
         snprintf(a, len, "%s=%s", sw->params[k].path, v);
@@ -428,7 +428,7 @@ static void point_label(const sweep *sw, size_t point, char *buf, size_t n) {
     buf[0] = '\0';
     for (size_t p = 0; p < sw->n_params && k + 1 < n; p++)
         k += (size_t)snprintf(buf + k, n - k, "%s%s=%s", p ? " " : "", sw->params[p].path,
-                              point_value(sw, point, p));
+                              sweep__point_value(sw, point, p));
 }
 
 /* Loads every point once, so that a bad value stops the sweep before any
@@ -474,8 +474,8 @@ static void flatten(const cJSON *j, const char *prefix, cJSON *flat) {
 static char *run_one(const sweep *sw, size_t run) {
     char err[2048];
     cJSON *res = NULL;
-    size_t point = run_point(sw, run);
-    uint64_t seed = run_seed(sw, run);
+    size_t point = sweep__run_point(sw, run);
+    uint64_t seed = sweep__run_seed(sw, run);
     sim *s = load_point(sw, point, seed, &res, err, sizeof err);
     if (!s) {
         fprintf(stderr, "%s\n", err);
@@ -519,8 +519,9 @@ cJSON *sweep__read_record(const sweep *sw, size_t run) {
     sim_free(text);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(rec, "point");
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "seed");
-    if (!cJSON_IsNumber(p) || !cJSON_IsNumber(s) || p->valuedouble != (double)run_point(sw, run) ||
-        s->valuedouble != (double)run_seed(sw, run) ||
+    if (!cJSON_IsNumber(p) || !cJSON_IsNumber(s) ||
+        p->valuedouble != (double)sweep__run_point(sw, run) ||
+        s->valuedouble != (double)sweep__run_seed(sw, run) ||
         !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "metrics"))) {
         cJSON_Delete(rec);
         return NULL;

@@ -40,13 +40,16 @@ typedef struct sweep {
     char **argv;
 } sweep;
 
-static inline size_t run_point(const sweep *sw, size_t run) { return run / sw->n_seeds; }
-static inline size_t run_seed_index(const sweep *sw, size_t run) { return run % sw->n_seeds; }
-static inline uint64_t run_seed(const sweep *sw, size_t run) {
-    size_t p = run_point(sw, run), i = run_seed_index(sw, run);
+/* Run r is seed index r % K of point r / K (K seeds per point). */
+static inline size_t sweep__run_point(const sweep *sw, size_t run) { return run / sw->n_seeds; }
+static inline size_t sweep__run_seed_index(const sweep *sw, size_t run) {
+    return run % sw->n_seeds;
+}
+static inline uint64_t sweep__run_seed(const sweep *sw, size_t run) {
+    size_t p = sweep__run_point(sw, run), i = sweep__run_seed_index(sw, run);
     return sw->seed0 + (sw->independent ? (uint64_t)p * sw->n_seeds : 0) + i;
 }
-static inline const char *point_value(const sweep *sw, size_t point, size_t param) {
+static inline const char *sweep__point_value(const sweep *sw, size_t point, size_t param) {
     return sw->params[param].values[sw->combo[point * sw->n_params + param]].text;
 }
 
@@ -57,7 +60,7 @@ cJSON *sweep__read_record(const sweep *sw, size_t run);
  * body of sweep.json.  Caller owns. */
 cJSON *sweep__spec_json(const sweep *sw);
 /* Writes runs.csv, points.csv, t_visibility.csv (when runs carry one) and
- * sweep.json from the run files.  Returns 0 or EXIT_INTERNAL after a
+ * sweep.json from the run files.  Returns 0 or SWEEP_EXIT_INTERNAL after a
  * message. */
 int sweep__assemble(const sweep *sw);
 

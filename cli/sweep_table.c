@@ -114,7 +114,7 @@ static void write_params(FILE *f, const sweep *sw, size_t point) {
     fprintf(f, "%zu", point);
     for (size_t k = 0; k < sw->n_params; k++) {
         fputc(',', f);
-        csv_field(f, point_value(sw, point, k));
+        csv_field(f, sweep__point_value(sw, point, k));
     }
 }
 
