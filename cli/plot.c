@@ -46,7 +46,7 @@
 enum { EXIT_BAD_INPUT = 2, EXIT_INTERNAL = 1 };
 
 const char plot_help[] =
-    "usage: dsim plot DIR [--list]\n"
+    "usage: dsim plot DIR [--quiet]\n"
     "\n"
     "Draws the charts of DIR, a folder written by dsim run or dsim sweep, with\n"
     "gnuplot (found on the PATH) from the scripts in plots/.  Each chart is\n"

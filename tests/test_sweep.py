@@ -248,9 +248,13 @@ def test_bad_input_exits_2_before_any_run(tmp):
     expect_bad_input(r, "missing.json")
 
 
-def test_help_sweep(tmp):
+def test_help_sweep_and_plot(tmp):
     r = dsim("help", "sweep", cwd=tmp)
     assert r.rc == 0 and "--vary" in r.out and "--where" in r.out and "-j" in r.out, r
+    r = dsim("help", "plot", cwd=tmp)
+    assert r.rc == 0 and r.out.startswith("usage: dsim plot DIR"), r
+    r = dsim("help", cwd=tmp)
+    assert "sweep FILE" in r.out and "plot DIR" in r.out, r
 
 
 # ---------------------------------------------------------------- charts
