@@ -8,8 +8,13 @@
  */
 #include "cfg.h"
 #include "metrics.h"
+#include "plot.h"
 #include "registry.h"
 #include "scenario.h"
+#include "sweep.h"
+#ifdef DSIM_MPI
+#include "sweep_mpi.h" /* dsim-mpi: the same command, whose sweeps use MPI ranks */
+#endif
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -28,6 +33,8 @@ static const char usage_text[] =
     "commands:\n"
     "  run FILE       run a scenario and write its results\n"
     "  validate FILE  check a scenario and print it with every default filled in\n"
+    "  sweep FILE     run a scenario over a grid of values and seeds\n"
+    "  plot DIR       draw the charts of a run's or a sweep's folder (gnuplot)\n"
     "  models         list the models\n"
     "  help [COMMAND] show help\n"
     "\n"
@@ -35,6 +42,7 @@ static const char usage_text[] =
 
 static const char run_help[] =
     "usage: dsim run FILE [-o DIR] [--seed N] [--set PATH=VALUE]... [--trace] [--quiet]\n"
+    "                [--no-plot]\n"
     "\n"
     "Runs the scenario FILE and writes DIR (default out/<scenario name>/):\n"
     "  summary.json     resolved scenario, seed, trace_hash, engine stats, every metric\n"
@@ -48,7 +56,9 @@ static const char run_help[] =
     "  --set PATH=VALUE    override a scenario key, e.g. --set network.loss=0.01\n"
     "                      or --set faults[0].at=5s; VALUE is typed by the key\n"
     "  --trace             also write trace.jsonl\n"
-    "  --quiet             print nothing on success\n";
+    "  --quiet             print nothing on success\n"
+    "  --no-plot           do not draw charts (also: DSIM_NO_PLOT=1); charts are\n"
+    "                      drawn when gnuplot is on the PATH (see dsim help plot)\n";
 
 static const char validate_help[] =
     "usage: dsim validate FILE [--seed N] [--set PATH=VALUE]...\n"
@@ -75,6 +85,7 @@ typedef struct run_opts {
     uint64_t seed;
     bool trace;
     bool quiet;
+    bool no_plot;
 } run_opts;
 
 static int parse_args(int argc, char **argv, run_opts *o, bool is_run) {
@@ -111,6 +122,8 @@ static int parse_args(int argc, char **argv, run_opts *o, bool is_run) {
             o->trace = true;
         } else if (is_run && strcmp(a, "--quiet") == 0) {
             o->quiet = true;
+        } else if (is_run && strcmp(a, "--no-plot") == 0) {
+            o->no_plot = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option %s", a);
         } else if (!o->file) {
@@ -322,6 +335,8 @@ static int cmd_run(int argc, char **argv) {
     sim__report_files_free(files, n_files);
     cJSON_Delete(sum);
     sim_destroy(s);
+    if (status == 0 && !o.no_plot)
+        plot_auto(dir, o.quiet);
     return status;
 }
 
@@ -342,6 +357,10 @@ static int cmd_help(int argc, char **argv) {
         fputs(validate_help, stdout);
     else if (strcmp(argv[0], "models") == 0)
         fputs(models_help, stdout);
+    else if (strcmp(argv[0], "sweep") == 0)
+        fputs(sweep_help, stdout);
+    else if (strcmp(argv[0], "plot") == 0)
+        fputs(plot_help, stdout);
     else if (strcmp(argv[0], "help") == 0)
         fputs(usage_text, stdout);
     else
@@ -369,5 +388,13 @@ int main(int argc, char **argv) {
         return cmd_validate(argc - 2, argv + 2);
     if (strcmp(cmd, "models") == 0)
         return cmd_models();
+#ifdef DSIM_MPI
+    if (strcmp(cmd, "sweep") == 0)
+        return sweep_mpi_cmd(argc - 2, argv + 2, &argc, &argv);
+#endif
+    if (strcmp(cmd, "sweep") == 0)
+        return sweep_cmd(argc - 2, argv + 2, NULL);
+    if (strcmp(cmd, "plot") == 0)
+        return plot_cmd(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -1,0 +1,421 @@
+/*
+ * spacetime.c - data for a space-time (Lamport) diagram of one stale read.
+ *
+ * The trace file names who sent what to whom but not when it was sent nor
+ * which key it carried, so the diagram is made from a replay instead: the
+ * run's resolved scenario is loaded again with a model table in which kv is
+ * replaced by a copy whose on_message records every delivered message (send
+ * and arrival times, ends, type, and the kv_msg fields: key, request,
+ * version) and then calls kv's own handler.  The run is the same event for
+ * event (the trace hash is compared with summary.json's).  A delivered
+ * message is marked as a stale read when kv's own oracle counted one
+ * (kv.stale_reads) while handling it: the judgement is the model's, not
+ * this file's.
+ *
+ * The story drawn is the stale read whose reply came soonest after the
+ * start of the write it missed: one write, one read, and the replica
+ * traffic between, in a window a few milliseconds wide.  A run without a
+ * stale read gets the same story for a read that saw the latest write.  Only the lanes of
+ * nodes that touched that key in the window are drawn; other keys'
+ * messages in the window are drawn faint when there are few of them.
+ */
+#include "spacetime.h"
+
+#include "kv.h"
+#include "registry.h"
+#include "scenario.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_EVENTS   500000u
+#define MAX_MESSAGES 600000u
+#define MAX_FAINT    600u
+
+typedef struct st_msg {
+    sim_time sent, recv;
+    uint32_t src, dst, type, key, req;
+    kv_version v;
+    bool ok, stale;
+} st_msg;
+
+/* The recording copy of kv.  The kernel reaches it through s->model. */
+typedef struct st_model {
+    sim_model m; /* first: the kernel sees a plain model */
+    const sim_model *orig;
+    int c_stale;
+    st_msg *msgs;
+    size_t n, cap;
+    bool overflow;
+} st_model;
+
+enum { CLIENT_PUT, CLIENT_PUT_REPLY, CLIENT_GET, CLIENT_GET_REPLY, PUT, PUT_ACK, GET, GET_REPLY };
+static const char *const type_names[] = {
+    "client_put", "client_put_reply", "client_get", "client_get_reply",
+    "put",        "put_ack",          "get",        "get_reply"};
+#define N_TYPES 8
+
+static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void st_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
+    sim *s = sim_of(ctx);
+    st_model *w = (st_model *)(uintptr_t)s->model;
+    int64_t before = sim_counter_value(s, w->c_stale);
+    w->orig->on_message(ctx, node, msg);
+    if (w->overflow)
+        return;
+    if (w->n == w->cap) {
+        if (w->cap >= MAX_MESSAGES) {
+            w->overflow = true;
+            return;
+        }
+        w->cap = w->cap ? 2 * w->cap : 4096;
+        w->msgs = sim_realloc(w->msgs, w->cap * sizeof *w->msgs);
+    }
+    st_msg *r = &w->msgs[w->n++];
+    memset(r, 0, sizeof *r);
+    r->sent = msg->sent_at;
+    r->recv = sim_now(ctx);
+    r->src = msg->src;
+    r->dst = sim_self(ctx);
+    r->type = msg->type;
+    r->key = UINT32_MAX;
+    if (msg->len >= sizeof(kv_msg)) {
+        kv_msg m;
+        memcpy(&m, msg->data, sizeof m);
+        r->key = m.key;
+        r->req = m.req;
+        r->v = m.v;
+        r->ok = m.ok != 0;
+    }
+    r->stale = sim_counter_value(s, w->c_stale) > before;
+}
+
+/* Our type index (CLIENT_PUT...) of a model type id, or -1. */
+static int our_type(const int *map, uint32_t type) { return type < 64 ? map[type] : -1; }
+
+typedef struct story {
+    size_t stale;       /* the stale read's reply */
+    sim_time w_start;   /* start of the write it missed */
+    sim_time r_start;   /* start of the read */
+    uint32_t wid_acked; /* the newest acknowledged version at the read's start */
+} story;
+
+/* Finds the story of the stale read at index i; false if incomplete. */
+static bool tell(const st_model *w, const int *map, size_t i, story *out) {
+    const st_msg *rr = &w->msgs[i];
+    sim_time r_start = -1;
+    for (size_t j = i; j-- > 0;) {
+        const st_msg *m = &w->msgs[j];
+        if (our_type(map, m->type) == CLIENT_GET && m->src == rr->dst && m->key == rr->key &&
+            m->req == rr->req && m->sent <= rr->recv) {
+            r_start = m->sent;
+            break;
+        }
+    }
+    if (r_start < 0)
+        return false;
+    /* The newest version acknowledged before the read started. */
+    kv_version best = {0};
+    for (size_t j = i; j-- > 0;) {
+        const st_msg *m = &w->msgs[j];
+        if (our_type(map, m->type) == CLIENT_PUT_REPLY && m->key == rr->key && m->ok &&
+            m->sent < r_start && kv_version_newer(m->v, best))
+            best = m->v;
+    }
+    if (best.wid == 0)
+        return false;
+    for (size_t j = i; j-- > 0;) {
+        const st_msg *m = &w->msgs[j];
+        if (our_type(map, m->type) == CLIENT_PUT && m->key == rr->key && m->v.wid == best.wid) {
+            *out =
+                (story){.stale = i, .w_start = m->sent, .r_start = r_start, .wid_acked = best.wid};
+            return true;
+        }
+    }
+    return false;
+}
+
+static double ms(sim_time t, sim_time t0) { return (double)(t - t0) / 1e6; }
+
+static FILE *open_data(const char *data_dir, const char *name, char *path, size_t n) {
+    snprintf(path, n, "%s/%s", data_dir, name);
+    return fopen(path, "w");
+}
+
+/* Writes the diagram's files for the chosen story. */
+static int write_story(const st_model *w, const int *map, const sim *s, const story *st,
+                       const cJSON *scenario, const char *data_dir, char *err, size_t errlen) {
+    const st_msg *rr = &w->msgs[st->stale];
+    uint32_t key = rr->key;
+    sim_time span = rr->recv - st->w_start;
+    sim_time pad = span / 12 > 200000 ? span / 12 : 200000;
+    sim_time t0 = st->w_start - pad, t1 = rr->recv + pad;
+    if (t0 < 0)
+        t0 = 0;
+    /* Whole arrows: the window reaches the arrival of every message of the
+     * key sent in it (a put to a far replica), plus room for the labels. */
+    sim_time last = rr->recv;
+    for (size_t j = 0; j < w->n; j++) {
+        const st_msg *m = &w->msgs[j];
+        if (m->key == key && m->sent >= t0 && m->sent <= t1 && m->recv > last)
+            last = m->recv;
+    }
+    t1 = last + (last - t0) / 6;
+
+    /* Lanes: nodes that touched the key in the window, in node order. */
+    uint32_t n_nodes = sim_node_count(s);
+    int *lane = sim_calloc(n_nodes, sizeof *lane);
+    for (uint32_t i = 0; i < n_nodes; i++)
+        lane[i] = -1;
+    size_t faint = 0;
+    for (size_t j = 0; j < w->n; j++) {
+        const st_msg *m = &w->msgs[j];
+        if (m->sent > t1 || m->recv < t0)
+            continue;
+        if (m->key == key && our_type(map, m->type) >= 0)
+            lane[m->src] = lane[m->dst] = 0;
+    }
+    int n_lanes = 0;
+    for (uint32_t i = 0; i < n_nodes; i++)
+        if (lane[i] == 0)
+            lane[i] = n_lanes++;
+    for (size_t j = 0; j < w->n; j++) {
+        const st_msg *m = &w->msgs[j];
+        if (m->sent <= t1 && m->recv >= t0 && m->key != key && lane[m->src] >= 0 &&
+            lane[m->dst] >= 0)
+            faint++;
+    }
+    bool show_faint = faint <= MAX_FAINT;
+
+    /* Writes W1, W2, ... in order of their start in the window. */
+    uint32_t wids[64];
+    int n_wids = 0;
+    static const char *const files[] = {"spacetime-other.dat",   "spacetime-request.dat",
+                                        "spacetime-replica.dat", "spacetime-reply.dat",
+                                        "spacetime-answer.dat",  "spacetime-points.dat"};
+    FILE *f[6];
+    char path[4400];
+    for (int i = 0; i < 6; i++) {
+        f[i] = open_data(data_dir, files[i], path, sizeof path);
+        if (!f[i]) {
+            for (int k = 0; k < i; k++)
+                fclose(f[k]);
+            sim_free(lane);
+            return fail(err, errlen, "cannot write %s", path);
+        }
+        fprintf(f[i], "# %s: x (ms), y (lane), dx, dy or label; written by dsim plot\n", files[i]);
+    }
+    for (size_t j = 0; j < w->n; j++) {
+        const st_msg *m = &w->msgs[j];
+        if (m->sent > t1 || m->recv < t0 || lane[m->src] < 0 || lane[m->dst] < 0)
+            continue;
+        int t = our_type(map, m->type);
+        double x = ms(m->sent, t0), y = lane[m->src];
+        double dx = ms(m->recv, m->sent) + 0, dy = lane[m->dst] - lane[m->src];
+        if (m->key != key || t < 0) {
+            if (show_faint)
+                fprintf(f[0], "%.6f %d %.6f %d\n", x, (int)y, dx, (int)dy);
+            continue;
+        }
+        int cls = t == CLIENT_PUT || t == CLIENT_GET ? 1
+                  : t == PUT || t == GET             ? 2
+                  : t == PUT_ACK || t == GET_REPLY   ? 3
+                                                     : 4;
+        fprintf(f[cls], "%.6f %d %.6f %d\n", x, (int)y, dx, (int)dy);
+        if (t == CLIENT_PUT) {
+            int k;
+            for (k = 0; k < n_wids && wids[k] != m->v.wid; k++)
+                ;
+            if (k == n_wids && n_wids < 64)
+                wids[n_wids++] = m->v.wid;
+        }
+    }
+    /* Points: write starts (1), commits (2), read starts (3),
+     * fresh reads (4), stale reads (5), with labels. */
+    for (size_t j = 0; j < w->n; j++) {
+        const st_msg *m = &w->msgs[j];
+        if (m->key != key || m->sent > t1 || m->recv < t0 || lane[m->src] < 0 || lane[m->dst] < 0)
+            continue;
+        int t = our_type(map, m->type);
+        int k = 0;
+        while (k < n_wids && wids[k] != m->v.wid)
+            k++;
+        char name[32];
+        if (m->v.wid == 0)
+            snprintf(name, sizeof name, "nothing");
+        else if (k < n_wids)
+            snprintf(name, sizeof name, "W%d", k + 1);
+        else
+            snprintf(name, sizeof name, "an older write");
+        if (t == CLIENT_PUT)
+            fprintf(f[5], "%.6f %d 1 \"write %s\"\n", ms(m->sent, t0), lane[m->src], name);
+        else if (t == CLIENT_PUT_REPLY && m->ok)
+            /* Committed at the coordinator once it holds W acks: when it
+             * answers, not when the answer arrives (docs/metrics.md). */
+            fprintf(f[5], "%.6f %d 2 \"%s committed\"\n", ms(m->sent, t0), lane[m->src], name);
+        else if (t == CLIENT_GET)
+            fprintf(f[5], "%.6f %d 3 \"read\"\n", ms(m->sent, t0), lane[m->src]);
+        else if (t == CLIENT_GET_REPLY && m->ok) {
+            if (m->stale) {
+                int a = 0;
+                while (a < n_wids && wids[a] != st->wid_acked)
+                    a++;
+                char acked[32];
+                if (a < n_wids)
+                    snprintf(acked, sizeof acked, "W%d", a + 1);
+                else
+                    snprintf(acked, sizeof acked, "a newer write");
+                fprintf(f[5], "%.6f %d 5 \"STALE: got %s, not %s\"\n", ms(m->recv, t0),
+                        lane[m->dst], name, acked);
+            } else {
+                fprintf(f[5], "%.6f %d 4 \"got %s\"\n", ms(m->recv, t0), lane[m->dst], name);
+            }
+        }
+    }
+    for (int i = 0; i < 6; i++)
+        fclose(f[i]);
+
+    FILE *g = open_data(data_dir, "spacetime.gp", path, sizeof path);
+    if (!g) {
+        sim_free(lane);
+        return fail(err, errlen, "cannot write %s", path);
+    }
+    const cJSON *kvc = cJSON_GetObjectItemCaseSensitive(scenario, "kv");
+    double n = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "n"));
+    double r = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "r"));
+    double wq = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "w"));
+    fprintf(g, "# The space-time diagram's settings and plot command (dsim plot).\n");
+    fprintf(g, "st_lanes = %d\n", n_lanes);
+    fprintf(g,
+            "set title \"Key %u around a %s read (N=%.0f, R=%.0f, W=%.0f): one lane per "
+            "node, one arrow per message\" noenhanced\n",
+            key, rr->stale ? "stale" : "fresh", n, r, wq);
+    fprintf(g, "set xlabel \"simulated time (ms after %.6f s)\"\n", sim_time_to_s(t0));
+    fprintf(g, "set xrange [0:%.6f]\n", ms(t1, t0));
+    fprintf(g, "set yrange [%d.6:-0.6]\n", n_lanes - 1);
+    fprintf(g, "set ytics (");
+    for (uint32_t i = 0, k = 0; i < n_nodes; i++)
+        if (lane[i] >= 0)
+            fprintf(g, "%s\"%s\" %d", k++ ? ", " : "", sim_node_name(s, i), lane[i]);
+    fprintf(g, ")\n");
+    fprintf(g, "d = '%s/'\n", data_dir);
+    fprintf(g, "%s\n", show_faint ? "faint = 1" : "faint = 0");
+    fprintf(g, "faint_count = %zu\n", faint);
+    fclose(g);
+    sim_free(lane);
+    return 0;
+}
+
+int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t errlen) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(err, errlen, "cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = sim_malloc((size_t)(len > 0 ? len : 0) + 1);
+    size_t got = fread(text, 1, (size_t)(len > 0 ? len : 0), f);
+    text[got] = '\0';
+    fclose(f);
+    cJSON *sum = cJSON_Parse(text);
+    sim_free(text);
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(sum, "scenario");
+    const char *model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sc, "model"));
+    const char *hash = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum, "trace_hash"));
+    double events = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(sum, "engine"), "events"));
+    int rc = 0;
+    if (!model || strcmp(model, "kv") != 0 || !hash)
+        rc = fail(err, errlen, "the diagram is drawn for kv runs");
+    else if (!(events <= MAX_EVENTS))
+        rc =
+            fail(err, errlen, "%.0f events is too many to replay (at most %u)", events, MAX_EVENTS);
+    char scen[4400];
+    snprintf(scen, sizeof scen, "%s/spacetime-scenario.json", data_dir);
+    if (rc == 0) {
+        char *t = cJSON_Print(sc);
+        FILE *o = fopen(scen, "w");
+        if (!o || fprintf(o, "%s\n", t) < 0 || fclose(o) != 0)
+            rc = fail(err, errlen, "cannot write %s", scen);
+        cJSON_free(t);
+    }
+    if (rc) {
+        cJSON_Delete(sum);
+        return rc;
+    }
+
+    /* The model table with kv replaced by its recording copy. */
+    st_model w = {.m = kv_model, .orig = &kv_model};
+    w.m.on_message = st_on_message;
+    size_t n_models = 0;
+    while (sim_models[n_models])
+        n_models++;
+    const sim_model **table = sim_calloc(n_models + 1, sizeof *table);
+    for (size_t i = 0; i < n_models; i++)
+        table[i] = sim_models[i] == &kv_model ? &w.m : sim_models[i];
+    sim_load_opts lo = {.file = scen, .models = table};
+    cJSON *res = NULL;
+    char lerr[2048];
+    sim *s = sim_load(&lo, &res, lerr, sizeof lerr);
+    cJSON_Delete(res);
+    if (!s) {
+        rc = fail(err, errlen, "the scenario does not load again: %s", lerr);
+    } else {
+        w.c_stale = sim_counter(s, "kv.stale_reads");
+        int map[64];
+        for (int i = 0; i < 64; i++)
+            map[i] = -1;
+        for (uint32_t t = 0; t < s->n_types && t < 64; t++)
+            for (int k = 0; k < N_TYPES; k++)
+                if (strcmp(s->type_names[t], type_names[k]) == 0)
+                    map[t] = k;
+        sim_run(s);
+        char h[17];
+        snprintf(h, sizeof h, "%016llx", (unsigned long long)sim_trace_hash(s));
+        story best = {0}, st;
+        bool found = false;
+        if (strcmp(h, hash) != 0)
+            rc = fail(err, errlen, "the replay differs from the run (trace hash %s, not %s)", h,
+                      hash);
+        else if (w.overflow)
+            rc = fail(err, errlen, "more than %u messages to replay", MAX_MESSAGES);
+        /* A stale read if there is one; else a read that saw the latest
+         * write (with R + W > N, say), to show why it did. */
+        for (int pass = 0; pass < 2 && rc == 0 && !found; pass++) {
+            for (size_t i = 0; i < w.n; i++) {
+                const st_msg *m = &w.msgs[i];
+                bool want =
+                    pass == 0 ? m->stale : our_type(map, m->type) == CLIENT_GET_REPLY && m->ok;
+                if (!want || !tell(&w, map, i, &st))
+                    continue;
+                if (!found || m->recv - st.w_start < w.msgs[best.stale].recv - best.w_start) {
+                    best = st;
+                    found = true;
+                }
+            }
+        }
+        if (rc == 0 && !found)
+            rc = fail(err, errlen, "the run has no read of a written key to draw");
+        if (rc == 0)
+            rc = write_story(&w, map, s, &best, sc, data_dir, err, errlen);
+        sim_destroy(s);
+    }
+    sim_free(w.msgs);
+    sim_free(table);
+    cJSON_Delete(sum);
+    return rc;
+}

@@ -1,0 +1,31 @@
+# spacetime.gp - a space-time (Lamport) diagram: one lane per node, one
+# arrow per message, of one key around a stale read.
+#
+# gnuplot -e "plotdir='plots'; data='DIR/chart-data/spacetime.gp'; out='DIR/spacetime'" plots/spacetime.gp
+#
+# data is written by dsim plot: the title, axes, lanes (st_lanes, ytics) and
+# d, the folder of the spacetime-*.dat files.  Writes out.png and out.svg.
+load plotdir.'/style.gp'
+load data
+set datafile separator whitespace
+set grid noxtics ytics lc rgb '#bbbbbb' lt 1 lw 1
+set key outside bottom center horizontal maxrows 3 width 2
+set border 1
+set ylabel ''
+set ytics nomirror scale 0 font ',11'
+w = 1300; h = 250 + 48 * st_lanes
+do for [fmt in 'png svg'] {
+    load plotdir.'/term.gp'
+    plot (faint ? d.'spacetime-other.dat' : NaN) using 1:2:3:4 with vectors nohead lc rgb '#dddddd' lw 1 title 'other keys'' messages', \
+         d.'spacetime-request.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#1f77b4' lw 2 title 'client request', \
+         d.'spacetime-replica.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#9467bd' lw 1.5 title 'coordinator to replica (put, get)', \
+         d.'spacetime-reply.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#8c8c8c' lw 1.5 title 'replica reply (ack, value)', \
+         d.'spacetime-answer.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#ff7f0e' lw 2 title 'answer to the client', \
+         d.'spacetime-points.dat' using 1:($3 == 1 ? $2 : NaN) with points pt 9 ps 2 lc rgb '#1f77b4' title 'write starts', \
+         d.'spacetime-points.dat' using 1:($3 == 2 ? $2 : NaN) with points pt 7 ps 1.6 lc rgb '#2ca02c' title 'write committed (W replicas hold it)', \
+         d.'spacetime-points.dat' using 1:($3 == 3 ? $2 : NaN) with points pt 8 ps 1.6 lc rgb '#1f77b4' title 'read starts', \
+         d.'spacetime-points.dat' using 1:($3 == 4 ? $2 : NaN) with points pt 7 ps 1.6 lc rgb '#2ca02c' title 'read returns the latest', \
+         d.'spacetime-points.dat' using 1:($3 == 5 ? $2 : NaN) with points pt 3 ps 3 lw 3 lc rgb '#d62728' title 'STALE read', \
+         d.'spacetime-points.dat' using 1:2:4 with labels offset char 0,-1.1 font ',10' tc rgb '#222222' notitle
+    unset output
+}
