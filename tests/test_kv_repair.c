@@ -345,7 +345,8 @@ END_TEST
 
 /* A server fails for good and an empty one replaces it at 10 s.  Anti-
  * entropy alone fills it in the end; streaming whole ranges from the other
- * replicas fills it within a few round trips. */
+ * replicas fills it within a few round trips (the newcomer presumes its
+ * peers up, so its failure detector does not hold the streams back). */
 START_TEST(test_kv_replacement_bootstraps_by_anti_entropy_or_streaming) {
     double after[2];
     const char *boot[2] = {"anti_entropy", "streaming"};
@@ -357,7 +358,7 @@ START_TEST(test_kv_replacement_bootstraps_by_anti_entropy_or_streaming) {
                  "\"faults\":[{\"at\":\"5s\",\"fail\":\"n3\"},{\"at\":\"10s\","
                  "\"replace\":\"n3\"}],"
                  "\"kv\":{\"n\":3,\"r\":2,\"w\":2,\"request_timeout\":\"100ms\","
-                 "\"bootstrap\":\"%s\","
+                 "\"bootstrap\":\"%s\",\"failure_detector\":{\"enabled\":true},"
                  "\"anti_entropy\":{\"mode\":\"merkle\",\"interval\":\"200ms\"},"
                  "\"workload\":{\"clients\":2,\"keys\":2000,\"rate_per_s\":400,"
                  "\"read_fraction\":0.2,\"stop\":\"10s\"}}}",
@@ -437,6 +438,33 @@ START_TEST(test_kv_vclock_clock_skew_loses_nothing) {
 }
 END_TEST
 
+/* Without faults, a strict quorum (R + W > N) reads deleted keys as
+ * deleted whether or not their tombstones are purged yet: "not found" after
+ * a purge is the delete itself, neither stale nor a session violation. */
+START_TEST(test_kv_purged_deletes_read_as_deleted) {
+    for (int vclock = 0; vclock < 2; vclock++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "{\"model\":\"kv\",\"nodes\":3,\"duration\":\"20s\",\"seed\":11,"
+                 "\"network\":{\"latency\":{\"type\":\"exponential\",\"mean\":\"1ms\"}},"
+                 "\"kv\":{\"n\":3,\"r\":2,\"w\":2,\"versioning\":\"%s\","
+                 "\"tombstones\":{\"gc_grace\":\"500ms\",\"compaction_interval\":\"100ms\"},"
+                 "\"workload\":{\"clients\":1,\"keys\":100,\"rate_per_s\":200,"
+                 "\"read_fraction\":0.7,\"delete_fraction\":0.5}}}",
+                 vclock ? "vclock" : "lww");
+        sim *s = kv_load(text);
+        sim_run(s);
+        kv_shared *k = kv_of(s);
+        ck_assert_int_gt(k->tombstones_purged, 100);
+        ck_assert_int_eq(k->oracle.stale, 0);
+        ck_assert_int_eq(k->oracle.mr_violations, 0);
+        ck_assert_int_eq(k->oracle.ryw_violations, 0);
+        ck_assert_int_eq(k->resurrections, 0);
+        sim_destroy(s);
+    }
+}
+END_TEST
+
 /* Configuration errors name the path. */
 START_TEST(test_kv_repair_configuration_errors) {
     ck_assert_str_eq(kv_error("{\"model\":\"kv\",\"nodes\":3,\"kv\":{\"quorum\":\"sloppy\","
@@ -467,6 +495,7 @@ static Suite *kv_repair_suite(void) {
     tcase_add_test(tc, test_kv_replacement_bootstraps_by_anti_entropy_or_streaming);
     tcase_add_test(tc, test_kv_vclock_concurrent_writes_become_siblings_and_merge);
     tcase_add_test(tc, test_kv_vclock_clock_skew_loses_nothing);
+    tcase_add_test(tc, test_kv_purged_deletes_read_as_deleted);
     tcase_add_test(tc, test_kv_repair_configuration_errors);
     suite_add_tcase(su, tc);
     return su;

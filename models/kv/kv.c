@@ -525,6 +525,19 @@ static kv_version vmerge(kv_shared *k, kv_version a, kv_version b) {
     return kv_version_newer(b, a) ? b : a;
 }
 
+/* True if v is a delete, or only deletes (siblings): reading nothing is then
+ * the right answer, once the tombstones are purged. */
+static bool only_deletes(const kv_shared *k, kv_version v) {
+    if (v.wid == 0)
+        return false;
+    if (!k->vclock)
+        return kv_is_tombstone(v);
+    for (uint32_t i = 0; i < kv_vc_count(&k->vc, v); i++)
+        if (!kv_vc_is_delete(&k->vc, kv_vc_member(&k->vc, v, i)))
+            return false;
+    return true;
+}
+
 /* True if a holder of a has everything of b: a is at least as new (LWW), or
  * covers b's writes (vclock).  Everything covers nothing. */
 static bool vcovers(const kv_shared *k, kv_version a, kv_version b) {
@@ -785,7 +798,6 @@ static void hint_release(kv_shared *k, kv_node *nd, kv_hint *hn) {
 static void hint_store(sim_ctx *ctx, kv_node *nd, uint32_t target, uint32_t key, kv_version v) {
     kv_shared *k = shared_of(ctx);
     sim_time now = sim_now(ctx);
-    session_put(k, &nd->hinted, key, v);
     if (nd->last_heard && now - nd->last_heard[target] > k->hint_window) {
         k->hints_dropped_window++; /* down too long: anti-entropy's job now */
         return;
@@ -794,6 +806,7 @@ static void hint_store(sim_ctx *ctx, kv_node *nd, uint32_t target, uint32_t key,
         k->hints_dropped_full++;
         return;
     }
+    session_put(k, &nd->hinted, key, v); /* the stand-in answers reads with it */
     uint32_t h;
     kv_hint *hn = pool_new(&nd->hints, sizeof *hn, &h);
     hn->target = target;
@@ -883,8 +896,13 @@ static void ae_send(sim_ctx *ctx, uint32_t dst, uint32_t type, kv_ae_head h, con
     sim_send(ctx, dst, type, buf, (uint32_t)total, w);
     if (buf != stackbuf)
         sim_free(buf);
-    k->ae_messages++;
-    k->ae_bytes += (int64_t)w;
+    bool stream = type == KV_MSG_STREAM_REQ || (type == KV_MSG_AE_KEYS && h.level == 2);
+    if (stream) {
+        k->stream_bytes += (int64_t)w;
+    } else {
+        k->ae_messages++;
+        k->ae_bytes += (int64_t)w;
+    }
 }
 
 /* Value bytes of a version (none for a tombstone). */
@@ -1139,8 +1157,12 @@ static void on_ae_keys(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
     uint32_t n_back = 0;
     for (uint32_t i = 0; i < h.n; i++) {
         kv_ae_key in = keys[i];
-        if (replica_store(ctx, nd, in.key, in.v))
-            k->ae_keys_repaired++;
+        if (replica_store(ctx, nd, in.key, in.v)) {
+            if (h.level == 2)
+                k->stream_applied++;
+            else
+                k->ae_keys_repaired++;
+        }
         kv_version mine = kv_store_get(&nd->store, in.key);
         if (h.level == 0 && !vcovers(k, in.v, mine))
             keys[n_back++] = (kv_ae_key){.key = in.key, .v = mine};
@@ -1689,6 +1711,10 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
         o->reads_ok++;
         sim_record(s, k->h_read, now - op->start);
         sim_time t;
+        /* "Not found" when the newest acknowledged write was a delete is
+         * that delete, its tombstone purged: judge it as the delete. */
+        if (v.wid == 0 && only_deletes(k, op->snap))
+            v = op->snap;
         uint32_t stale_k = k->vclock ? kv_oracle_read_judge_vc(o, &k->vc, op, v, &t)
                                      : kv_oracle_read_judge(o, op, v, &t);
         if (k->vclock && v.wid) {
@@ -1837,8 +1863,13 @@ static void kv_node_init(sim_ctx *ctx, void *node) {
     kv_store_init(&nd->mine);
     kv_store_init(&nd->hinted);
     bool server = self < k->first_client;
-    if (k->fd_on)
+    if (k->fd_on) {
+        /* Everyone presumed up until silent for the suspicion timeout (a
+         * replacement starts after time 0). */
         nd->last_heard = sim_calloc(k->n_servers, sizeof *nd->last_heard);
+        for (uint32_t i = 0; i < k->n_servers; i++)
+            nd->last_heard[i] = sim_now(ctx);
+    }
     if (!server) {
         nd->is_client = true;
         nd->index = self - k->first_client;
@@ -2317,8 +2348,11 @@ static void report_repair(sim_report *r, kv_shared *k) {
     if (k->boot_missing) {
         sim_report_int(r, "replacement_keys_missing_at_start", k->boot_missing_start);
         sim_report_int(r, "replacement_keys_missing_at_end", k->boot_missing_now);
-        if (k->bootstrap == KV_BOOT_STREAMING)
+        if (k->bootstrap == KV_BOOT_STREAMING) {
             sim_report_int(r, "stream_keys", k->stream_keys);
+            sim_report_int(r, "stream_keys_applied", k->stream_applied);
+            sim_report_int(r, "stream_bytes", k->stream_bytes);
+        }
         if (k->boot_done_at >= 0)
             sim_report_num(r, "replacement_complete_after_s",
                            sim_time_to_s(k->boot_done_at - k->boot_at));
@@ -2361,7 +2395,8 @@ static void report_repair(sim_report *r, kv_shared *k) {
     sim_free(cv.buf);
     const struct kv_fault_end *last = &k->fault_ends[k->n_fault_ends - 1];
     sim_report_int(r, "fault_ends_not_converged", never);
-    sim_report_num(r, "converge_time_max_s", sim_time_to_s(worst));
+    if (never < (int64_t)k->n_fault_ends)
+        sim_report_num(r, "converge_time_max_s", sim_time_to_s(worst));
     if (last->converged_at >= 0)
         sim_report_num(r, "converge_time_last_fault_s",
                        sim_time_to_s(last->converged_at - last->at));

@@ -357,7 +357,8 @@ typedef struct kv_shared {
     int64_t heartbeats;
     int64_t deletes, tombstones_purged, resurrections, resurrected_at_end;
     int64_t ae_exchanges, ae_in_sync, ae_hashes, ae_levels, ae_messages, ae_bytes;
-    int64_t ae_keys_listed, ae_keys_streamed, ae_keys_repaired, stream_keys;
+    int64_t ae_keys_listed, ae_keys_streamed, ae_keys_repaired, stream_keys, stream_applied,
+        stream_bytes;
     /* Replacements: keys the new node must get (per key: still missing),
      * counted down as it gets them. */
     uint8_t *boot_missing;

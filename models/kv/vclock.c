@@ -262,3 +262,7 @@ uint32_t kv_vc_wire_bytes(const kv_vc *vc, kv_version a) {
     }
     return bytes;
 }
+
+bool kv_vc_is_delete(const kv_vc *vc, uint32_t wid) {
+    return wid < vc->n_writes && vc->wsize[wid] == KV_TOMBSTONE;
+}

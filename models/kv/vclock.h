@@ -88,6 +88,8 @@ bool kv_vc_covers_write(const kv_vc *vc, kv_version a, uint32_t wid);
 /* The writes of a set (its siblings): how many, and the i-th. */
 uint32_t kv_vc_count(const kv_vc *vc, kv_version a);
 uint32_t kv_vc_member(const kv_vc *vc, kv_version a, uint32_t i);
+/* True if write wid is a delete. */
+bool kv_vc_is_delete(const kv_vc *vc, uint32_t wid);
 /* Bytes the set's clocks take on the wire. */
 uint32_t kv_vc_wire_bytes(const kv_vc *vc, kv_version a);
 
