@@ -313,6 +313,53 @@ START_TEST(test_littles_law_holds_on_measured_figures) {
 }
 END_TEST
 
+/*
+ * Little's law with losses, exactly.  With no warm-up, the integral of the
+ * number of copies in the system over [0, T] is the sum over copies of
+ * their time in it: (left - created) for those that left (processed,
+ * dead-lettered or lost), (T - created) for those still in it.  The model
+ * keeps the integral by counting open copies and the sojourns from the
+ * messages' creation stamps, apart; so this equality checks that every
+ * copy that leaves is counted once, lost ones included, and that a copy
+ * that leaves and comes back (at-most-once) is counted from its creation
+ * to its last departure.  It holds to rounding (relative 1e-9); the
+ * departures are exactly the copies not still queued.
+ */
+START_TEST(test_littles_law_is_exact_with_losses) {
+    const char *files[] = {"broker-crash-in-memory", "burst-drop-oldest", "burst-drop-newest",
+                           "crash-at-most-once",     "overload-direct",   "failover-acks-leader"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[512], err[2048] = "";
+        snprintf(path, sizeof path, "%s/scenarios/mq/%s.json", DSIM_SOURCE_DIR, files[i]);
+        sim *s = load_file(path, NULL, 0, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        sim_run(s);
+        cJSON *m, *root = report(s, &m);
+        mq_shared *p = shared_of(s);
+        const mq_oracle *o = &p->oracle;
+        ck_assert_int_eq(p->warmup, 0);
+        double open_ns = 0;
+        int64_t open = 0;
+        sim_time end = sim_duration(s);
+        for (uint32_t id = 0; id < o->n_msgs; id++)
+            for (int k = 0; k < p->topics[o->msgs[id].topic].n_subs; k++)
+                if (o->copies[o->msgs[id].copy0 + (uint32_t)k].flags & MQ_COPY_OPEN) {
+                    open++;
+                    open_ns += (double)(end - o->msgs[id].created);
+                }
+        ck_assert_msg(num(m, "lost") > 0, "%s: no losses", files[i]);
+        ck_assert_double_eq(open, num(m, "still_queued"));
+        ck_assert_int_eq(o->left, (int64_t)num(m, "copies") - open);
+        ck_assert_int_eq(o->soj_count, o->left);
+        double sum = o->soj_sum_ns + open_ns;
+        ck_assert_msg(fabs(o->area - sum) <= 1e-9 * sum, "%s: area %.6e, sojourns %.6e", files[i],
+                      o->area, sum);
+        cJSON_Delete(root);
+        sim_destroy(s);
+    }
+}
+END_TEST
+
 /* ---- delivery guarantees ------------------------------------------------ */
 
 /* The "Buy Now" flow: orders -> payment -> payment_succeeded -> inventory
@@ -483,6 +530,87 @@ START_TEST(test_effectively_once_removes_duplicates_from_retries) {
     ck_assert_double_eq(num(r.m, "duplicates"), 0);
     ck_assert_double_gt(num(r.m, "deduplicated"), 100);
     ck_assert_double_eq(num(r.m, "lost"), 0);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * The dedupe window is bounded: it remembers the last dedupe_window ids a
+ * consumer processed.  In the test above a resend arrives about 100 ms
+ * (the publisher timeout) after the original, about 10 messages later at
+ * 100 messages a second; a window of 2 has forgotten the original by then,
+ * so duplicates get through, fewer than with no dedupe at all.
+ */
+START_TEST(test_dedupe_window_too_small_lets_duplicates_through) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"20s\", \"network\": {\"latency\": \"1ms\", "
+        "\"links\": [{\"message\": \"publish_ack\", \"loss\": 0.3}]},"
+        "\"mq\": {\"publisher\": {\"timeout\": \"100ms\"}, \"topics\": [{\"name\": \"jobs\"}],"
+        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 4, "
+        "\"processing\": \"2ms\"}],"
+        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 100}]}}";
+    run r = run_text(NULL, 0, text);
+    double all = num(r.m, "duplicates");
+    run_free(&r);
+    const char *small[] = {"mq.groups[0].delivery=effectively_once",
+                           "mq.groups[0].dedupe_window=2"};
+    r = run_text(small, 2, text);
+    ck_assert_double_gt(num(r.m, "duplicates"), 0.5 * all);
+    ck_assert_double_le(num(r.m, "duplicates"), all);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * A partition between the producer and the broker from 2 s to 5 s, constant
+ * arrivals at 100 a second (300 during the cut).  The publisher retries
+ * every publisher.timeout = 1 s:
+ *  - with 10 retries and a buffer of 10,000 it holds everything and
+ *    delivers it after the heal: nothing is lost;
+ *  - with a buffer of 50 it holds 50 and refuses the rest at the source
+ *    (cause "buffer full") until its retries land after the heal: at least
+ *    the 250 beyond the buffer during the cut, at most 100 more in the
+ *    second until the next retry;
+ *  - with 1 retry it gives up on a message 2 s after sending it (cause
+ *    "gave up"): at least the 100 it sends from 2 s to 3 s, at most all
+ *    300 of the cut.  (It is exactly 100 here: by 3 s all
+ *    max_in_flight = 100 publish slots are taken, the later messages wait
+ *    in the buffer without using a try, and they are first sent from 4 s,
+ *    so their retry comes after the heal.)
+ */
+START_TEST(test_producer_partition_retries_buffer_and_gives_up) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"15s\", \"network\": {\"latency\": \"1ms\"},"
+        "\"faults\": [{\"at\": \"2s\", \"partition\": [[\"client\"], [\"broker\"]]}, "
+        "{\"at\": \"5s\", \"heal\": true}],"
+        "\"mq\": {\"topics\": [{\"name\": \"jobs\"}],"
+        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 4, "
+        "\"processing\": \"2ms\"}],"
+        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"arrivals\": "
+        "\"constant\", \"rate_per_s\": 100}]}}";
+    run r = run_text(NULL, 0, text);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    ck_assert_double_eq(num(r.m, "published"), 1500);
+    ck_assert_double_eq(num(r.m, "processed_once") + num(r.m, "still_queued"), 1500);
+    ck_assert_double_gt(num(r.m, "latency_max_s"), 2.0);
+    run_free(&r);
+
+    const char *small[] = {"mq.publisher.buffer=50"};
+    r = run_text(small, 1, text);
+    ck_assert_double_eq(num(r.m, "lost"), num(r.m, "lost_buffer_full"));
+    ck_assert_double_ge(num(r.m, "lost"), 250);
+    ck_assert_double_le(num(r.m, "lost"), 350);
+    check_oracle_matches_nodes(r.s);
+    run_free(&r);
+
+    const char *once[] = {"mq.publisher.retries=1"};
+    r = run_text(once, 1, text);
+    ck_assert_double_eq(num(r.m, "lost"), num(r.m, "lost_gave_up"));
+    ck_assert_double_ge(num(r.m, "lost"), 100);
+    ck_assert_double_le(num(r.m, "lost"), 300);
+    check_oracle_matches_nodes(r.s);
     run_free(&r);
 }
 END_TEST
@@ -738,6 +866,7 @@ static Suite *mq_suite(void) {
     tcase_add_test(q, test_mm1k_blocking_matches_closed_form);
     tcase_add_test(q, test_direct_mode_blocking_matches_erlang_b);
     tcase_add_test(q, test_littles_law_holds_on_measured_figures);
+    tcase_add_test(q, test_littles_law_is_exact_with_losses);
     suite_add_tcase(s, q);
     TCase *d = tcase_create("delivery");
     tcase_set_timeout(d, 120);
@@ -747,10 +876,12 @@ static Suite *mq_suite(void) {
     tcase_add_test(d, test_at_most_once_losses_are_crash_losses);
     tcase_add_test(d, test_dead_letter_after_max_attempts);
     tcase_add_test(d, test_effectively_once_removes_duplicates_from_retries);
+    tcase_add_test(d, test_dedupe_window_too_small_lets_duplicates_through);
     suite_add_tcase(s, d);
     TCase *f = tcase_create("faults");
     tcase_set_timeout(f, 120);
     tcase_add_test(f, test_full_queue_policies);
+    tcase_add_test(f, test_producer_partition_retries_buffer_and_gives_up);
     tcase_add_test(f, test_broker_crash_durable_keeps_in_memory_loses);
     tcase_add_test(f, test_replication_acks_leader_loses_acks_all_does_not);
     tcase_add_test(f, test_partitions_assignment_rebalances_after_crash);

@@ -117,14 +117,15 @@ typedef struct mq_msg_rec {
 
 /* One copy: the message as seen by one consumer group. */
 typedef struct mq_copy_rec {
-    uint16_t n_proc; /* times processed to completion */
-    uint16_t held_b; /* brokers (replicas) or the balancer holding it */
-    uint16_t held_c; /* consumers (servers) holding it */
-    uint8_t cause;   /* last mq_cause recorded */
-    uint8_t flags;   /* MQ_COPY_* */
+    sim_time left_at; /* when it last left the system (flag MQ_COPY_LEFT) */
+    uint16_t n_proc;  /* times processed to completion */
+    uint16_t held_b;  /* brokers (replicas) or the balancer holding it */
+    uint16_t held_c;  /* consumers (servers) holding it */
+    uint8_t cause;    /* last mq_cause recorded */
+    uint8_t flags;    /* MQ_COPY_* */
 } mq_copy_rec;
 
-enum { MQ_COPY_OPEN = 1, MQ_COPY_DLQ = 2, MQ_COPY_LATE = 4 };
+enum { MQ_COPY_OPEN = 1, MQ_COPY_DLQ = 2, MQ_COPY_LATE = 4, MQ_COPY_LEFT = 8 };
 
 typedef struct mq_oracle {
     mq_msg_rec *msgs;
@@ -132,13 +133,19 @@ typedef struct mq_oracle {
     uint32_t n_msgs, cap_msgs, n_copies, cap_copies;
     bool full; /* max_messages reached: the run was stopped */
     /* Copies "in the system": created and not yet processed, dead-lettered
-     * or lost.  Integrated over time after the warm-up for L. */
+     * or lost.  Integrated over time after the warm-up for L.  A copy that
+     * comes back after leaving (at-most-once: deleted on delivery, then
+     * taken by the consumer) was in the system all along: its departure is
+     * undone and the gap added to the area (mq_oracle.c, settle). */
     int64_t open, open_group[MQ_MAX_GROUPS];
     sim_time last_change;
     double area;        /* integral of open over [warmup, last_change] (ns) */
-    int64_t first_done; /* first processings after the warm-up */
-    int64_t lat_count;  /* latencies of messages created after the warm-up */
-    double lat_sum_ns;
+    int64_t first_done; /* first processings at or after the warm-up */
+    int64_t lat_count;  /* publish -> first processing, messages created after */
+    double lat_sum_ns;  /* the warm-up */
+    int64_t left;       /* departures (processed, dead-lettered, lost) after it */
+    int64_t soj_count;  /* time in system of departed copies created after it */
+    double soj_sum_ns;
     int64_t processings, duplicates, dead_lettered;
     int64_t crash_held; /* copies consumers held when they crashed */
 } mq_oracle;

@@ -15,11 +15,19 @@
  *   processed once | processed more than once | dead-lettered |
  *   still in processing | still at a broker | still at its producer | lost
  *
- * A copy is "in the system" (open) from its creation until it is first
- * processed, dead-lettered, or held by nobody.  The time integral of the
- * number of open copies after the warm-up gives the mean number in system
- * L, and the latency of first processings the mean sojourn W; Little's law
- * L = lambda W is then checked on measured figures.
+ * A copy is "in the system" (open) from its creation until it leaves:
+ * first processed, dead-lettered, or held by nobody (lost, unless a holder
+ * takes it again).  The time integral of the number of open copies after
+ * the warm-up gives the mean number in system L.  Independently, each
+ * departure is counted (lambda: departures per second) and its time in
+ * system taken from the message's creation stamp (W: the mean over
+ * departed copies, processed or not).  Little's law L = lambda W is then
+ * checked on those measured figures; it holds with losses because lost
+ * copies count in all three.  A copy that leaves and comes back (the only
+ * common case: at-most-once, where the broker deletes a message when it
+ * sends it, and the consumer holds it when it arrives) did not leave: its
+ * departure is undone and the gap added to L's integral.  The latency of
+ * processed copies (publish -> first processing) is reported apart.
  *
  * Nodes only ever write here; no protocol decision reads it.
  */
@@ -83,6 +91,28 @@ static void settle(mq_shared *p, sim_time now, const mq_msg_rec *m, mq_copy_rec 
     mq_oracle_flush(p, now);
     int g = group_of(p, m, sub);
     int d = open ? 1 : -1;
+    if (!open) {
+        /* A departure: processed, dead-lettered, or held by nobody. */
+        c->flags |= MQ_COPY_LEFT;
+        c->left_at = now;
+        o->left += now >= p->warmup;
+        if (m->created >= p->warmup) {
+            o->soj_count++;
+            o->soj_sum_ns += (double)(now - m->created);
+        }
+    } else if (c->flags & MQ_COPY_LEFT) {
+        /* Back after leaving: it never left.  Undo the departure and count
+         * the gap as time in the system. */
+        c->flags &= (uint8_t)~MQ_COPY_LEFT;
+        o->left -= c->left_at >= p->warmup;
+        if (m->created >= p->warmup) {
+            o->soj_count--;
+            o->soj_sum_ns -= (double)(c->left_at - m->created);
+        }
+        sim_time from = c->left_at > p->warmup ? c->left_at : p->warmup;
+        if (now > from)
+            o->area += (double)(now - from);
+    }
     c->flags = (uint8_t)(open ? c->flags | MQ_COPY_OPEN : c->flags & ~MQ_COPY_OPEN);
     o->open += d;
     o->open_group[g] += d;
