@@ -615,6 +615,69 @@ START_TEST(test_producer_partition_retries_buffer_and_gives_up) {
 }
 END_TEST
 
+/*
+ * The dedupe window is each consumer's own.  With "shared" assignment a
+ * producer's resend may be stored at a partition another consumer reads,
+ * so three consumers let duplicates through; with "partitions" assignment
+ * a partition is read by one consumer only, a resend goes to the same
+ * partition as the original, and the same window catches every duplicate
+ * (the Kafka way to process effectively once).
+ */
+START_TEST(test_effectively_once_across_consumers_needs_partition_assignment) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"20s\", \"network\": {\"latency\": \"1ms\", "
+        "\"links\": [{\"message\": \"publish_ack\", \"loss\": 0.3}]},"
+        "\"mq\": {\"publisher\": {\"timeout\": \"100ms\"}, \"topics\": [{\"name\": \"jobs\", "
+        "\"partitions\": 6}], \"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"count\": "
+        "3, \"concurrency\": 2, \"processing\": \"2ms\", \"delivery\": \"effectively_once\"}],"
+        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 100}]}}";
+    run r = run_text(NULL, 0, text);
+    ck_assert_double_gt(num(r.m, "duplicates"), 100);
+    run_free(&r);
+    const char *parts[] = {"mq.groups[0].assignment=partitions"};
+    r = run_text(parts, 1, text);
+    ck_assert_double_eq(num(r.m, "duplicates"), 0);
+    ck_assert_double_gt(num(r.m, "deduplicated"), 100);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * A slow consumer (fault "slow", factor 4, from 2 s to 4 s) processes a
+ * message in 4 x 10 ms while 50 arrive a second: from 2 s the backlog grows
+ * by 25 a second; after 4 s it drains at 100 a second less the 50
+ * arriving.  A message arriving at t in [2 s, 3 s] has 25 (t - 2) messages
+ * ahead, all served at 40 ms before 4 s, so it waits t - 2 seconds; one
+ * arriving at t in [3 s, 4 s] waits (4 - t) + 0.5 (t - 3): the longest wait
+ * is 1 s, at t = 3 s, and the longest latency 1 s + 10 ms of service
+ * (bound: the histogram's 1 % and one arrival gap).  Without the slowdown
+ * no message waits: every latency is the 10 ms of service.  Nothing is
+ * lost either way.
+ */
+START_TEST(test_slow_consumer_builds_a_backlog_that_drains) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"10s\", \"network\": {\"latency\": \"0s\"},"
+        "\"faults\": [{\"at\": \"2s\", \"slow\": \"worker0\", \"factor\": 4}, {\"at\": \"4s\", "
+        "\"slow\": \"worker0\", \"factor\": 1}],"
+        "\"mq\": {\"topics\": [{\"name\": \"jobs\"}], \"groups\": [{\"name\": \"worker\", "
+        "\"topic\": \"jobs\", \"processing\": \"10ms\"}], \"producers\": [{\"name\": \"client\", "
+        "\"topic\": \"jobs\", \"arrivals\": \"constant\", \"rate_per_s\": 50}]}}";
+    run r = run_text(NULL, 0, text);
+    double max = num(r.m, "latency_max_s");
+    ck_assert_msg(fabs(max - 1.010) <= 0.01 * 1.010 + 0.020, "longest latency %.4f s", max);
+    ck_assert_double_eq(num(r.m, "processed_once"), 500);
+    ck_assert_double_eq(num(r.m, "lost"), 0);
+    run_free(&r);
+    const char *fast[] = {"faults=[]"};
+    r = run_text(fast, 1, text);
+    ck_assert_double_le(num(r.m, "latency_max_s"), 0.010 * 1.01);
+    ck_assert_double_ge(num(r.m, "latency_p50_s"), 0.010 * 0.99);
+    ck_assert_double_eq(num(r.m, "processed_once"), 500);
+    run_free(&r);
+}
+END_TEST
+
 /* ---- full queues, broker crashes, replication --------------------------- */
 
 /* A burst into a partition bounded at 50: each policy loses what it says
@@ -886,11 +949,13 @@ static Suite *mq_suite(void) {
     tcase_add_test(d, test_dead_letter_after_max_attempts);
     tcase_add_test(d, test_effectively_once_removes_duplicates_from_retries);
     tcase_add_test(d, test_dedupe_window_too_small_lets_duplicates_through);
+    tcase_add_test(d, test_effectively_once_across_consumers_needs_partition_assignment);
     suite_add_tcase(s, d);
     TCase *f = tcase_create("faults");
     tcase_set_timeout(f, 120);
     tcase_add_test(f, test_full_queue_policies);
     tcase_add_test(f, test_producer_partition_retries_buffer_and_gives_up);
+    tcase_add_test(f, test_slow_consumer_builds_a_backlog_that_drains);
     tcase_add_test(f, test_broker_crash_durable_keeps_in_memory_loses);
     tcase_add_test(f, test_replication_acks_leader_loses_acks_all_does_not);
     tcase_add_test(f, test_partitions_assignment_rebalances_after_crash);

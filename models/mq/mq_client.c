@@ -39,6 +39,10 @@
  * balancer, one per free slot, and answer "done"; a call that finds no
  * free slot is refused.  There is no retry, no redelivery and no buffer.
  *
+ * Slow consumers.  A consumer (or server) slowed by the fault schedule's
+ * "slow" takes its factor times the drawn processing time for a message it
+ * starts while slowed, besides the slower network the kernel gives it.
+ *
  * Crashes.  A publisher's buffer and outstanding publishes are lost.  A
  * consumer loses the messages it was processing: at-least-once, the broker
  * still has them and redelivers after the visibility timeout; at-most-once
@@ -496,6 +500,10 @@ static void start_processing(sim_ctx *ctx, mq_shared *p, mq_node *n, uint32_t i)
     sl->tag = ++c->tagseq;
     mq_oracle_hold(p, sim_now(ctx), sl->msg, g->sub, MQ_HOLD_CONSUMER);
     sim_time d = sim_dist_sample_time(&g->processing, sim_node_rng(ctx));
+    /* A slowed node (fault "slow") also works slower. */
+    double slow = sim_node_slow(sim_of(ctx), sim_self(ctx));
+    if (slow != 1.0)
+        d = (sim_time)((double)d * slow);
     sim_timer_set(ctx, d, MQ_T_DONE, (uint64_t)i << 32 | sl->tag);
 }
 
