@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+/* One model a line, so that adding one is a one-line diff. */
+/* clang-format off */
 const sim_model *const sim_models[] = {
     &gossip_model,
     &kv_model,
@@ -17,6 +19,7 @@ const sim_model *const sim_models[] = {
     &phold_model,
     NULL,
 };
+/* clang-format on */
 
 const sim_model *sim_model_find(const char *name) {
     for (size_t i = 0; sim_models[i]; i++)
