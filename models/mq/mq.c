@@ -157,6 +157,18 @@ void mq_leader_next(const mq_shared *p, mq_node *n, uint32_t pg) {
     n->leader[pg] = (uint8_t)((n->leader[pg] + 1) % p->parts[pg].n_replicas);
 }
 
+bool mq_poison(const mq_shared *p, int g, uint32_t msg) {
+    double q = p->groups[g].poison_probability;
+    if (q <= 0)
+        return false;
+    /* splitmix64 of the group's key and the id: a uniform draw per pair. */
+    uint64_t z = p->groups[g].poison_key + (uint64_t)(msg + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53 < q;
+}
+
 bool mq_leader_hint(const mq_shared *p, mq_node *n, uint32_t pg, uint32_t node, uint32_t epoch) {
     const mq_part_info *pi = &p->parts[pg];
     for (uint8_t r = 0; r < pi->n_replicas; r++) {

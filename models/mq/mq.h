@@ -80,7 +80,8 @@ typedef struct mq_group_cfg {
     int64_t count, concurrency, max_attempts, dedupe_window;
     int assignment, delivery;
     sim_dist processing;
-    double failure_probability;
+    double failure_probability, poison_probability;
+    uint64_t poison_key; /* from the run's seed: which messages are poison */
     sim_time visibility_timeout, heartbeat, session_timeout, rebalance_pause;
     uint32_t first_node, coordinator;
     int c_processed, g_lag, h_latency; /* metric ids */

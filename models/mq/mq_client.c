@@ -25,8 +25,10 @@
  * at once or within poll_wait, else with "empty" and the slot moves to the
  * next partition.  Processing takes a draw of the group's distribution;
  * then the slot acknowledges (at-least-once) and the acknowledgement is
- * also its next fetch of the same partition.  A failed processing (the
- * group's failure_probability) sends a nack instead.  At-most-once: the
+ * also its next fetch of the same partition.  A failed processing sends a
+ * nack instead: each processing fails with the group's failure_probability
+ * (a transient error), and every processing of a poison message fails (a
+ * message is poison for the group with poison_probability, mq_poison).  At-most-once: the
  * broker deleted the message when it delivered it; the ack is only the
  * next fetch.  Effectively-once: at-least-once plus a window of the last
  * dedupe_window message ids processed by this consumer; a delivery of one
@@ -563,7 +565,8 @@ static void finish(sim_ctx *ctx, mq_shared *p, mq_node *n, uint32_t i) {
     sim_time now = sim_now(ctx);
     bool direct = p->mode == MQ_MODE_DIRECT;
     bool failed =
-        g->failure_probability > 0 && sim_rng_double(sim_node_rng(ctx)) < g->failure_probability;
+        mq_poison(p, n->entity, sl->msg) ||
+        (g->failure_probability > 0 && sim_rng_double(sim_node_rng(ctx)) < g->failure_probability);
     if (failed) {
         sim_count(p->s, p->c_failed, 1);
         bool lost = direct || g->delivery == MQ_AT_MOST_ONCE;

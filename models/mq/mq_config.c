@@ -116,6 +116,7 @@ static int read_group(sim_cfg *c, mq_shared *p, mq_group_cfg *g) {
         sim_cfg_dist(c, "processing", "{\"type\": \"exponential\", \"mean\": \"10ms\"}",
                      SIM_UNIT_TIME, &g->processing) < 0 ||
         sim_cfg_prob(c, "failure_probability", 0, &g->failure_probability) < 0 ||
+        sim_cfg_prob(c, "poison_probability", 0, &g->poison_probability) < 0 ||
         sim_cfg_enum(c, "delivery", "at_least_once", delivery_names, &g->delivery) < 0 ||
         sim_cfg_time(c, "visibility_timeout", "30s", 0, SIM_TIME_MAX, &g->visibility_timeout) < 0 ||
         sim_cfg_int(c, "max_attempts", 5, 1, MQ_MAX_ATTEMPTS, &g->max_attempts) < 0 ||
@@ -459,6 +460,9 @@ int mq_validate(sim_cfg *c, void *shared) {
         g = sim_group_find(s, p->groups[i].name);
         p->groups[i].first_node = sim_group_first(s, g);
         p->groups[i].coordinator = p->broker_first + (uint32_t)(i % p->n_brokers);
+        sim_rng r;
+        sim_model_stream(s, &r, 1, (uint32_t)i, 0);
+        p->groups[i].poison_key = sim_rng_u64(&r);
         p->group_role[g] = MQ_ROLE_CONSUMER;
         p->group_entity[g] = (int8_t)i;
     }
