@@ -118,12 +118,11 @@ typedef struct mq_msg_rec {
 
 /* One copy: the message as seen by one consumer group. */
 typedef struct mq_copy_rec {
-    sim_time left_at; /* when it last left the system (flag MQ_COPY_LEFT) */
-    uint16_t n_proc;  /* times processed to completion */
-    uint16_t held_b;  /* brokers (replicas) or the balancer holding it */
-    uint16_t held_c;  /* consumers (servers) holding it */
-    uint8_t cause;    /* last mq_cause recorded */
-    uint8_t flags;    /* MQ_COPY_* */
+    uint16_t n_proc; /* times processed to completion */
+    uint16_t held_b; /* brokers (replicas) or the balancer holding it */
+    uint16_t held_c; /* consumers (servers) holding it */
+    uint8_t cause;   /* last mq_cause recorded */
+    uint8_t flags;   /* MQ_COPY_* */
 } mq_copy_rec;
 
 enum { MQ_COPY_OPEN = 1, MQ_COPY_DLQ = 2, MQ_COPY_LATE = 4, MQ_COPY_LEFT = 8 };
@@ -147,6 +146,10 @@ typedef struct mq_oracle {
     int64_t left;       /* departures (processed, dead-lettered, lost) after it */
     int64_t soj_count;  /* time in system of departed copies created after it */
     double soj_sum_ns;
+    /* When each copy that left unprocessed (flag MQ_COPY_LEFT) left: only
+     * those can come back.  Open addressing on copy index + 1 (0: empty). */
+    uint32_t *gap_keys, gap_mask, gap_n;
+    sim_time *gap_at;
     int64_t processings, duplicates, dead_lettered;
     int64_t crash_held; /* copies consumers held when they crashed */
 } mq_oracle;
