@@ -1018,11 +1018,12 @@ END_TEST
 
 /* Every shipped mq scenario loads, runs and keeps the oracle consistent. */
 START_TEST(test_shipped_scenarios_run) {
-    const char *files[] = {"order-flow",           "overload-queue",         "overload-direct",
-                           "crash-at-least-once",  "crash-at-most-once",     "burst-reject",
-                           "burst-drop-newest",    "burst-drop-oldest",      "burst-block",
-                           "broker-crash-durable", "broker-crash-in-memory", "failover-acks-leader",
-                           "failover-acks-all",    "../bench/mq-throughput"};
+    const char *files[] = {
+        "order-flow",           "overload-queue",         "overload-direct",
+        "crash-at-least-once",  "crash-at-most-once",     "burst-reject",
+        "burst-drop-newest",    "burst-drop-oldest",      "burst-block",
+        "broker-crash-durable", "broker-crash-in-memory", "failover-acks-leader",
+        "failover-acks-all",    "poison-dead-letter",     "../bench/mq-throughput"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char path[512], err[2048] = "";
         snprintf(path, sizeof path, "%s/scenarios/mq/%s.json", DSIM_SOURCE_DIR, files[i]);
@@ -1036,12 +1037,15 @@ START_TEST(test_shipped_scenarios_run) {
             ck_assert_msg(num(m, "rejected_busy") > 0, "%s rejects nothing", files[i]);
         if (strstr(files[i], "overload-queue") || strstr(files[i], "durable") ||
             strstr(files[i], "at-least-once") || strstr(files[i], "block") ||
-            strstr(files[i], "acks-all") || strstr(files[i], "order-flow"))
+            strstr(files[i], "acks-all") || strstr(files[i], "order-flow") ||
+            strstr(files[i], "poison"))
             ck_assert_msg(num(m, "lost") == 0, "%s lost %g", files[i], num(m, "lost"));
         if (strstr(files[i], "at-most-once") || strstr(files[i], "in-memory") ||
             strstr(files[i], "reject") || strstr(files[i], "drop") ||
             strstr(files[i], "acks-leader"))
             ck_assert_msg(num(m, "lost") > 0, "%s lost nothing", files[i]);
+        if (strstr(files[i], "poison"))
+            ck_assert_msg(num(m, "dead_lettered") > 0, "%s dead-letters nothing", files[i]);
         check_oracle_matches_nodes(s);
         cJSON_Delete(root);
         sim_destroy(s);
