@@ -28,9 +28,9 @@
  * also its next fetch of the same partition.  A failed processing sends a
  * nack instead: each processing fails with the group's failure_probability
  * (a transient error), and every processing of a poison message fails (a
- * message is poison for the group with poison_probability, mq_poison).  At-most-once: the
- * broker deleted the message when it delivered it; the ack is only the
- * next fetch.  Effectively-once: at-least-once plus a window of the last
+ * message is poison for the group with poison_probability, mq_poison).
+ * At-most-once: the broker deleted the message when it delivered it; the
+ * ack is only the next fetch.  Effectively-once: at-least-once plus a window of the last
  * dedupe_window message ids processed by this consumer; a delivery of one
  * of them is acknowledged without processing.  A fetch unanswered after
  * poll_wait + request_timeout is given up (found by the tick every
