@@ -925,6 +925,36 @@ START_TEST(test_partitions_assignment_rebalances_after_crash) {
 }
 END_TEST
 
+/*
+ * A rebalance stops the whole group for rebalance_pause.  Two consumers
+ * ("partitions" assignment) join at the start: the coordinator hears the
+ * first heartbeat at 1 ms (the network's constant latency) and pauses the
+ * group until 1 ms + pause; then the assignment (1 ms), a fetch (1 ms) and
+ * the delivery (1 ms) reach the first message, published at 0 s, which is
+ * processed 10 ms later.  So its latency, the longest, is exactly pause +
+ * 14 ms: 3.014 s with a 3 s pause, 14 ms with none.  (The second join, also
+ * during the pause, does not start another: one rebalance.)
+ */
+START_TEST(test_rebalance_pause_stops_the_group) {
+    const char *text =
+        "{\"model\": \"mq\", \"duration\": \"10s\", \"network\": {\"latency\": \"1ms\"},"
+        "\"mq\": {\"topics\": [{\"name\": \"jobs\", \"partitions\": 2}],"
+        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"count\": 2, \"assignment\": "
+        "\"partitions\", \"processing\": \"10ms\"}],"
+        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"arrivals\": \"constant\", "
+        "\"rate_per_s\": 10}]}}";
+    const char *pauses[] = {"mq.groups[0].rebalance_pause=3s", "mq.groups[0].rebalance_pause=0s"};
+    const double longest[] = {3.014, 0.014};
+    for (int i = 0; i < 2; i++) {
+        run r = run_text(&pauses[i], 1, text);
+        ck_assert_double_eq_tol(num(r.m, "latency_max_s"), longest[i], 1e-9);
+        ck_assert_double_eq(num(r.m, "rebalances"), 1);
+        ck_assert_double_eq(num(r.m, "processed_once"), 100);
+        run_free(&r);
+    }
+}
+END_TEST
+
 /* A cycle a -> loop -> a is allowed with max_chain = 3: each message from
  * the producer yields exactly 3 more (hops 1, 2, 3). */
 START_TEST(test_publish_chain_bounded_by_max_chain) {
@@ -1085,6 +1115,7 @@ static Suite *mq_suite(void) {
     tcase_add_test(f, test_broker_crash_durable_keeps_in_memory_loses);
     tcase_add_test(f, test_replication_acks_leader_loses_acks_all_does_not);
     tcase_add_test(f, test_partitions_assignment_rebalances_after_crash);
+    tcase_add_test(f, test_rebalance_pause_stops_the_group);
     tcase_add_test(f, test_publish_chain_bounded_by_max_chain);
     suite_add_tcase(s, f);
     TCase *c = tcase_create("core");
