@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-/* One model a line, so that adding one is a one-line diff. */
-/* clang-format off */
+// One model a line:
+// clang-format off
 const sim_model *const sim_models[] = {
     &gossip_model,
     &kv_model,
@@ -19,7 +19,7 @@ const sim_model *const sim_models[] = {
     &phold_model,
     NULL,
 };
-/* clang-format on */
+// clang-format on
 
 const sim_model *sim_model_find(const char *name) {
     for (size_t i = 0; sim_models[i]; i++)
