@@ -337,6 +337,7 @@ int64_t sim_messages_in_flight(const sim *s) { return s->in_flight; }
 const char *sim_node_name(const sim *s, uint32_t node) { return s->nodes[node].name; }
 bool sim_node_up(const sim *s, uint32_t node) { return s->nodes[node].up; }
 uint32_t sim_node_incarnation(const sim *s, uint32_t node) { return s->nodes[node].incarnation; }
+double sim_node_slow(const sim *s, uint32_t node) { return s->nodes[node].slow; }
 int sim_node_group(const sim *s, uint32_t node) { return s->nodes[node].group; }
 uint32_t sim_group_first(const sim *s, int group) { return s->groups[group].first; }
 uint32_t sim_group_count(const sim *s, int group) { return s->groups[group].count; }

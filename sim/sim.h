@@ -314,6 +314,10 @@ const char *sim_node_name(const sim *s, uint32_t node);
 bool sim_node_up(const sim *s, uint32_t node);
 /* 0 for the original node, +1 for each replacement. */
 uint32_t sim_node_incarnation(const sim *s, uint32_t node);
+/* The node's factor from the fault schedule's `slow` (1 = normal speed).
+ * The kernel scales only network latency by it; a model whose nodes do
+ * work of their own may scale that too (mq: processing times). */
+double sim_node_slow(const sim *s, uint32_t node);
 /* Messages sent and not yet delivered or dropped (all types).  For a model's
  * stopping rule ("nothing left in flight"), never for a node's decisions. */
 int64_t sim_messages_in_flight(const sim *s);

@@ -157,6 +157,18 @@ void mq_leader_next(const mq_shared *p, mq_node *n, uint32_t pg) {
     n->leader[pg] = (uint8_t)((n->leader[pg] + 1) % p->parts[pg].n_replicas);
 }
 
+bool mq_poison(const mq_shared *p, int g, uint32_t msg) {
+    double q = p->groups[g].poison_probability;
+    if (q <= 0)
+        return false;
+    /* splitmix64 of the group's key and the id: a uniform draw per pair. */
+    uint64_t z = p->groups[g].poison_key + (uint64_t)(msg + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53 < q;
+}
+
 bool mq_leader_hint(const mq_shared *p, mq_node *n, uint32_t pg, uint32_t node, uint32_t epoch) {
     const mq_part_info *pi = &p->parts[pg];
     for (uint8_t r = 0; r < pi->n_replicas; r++) {
@@ -449,15 +461,22 @@ static void mq_report(sim_report *r, void *shared) {
     sim_report_int(r, "still_in_processing", all.end[MQ_END_IN_PROCESSING]);
     sim_report_int(r, "crash_held", o->crash_held);
 
+    /* Little's law on measured figures (mq_oracle.c): L from the integral
+     * of copies in the system, lambda from the departures, W from the
+     * creation stamps of the departed copies, lost ones included. */
     double span_s = sim_time_to_s(end - p->warmup);
     double L = span_s > 0 ? o->area / 1e9 / span_s : 0;
     double W = o->lat_count ? o->lat_sum_ns / 1e9 / (double)o->lat_count : 0;
     double x = span_s > 0 ? (double)o->first_done / span_s : 0;
+    double lam = span_s > 0 ? (double)o->left / span_s : 0;
+    double Ws = o->soj_count ? o->soj_sum_ns / 1e9 / (double)o->soj_count : 0;
     sim_report_num(r, "mean_in_system", L);
     sim_report_num(r, "latency_mean_s", W);
     sim_report_num(r, "throughput_per_s", x);
-    if (x > 0 && W > 0)
-        sim_report_num(r, "little_ratio", L / (x * W));
+    sim_report_num(r, "departures_per_s", lam);
+    sim_report_num(r, "time_in_system_mean_s", Ws);
+    if (lam > 0 && Ws > 0)
+        sim_report_num(r, "little_ratio", L / (lam * Ws));
     int64_t n_lat = sim_histogram_count(p->s, p->h_latency);
     if (n_lat) {
         sim_report_num(r, "latency_p50_s",
@@ -530,10 +549,12 @@ static void mq_report(sim_report *r, void *shared) {
             ms_line(b, sizeof b, (double)sim_histogram_percentile(p->s, p->h_ack_latency, 99));
             sim_report_line(r, "publish -> acknowledged to the producer: p50 %s, p99 %s", a, b);
         }
-        sim_report_line(r,
-                        "in system: L = %.3f copies on average, W = %.4f s, throughput %.2f/s; "
-                        "Little's law L / (throughput x W) = %.3f",
-                        L, W, x, L / (x * W));
+        if (lam > 0 && Ws > 0)
+            sim_report_line(r,
+                            "in system: L = %.3f copies on average; %.2f/s leave (processed, "
+                            "dead-lettered or lost) after W = %.4f s; Little's law L / "
+                            "(lambda x W) = %.3f",
+                            L, lam, Ws, L / (lam * Ws));
     }
     for (int g = 0; g < p->n_groups; g++)
         report_group(r, p, g, &per[g], span_s);

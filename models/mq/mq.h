@@ -80,7 +80,8 @@ typedef struct mq_group_cfg {
     int64_t count, concurrency, max_attempts, dedupe_window;
     int assignment, delivery;
     sim_dist processing;
-    double failure_probability;
+    double failure_probability, poison_probability;
+    uint64_t poison_key; /* from the run's seed: which messages are poison */
     sim_time visibility_timeout, heartbeat, session_timeout, rebalance_pause;
     uint32_t first_node, coordinator;
     int c_processed, g_lag, h_latency; /* metric ids */
@@ -124,7 +125,7 @@ typedef struct mq_copy_rec {
     uint8_t flags;   /* MQ_COPY_* */
 } mq_copy_rec;
 
-enum { MQ_COPY_OPEN = 1, MQ_COPY_DLQ = 2, MQ_COPY_LATE = 4 };
+enum { MQ_COPY_OPEN = 1, MQ_COPY_DLQ = 2, MQ_COPY_LATE = 4, MQ_COPY_LEFT = 8 };
 
 typedef struct mq_oracle {
     mq_msg_rec *msgs;
@@ -132,13 +133,23 @@ typedef struct mq_oracle {
     uint32_t n_msgs, cap_msgs, n_copies, cap_copies;
     bool full; /* max_messages reached: the run was stopped */
     /* Copies "in the system": created and not yet processed, dead-lettered
-     * or lost.  Integrated over time after the warm-up for L. */
+     * or lost.  Integrated over time after the warm-up for L.  A copy that
+     * comes back after leaving (at-most-once: deleted on delivery, then
+     * taken by the consumer) was in the system all along: its departure is
+     * undone and the gap added to the area (mq_oracle.c, settle). */
     int64_t open, open_group[MQ_MAX_GROUPS];
     sim_time last_change;
     double area;        /* integral of open over [warmup, last_change] (ns) */
-    int64_t first_done; /* first processings after the warm-up */
-    int64_t lat_count;  /* latencies of messages created after the warm-up */
-    double lat_sum_ns;
+    int64_t first_done; /* first processings at or after the warm-up */
+    int64_t lat_count;  /* publish -> first processing, messages created after */
+    double lat_sum_ns;  /* the warm-up */
+    int64_t left;       /* departures (processed, dead-lettered, lost) after it */
+    int64_t soj_count;  /* time in system of departed copies created after it */
+    double soj_sum_ns;
+    /* When each copy that left unprocessed (flag MQ_COPY_LEFT) left: only
+     * those can come back.  Open addressing on copy index + 1 (0: empty). */
+    uint32_t *gap_keys, gap_mask, gap_n;
+    sim_time *gap_at;
     int64_t processings, duplicates, dead_lettered;
     int64_t crash_held; /* copies consumers held when they crashed */
 } mq_oracle;

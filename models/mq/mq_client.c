@@ -25,10 +25,12 @@
  * at once or within poll_wait, else with "empty" and the slot moves to the
  * next partition.  Processing takes a draw of the group's distribution;
  * then the slot acknowledges (at-least-once) and the acknowledgement is
- * also its next fetch of the same partition.  A failed processing (the
- * group's failure_probability) sends a nack instead.  At-most-once: the
- * broker deleted the message when it delivered it; the ack is only the
- * next fetch.  Effectively-once: at-least-once plus a window of the last
+ * also its next fetch of the same partition.  A failed processing sends a
+ * nack instead: each processing fails with the group's failure_probability
+ * (a transient error), and every processing of a poison message fails (a
+ * message is poison for the group with poison_probability, mq_poison).
+ * At-most-once: the broker deleted the message when it delivered it; the
+ * ack is only the next fetch.  Effectively-once: at-least-once plus a window of the last
  * dedupe_window message ids processed by this consumer; a delivery of one
  * of them is acknowledged without processing.  A fetch unanswered after
  * poll_wait + request_timeout is given up (found by the tick every
@@ -38,6 +40,10 @@
  * Server (direct mode).  The same consumer nodes take calls from the
  * balancer, one per free slot, and answer "done"; a call that finds no
  * free slot is refused.  There is no retry, no redelivery and no buffer.
+ *
+ * Slow consumers.  A consumer (or server) slowed by the fault schedule's
+ * "slow" takes its factor times the drawn processing time for a message it
+ * starts while slowed, besides the slower network the kernel gives it.
  *
  * Crashes.  A publisher's buffer and outstanding publishes are lost.  A
  * consumer loses the messages it was processing: at-least-once, the broker
@@ -496,6 +502,10 @@ static void start_processing(sim_ctx *ctx, mq_shared *p, mq_node *n, uint32_t i)
     sl->tag = ++c->tagseq;
     mq_oracle_hold(p, sim_now(ctx), sl->msg, g->sub, MQ_HOLD_CONSUMER);
     sim_time d = sim_dist_sample_time(&g->processing, sim_node_rng(ctx));
+    /* A slowed node (fault "slow") also works slower. */
+    double slow = sim_node_slow(sim_of(ctx), sim_self(ctx));
+    if (slow != 1.0)
+        d = (sim_time)((double)d * slow);
     sim_timer_set(ctx, d, MQ_T_DONE, (uint64_t)i << 32 | sl->tag);
 }
 
@@ -555,7 +565,8 @@ static void finish(sim_ctx *ctx, mq_shared *p, mq_node *n, uint32_t i) {
     sim_time now = sim_now(ctx);
     bool direct = p->mode == MQ_MODE_DIRECT;
     bool failed =
-        g->failure_probability > 0 && sim_rng_double(sim_node_rng(ctx)) < g->failure_probability;
+        mq_poison(p, n->entity, sl->msg) ||
+        (g->failure_probability > 0 && sim_rng_double(sim_node_rng(ctx)) < g->failure_probability);
     if (failed) {
         sim_count(p->s, p->c_failed, 1);
         bool lost = direct || g->delivery == MQ_AT_MOST_ONCE;

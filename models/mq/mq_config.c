@@ -85,7 +85,7 @@ static int read_topic_ref(sim_cfg *c, const mq_shared *p, const char *key, bool 
 
 static int read_topic(sim_cfg *c, mq_shared *p, mq_topic_cfg *t) {
     if (read_name(c, t->name) < 0 ||
-        sim_cfg_int(c, "partitions", 1, 0, 1 << 30, &t->partitions) < 0 ||
+        sim_cfg_int(c, "partitions", 1, 1, MQ_MAX_PARTITIONS, &t->partitions) < 0 ||
         sim_cfg_int(c, "replication", 1, 1, MQ_MAX_REPLICAS, &t->replication) < 0 ||
         sim_cfg_enum(c, "acks", "all", acks_names, &t->acks) < 0 ||
         sim_cfg_int(c, "min_insync", 1, 1, MQ_MAX_REPLICAS, &t->min_insync) < 0 ||
@@ -94,10 +94,6 @@ static int read_topic(sim_cfg *c, mq_shared *p, mq_topic_cfg *t) {
         sim_cfg_enum(c, "when_full", "reject", full_names, &t->when_full) < 0 ||
         sim_cfg_int(c, "message_bytes", 256, 0, 1 << 20, &t->message_bytes) < 0)
         return -1;
-    if (t->partitions < 1 || t->partitions > MQ_MAX_PARTITIONS)
-        return sim_cfg_fail(c, "partitions",
-                            "%lld partitions is not allowed (a topic has 1 to %d partitions)",
-                            (long long)t->partitions, MQ_MAX_PARTITIONS);
     if (t->replication > p->n_brokers)
         return sim_cfg_fail(
             c, "replication", "%lld replicas need at least %lld brokers (mq.brokers is %lld)",
@@ -120,9 +116,10 @@ static int read_group(sim_cfg *c, mq_shared *p, mq_group_cfg *g) {
         sim_cfg_dist(c, "processing", "{\"type\": \"exponential\", \"mean\": \"10ms\"}",
                      SIM_UNIT_TIME, &g->processing) < 0 ||
         sim_cfg_prob(c, "failure_probability", 0, &g->failure_probability) < 0 ||
+        sim_cfg_prob(c, "poison_probability", 0, &g->poison_probability) < 0 ||
         sim_cfg_enum(c, "delivery", "at_least_once", delivery_names, &g->delivery) < 0 ||
-        sim_cfg_time(c, "visibility_timeout", "30s", 0, HOUR, &g->visibility_timeout) < 0 ||
-        sim_cfg_int(c, "max_attempts", 5, -1000000, 1000000, &g->max_attempts) < 0 ||
+        sim_cfg_time(c, "visibility_timeout", "30s", 0, SIM_TIME_MAX, &g->visibility_timeout) < 0 ||
+        sim_cfg_int(c, "max_attempts", 5, 1, MQ_MAX_ATTEMPTS, &g->max_attempts) < 0 ||
         sim_cfg_int(c, "dedupe_window", 10000, 1, 10000000, &g->dedupe_window) < 0 ||
         sim_cfg_enum(c, "assignment", "shared", assignment_names, &g->assignment) < 0 ||
         sim_cfg_time(c, "heartbeat", "1s", SIM_MS, HOUR, &g->heartbeat) < 0 ||
@@ -130,19 +127,25 @@ static int read_group(sim_cfg *c, mq_shared *p, mq_group_cfg *g) {
         sim_cfg_time(c, "rebalance_pause", "1s", 0, HOUR, &g->rebalance_pause) < 0 ||
         read_topic_ref(c, p, "publish", true, &g->publish) < 0)
         return -1;
-    if (g->visibility_timeout < SIM_MS)
+    if (g->visibility_timeout < SIM_MS || g->visibility_timeout > HOUR) {
+        char v[40];
+        sim_time_format(g->visibility_timeout, v, sizeof v);
         return sim_cfg_fail(c, "visibility_timeout",
-                            "\"%s\" is too short: a message would be redelivered before its "
-                            "consumer could finish it (allowed: 1ms to 1h)",
-                            g->visibility_timeout == 0 ? "0s" : "under 1ms");
-    if (g->max_attempts < 1 || g->max_attempts > MQ_MAX_ATTEMPTS)
-        return sim_cfg_fail(c, "max_attempts",
-                            "%lld is not allowed (deliveries before a message is dead-lettered: "
-                            "1 to %d)",
-                            (long long)g->max_attempts, MQ_MAX_ATTEMPTS);
-    if (g->session_timeout <= g->heartbeat)
+                            "\"%s\" is not allowed (allowed: 1ms to 1h; %s)", v,
+                            g->visibility_timeout < SIM_MS
+                                ? "shorter, a message would be delivered again before its "
+                                  "consumer could finish it"
+                                : "longer, a crashed consumer's messages would wait for hours");
+    }
+    if (g->session_timeout <= g->heartbeat) {
+        char a[40], b[40];
+        sim_time_format(g->session_timeout, a, sizeof a);
+        sim_time_format(g->heartbeat, b, sizeof b);
         return sim_cfg_fail(c, "session_timeout",
-                            "must be longer than heartbeat (a live consumer would be evicted)");
+                            "\"%s\" must be longer than heartbeat (\"%s\"): a live consumer would "
+                            "be evicted",
+                            a, b);
+    }
     if ((double)g->count * (double)g->concurrency > 1e6)
         return sim_cfg_fail(c, "concurrency", "count x concurrency is above 1000000");
     if (sim_dist_mean(&g->processing) > 1e18 || isnan(sim_dist_mean(&g->processing)))
@@ -172,8 +175,15 @@ static int read_producer(sim_cfg *c, mq_shared *p, mq_producer_cfg *q) {
         sim_cfg_time(c, "start", "0s", 0, sim_duration(s), &q->start) < 0 ||
         sim_cfg_time(c, "stop", stop_def, 0, sim_duration(s), &q->stop) < 0)
         return -1;
-    if (q->stop < q->start)
-        return sim_cfg_fail(c, "stop", "is before start");
+    if (q->stop < q->start) {
+        char a[40], b[40];
+        sim_time_format(q->stop, a, sizeof a);
+        sim_time_format(q->start, b, sizeof b);
+        return sim_cfg_fail(c, "stop",
+                            "\"%s\" is before start (\"%s\"); allowed: from start to "
+                            "the duration",
+                            a, b);
+    }
     for (int h = 0; h < p->n_producers; h++)
         if (&p->producers[h] != q && strcmp(p->producers[h].name, q->name) == 0)
             return sim_cfg_fail(c, "name", "producer \"%s\" is defined twice", q->name);
@@ -450,6 +460,9 @@ int mq_validate(sim_cfg *c, void *shared) {
         g = sim_group_find(s, p->groups[i].name);
         p->groups[i].first_node = sim_group_first(s, g);
         p->groups[i].coordinator = p->broker_first + (uint32_t)(i % p->n_brokers);
+        sim_rng r;
+        sim_model_stream(s, &r, 1, (uint32_t)i, 0);
+        p->groups[i].poison_key = sim_rng_u64(&r);
         p->group_role[g] = MQ_ROLE_CONSUMER;
         p->group_entity[g] = (int8_t)i;
     }

@@ -307,6 +307,10 @@ void mq_leader_next(const mq_shared *p, mq_node *n, uint32_t pg);
  * returns true if the epoch is newer (worth asking again at once). */
 bool mq_leader_hint(const mq_shared *p, mq_node *n, uint32_t pg, uint32_t node, uint32_t epoch);
 uint32_t mq_pg(const mq_shared *p, int topic, uint32_t k);
+/* Whether message msg is poison for group g (it fails every processing):
+ * a fixed function of the run's seed, the group and the message id, so
+ * every consumer and every delivery agrees. */
+bool mq_poison(const mq_shared *p, int g, uint32_t msg);
 
 /* ---- Oracle (mq_oracle.c): only the simulator's knowledge. ---- */
 

@@ -15,11 +15,19 @@
  *   processed once | processed more than once | dead-lettered |
  *   still in processing | still at a broker | still at its producer | lost
  *
- * A copy is "in the system" (open) from its creation until it is first
- * processed, dead-lettered, or held by nobody.  The time integral of the
- * number of open copies after the warm-up gives the mean number in system
- * L, and the latency of first processings the mean sojourn W; Little's law
- * L = lambda W is then checked on measured figures.
+ * A copy is "in the system" (open) from its creation until it leaves:
+ * first processed, dead-lettered, or held by nobody (lost, unless a holder
+ * takes it again).  The time integral of the number of open copies after
+ * the warm-up gives the mean number in system L.  Independently, each
+ * departure is counted (lambda: departures per second) and its time in
+ * system taken from the message's creation stamp (W: the mean over
+ * departed copies, processed or not).  Little's law L = lambda W is then
+ * checked on those measured figures; it holds with losses because lost
+ * copies count in all three.  A copy that leaves and comes back (the only
+ * common case: at-most-once, where the broker deletes a message when it
+ * sends it, and the consumer holds it when it arrives) did not leave: its
+ * departure is undone and the gap added to L's integral.  The latency of
+ * processed copies (publish -> first processing) is reported apart.
  *
  * Nodes only ever write here; no protocol decision reads it.
  */
@@ -54,8 +62,12 @@ int mq_oracle_init(mq_shared *p, uint64_t est_msgs) {
 void mq_oracle_fini(mq_oracle *o) {
     sim_free(o->msgs);
     sim_free(o->copies);
+    sim_free(o->gap_keys);
+    sim_free(o->gap_at);
     o->msgs = NULL;
     o->copies = NULL;
+    o->gap_keys = NULL;
+    o->gap_at = NULL;
 }
 
 /* Adds open-copy time up to now (only after the warm-up). */
@@ -66,6 +78,64 @@ void mq_oracle_flush(mq_shared *p, sim_time now) {
         o->area += (double)o->open * (double)(now - from);
     }
     o->last_change = now;
+}
+
+/* ---- When copies that left unprocessed left (mq_oracle.gap_*). ---- */
+
+static uint32_t gap_home(const mq_oracle *o, uint32_t key) {
+    return (key * 0x9E3779B1u) & o->gap_mask;
+}
+
+static void gap_insert(mq_oracle *o, uint32_t key, sim_time at) {
+    uint32_t i = gap_home(o, key);
+    while (o->gap_keys[i])
+        i = (i + 1) & o->gap_mask;
+    o->gap_keys[i] = key;
+    o->gap_at[i] = at;
+}
+
+static void gap_put(mq_oracle *o, uint32_t copy, sim_time at) {
+    if (2 * (o->gap_n + 1) > o->gap_mask + 1 || !o->gap_keys) {
+        uint32_t *keys = o->gap_keys, old = o->gap_keys ? o->gap_mask + 1 : 0;
+        sim_time *ats = o->gap_at;
+        uint32_t size = old ? old * 2 : 1024;
+        o->gap_keys = sim_calloc(size, sizeof *o->gap_keys);
+        o->gap_at = sim_malloc((size_t)size * sizeof *o->gap_at);
+        o->gap_mask = size - 1;
+        for (uint32_t i = 0; i < old; i++)
+            if (keys[i])
+                gap_insert(o, keys[i], ats[i]);
+        sim_free(keys);
+        sim_free(ats);
+    }
+    gap_insert(o, copy + 1, at);
+    o->gap_n++;
+}
+
+/* Removes the copy's entry (which must exist) and returns its time;
+ * backward-shift deletion keeps every probe sequence unbroken. */
+static sim_time gap_take(mq_oracle *o, uint32_t copy) {
+    uint32_t key = copy + 1, i = gap_home(o, key);
+    while (o->gap_keys[i] != key) {
+        SIM_ASSERT(o->gap_keys[i]);
+        i = (i + 1) & o->gap_mask;
+    }
+    sim_time at = o->gap_at[i];
+    for (uint32_t j = i;;) {
+        j = (j + 1) & o->gap_mask;
+        if (!o->gap_keys[j])
+            break;
+        uint32_t k = gap_home(o, o->gap_keys[j]);
+        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            o->gap_keys[i] = o->gap_keys[j];
+            o->gap_at[i] = o->gap_at[j];
+            i = j;
+        }
+    }
+    o->gap_keys[i] = 0;
+    o->gap_n--;
+    return at;
 }
 
 static int group_of(const mq_shared *p, const mq_msg_rec *m, int sub) {
@@ -83,6 +153,33 @@ static void settle(mq_shared *p, sim_time now, const mq_msg_rec *m, mq_copy_rec 
     mq_oracle_flush(p, now);
     int g = group_of(p, m, sub);
     int d = open ? 1 : -1;
+    uint32_t copy = m->copy0 + (uint32_t)sub;
+    if (!open) {
+        /* A departure: processed, dead-lettered, or held by nobody.  Only
+         * the last kind can come back: remember when it left. */
+        if (c->n_proc == 0 && !(c->flags & MQ_COPY_DLQ)) {
+            c->flags |= MQ_COPY_LEFT;
+            gap_put(o, copy, now);
+        }
+        o->left += now >= p->warmup;
+        if (m->created >= p->warmup) {
+            o->soj_count++;
+            o->soj_sum_ns += (double)(now - m->created);
+        }
+    } else if (c->flags & MQ_COPY_LEFT) {
+        /* Back after leaving: it never left.  Undo the departure and count
+         * the gap as time in the system. */
+        c->flags &= (uint8_t)~MQ_COPY_LEFT;
+        sim_time left_at = gap_take(o, copy);
+        o->left -= left_at >= p->warmup;
+        if (m->created >= p->warmup) {
+            o->soj_count--;
+            o->soj_sum_ns -= (double)(left_at - m->created);
+        }
+        sim_time from = left_at > p->warmup ? left_at : p->warmup;
+        if (now > from)
+            o->area += (double)(now - from);
+    }
     c->flags = (uint8_t)(open ? c->flags | MQ_COPY_OPEN : c->flags & ~MQ_COPY_OPEN);
     o->open += d;
     o->open_group[g] += d;
