@@ -25,7 +25,7 @@ for m in 1 16; do
             sed 's/.*"events_per_s": \([0-9.]*\).*/\1/' >>"$out/heap"
         "$build/dsim" run scenarios/bench/phold.json --quiet -o "$out/run" \
             --set phold.events_per_lp="$m" --set phold.lookahead=100ms --set phold.mean=1s \
-            --set duration="${secs}s"
+            --set duration="${secs}s" --no-plot
         python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["engine"]["events_per_s"])' \
             "$out/run/summary.json" >>"$out/dsim"
         i=$((i + 1))

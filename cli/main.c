@@ -7,6 +7,7 @@
  * kernel itself never reads a clock.
  */
 #include "cfg.h"
+#include "fsutil.h"
 #include "metrics.h"
 #include "plot.h"
 #include "registry.h"
@@ -171,26 +172,6 @@ static int cmd_validate(int argc, char **argv) {
     return 0;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path) {
-    char buf[4096];
-    if (strlen(path) >= sizeof buf)
-        return -1;
-    strcpy(buf, path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    struct stat st;
-    return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
-
 static FILE *open_out(const char *dir, const char *name) {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -235,7 +216,7 @@ static int cmd_run(int argc, char **argv) {
         snprintf(dir, sizeof dir, "%s", o.out_dir);
     else
         snprintf(dir, sizeof dir, "out/%s", s->name);
-    if (make_dirs(dir) != 0) {
+    if (cli_make_dirs(dir) != 0) {
         int e = errno;
         fprintf(stderr, "dsim: cannot create the output folder %s: %s\n", dir,
                 e == EEXIST || e == ENOTDIR ? "a file of that name is in the way" : strerror(e));

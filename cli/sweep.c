@@ -21,6 +21,7 @@
  *        workers, or MPI ranks) -> assemble runs.csv, points.csv,
  *        t_visibility.csv, sweep.json -> charts
  */
+#include "fsutil.h"
 #include "sweep_int.h"
 
 #include "cfg.h"
@@ -90,25 +91,6 @@ static double wall_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int make_dirs(const char *path) {
-    char buf[4096];
-    if (strlen(path) >= sizeof buf)
-        return -1;
-    strcpy(buf, path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    struct stat st;
-    return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 /* Reads a whole file; NULL if it cannot.  Caller frees with sim_free. */
@@ -763,7 +745,7 @@ static void sweep_fini(sweep *sw) {
 static int prepare(sweep *sw, size_t **todo, size_t *n_todo) {
     char runs[4200];
     snprintf(runs, sizeof runs, "%s/runs", sw->dir);
-    if (make_dirs(runs) != 0) {
+    if (cli_make_dirs(runs) != 0) {
         fprintf(stderr, "dsim: cannot create the output folder %s: %s\n", runs, strerror(errno));
         return EXIT_INTERNAL;
     }

@@ -610,30 +610,43 @@ int sim__cfg_reenter(sim_cfg *c, const char *key) {
 
 /* ---- Lists. ---- */
 
+/* The start of a list reader: takes the key's list (or parses def), checks
+ * it is a list of at most max_n.  Returns its length, or -1 after an error;
+ * *tmp is what to delete afterwards (the parsed default, or NULL). */
+static int list_take(sim_cfg *c, const char *key, const char *def, const char *what, uint32_t max_n,
+                     char *seg, size_t seg_len, cJSON **v, cJSON **tmp) {
+    *tmp = NULL;
+    *v = sim__cfg_take(c, key);
+    key_seg(seg, seg_len, key);
+    if (!*v) {
+        SIM_ASSERT(def);
+        *v = *tmp = cJSON_ParseWithOpts(def, NULL, true);
+        SIM_ASSERT(cJSON_IsArray(*v));
+    }
+    if (!cJSON_IsArray(*v)) {
+        cJSON_Delete(*tmp);
+        return sim__cfg_fail_at(c, seg, "must be a list of %s", what);
+    }
+    int len = cJSON_GetArraySize(*v);
+    if ((uint32_t)len > max_n) {
+        cJSON_Delete(*tmp);
+        return sim__cfg_fail_at(c, seg, "has %d entries (at most %u)", len, max_n);
+    }
+    return len;
+}
+
 int sim_cfg_time_list(sim_cfg *c, const char *key, const char *def, sim_time min, sim_time max,
                       uint32_t max_n, sim_time **out, uint32_t *n) {
     *out = NULL;
     *n = 0;
     if (c->failed)
         return -1;
-    cJSON *v = sim__cfg_take(c, key);
     char seg[300];
-    key_seg(seg, sizeof seg, key);
-    cJSON *tmp = NULL;
-    if (!v) {
-        SIM_ASSERT(def);
-        v = tmp = cJSON_ParseWithOpts(def, NULL, true);
-        SIM_ASSERT(cJSON_IsArray(v));
-    }
-    if (!cJSON_IsArray(v)) {
-        cJSON_Delete(tmp);
-        return sim__cfg_fail_at(c, seg, "must be a list of durations such as [\"0ms\", \"5ms\"]");
-    }
-    int len = cJSON_GetArraySize(v);
-    if ((uint32_t)len > max_n) {
-        cJSON_Delete(tmp);
-        return sim__cfg_fail_at(c, seg, "has %d entries (at most %u)", len, max_n);
-    }
+    cJSON *v, *tmp;
+    int len = list_take(c, key, def, "durations such as [\"0ms\", \"5ms\"]", max_n, seg, sizeof seg,
+                        &v, &tmp);
+    if (len < 0)
+        return -1;
     sim_time *ts = len ? sim_calloc((size_t)len, sizeof *ts) : NULL;
     cJSON *res = cJSON_CreateArray();
     int i = 0;
@@ -662,24 +675,12 @@ int sim_cfg_int_list(sim_cfg *c, const char *key, const char *def, int64_t min, 
     *n = 0;
     if (c->failed)
         return -1;
-    cJSON *v = sim__cfg_take(c, key);
     char seg[300];
-    key_seg(seg, sizeof seg, key);
-    cJSON *tmp = NULL;
-    if (!v) {
-        SIM_ASSERT(def);
-        v = tmp = cJSON_ParseWithOpts(def, NULL, true);
-        SIM_ASSERT(cJSON_IsArray(v));
-    }
-    if (!cJSON_IsArray(v)) {
-        cJSON_Delete(tmp);
-        return sim__cfg_fail_at(c, seg, "must be a list of whole numbers such as [100, 200]");
-    }
-    int len = cJSON_GetArraySize(v);
-    if ((uint32_t)len > max_n) {
-        cJSON_Delete(tmp);
-        return sim__cfg_fail_at(c, seg, "has %d entries (at most %u)", len, max_n);
-    }
+    cJSON *v, *tmp;
+    int len = list_take(c, key, def, "whole numbers such as [100, 200]", max_n, seg, sizeof seg, &v,
+                        &tmp);
+    if (len < 0)
+        return -1;
     int64_t *vals = len ? sim_calloc((size_t)len, sizeof *vals) : NULL;
     cJSON *res = cJSON_CreateArray();
     int i = 0;

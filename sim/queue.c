@@ -139,7 +139,9 @@ static inline void append(sim_queue *q, uint32_t k, sim_qentry e) {
         b->e = sim_realloc(b->e, (size_t)b->cap * sizeof *b->e);
     }
     /* min is SIM_TIME_MAX while the bucket is empty: no branch here. */
-    b->min = e.time < b->min ? e.time : b->min;
+    bool lower = e.time < b->min;
+    b->min = lower ? e.time : b->min;
+    b->min_slot = lower ? e.slot : b->min_slot;
     b->e[b->n++] = e;
     /* Bucket 0 is not in the set: pop drains it before any refill. */
     q->nonempty[k >> 6] |= (uint64_t)(k != 0) << (k & 63);
@@ -189,6 +191,22 @@ uint32_t sim_queue_pop(sim_queue *q, sim_time *t) {
         q->size--;
         uint32_t slot = (uint32_t)e.slot;
         sim_event *ev = sim_queue_slot(q, slot);
+        /* The next event's slot is read when it is popped, an event's
+         * dispatch from now: fetch its line while this one runs.  (Slots are
+         * recycled in free-list order, so pending events are scattered over
+         * the pool; without this the pop waits on the load.)  The next is
+         * the rest of bucket 0, or else the minimum of the lowest non-empty
+         * bucket, unless the dispatch schedules an earlier one. */
+        if (q->head0 < b0->n) {
+            __builtin_prefetch(sim_queue_slot(q, (uint32_t)b0->e[q->head0].slot));
+        } else {
+            for (uint32_t w = 0; w < 4; w++)
+                if (q->nonempty[w]) {
+                    uint32_t k = (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
+                    __builtin_prefetch(sim_queue_slot(q, (uint32_t)q->b[k].min_slot));
+                    break;
+                }
+        }
         if (ev->cancelled) {
             sim_queue_free(q, slot);
             continue;

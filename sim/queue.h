@@ -61,7 +61,8 @@ typedef struct sim_qentry {
 typedef struct sim_qbucket {
     sim_qentry *e;
     uint32_t n, cap;
-    sim_time min; /* smallest time in the bucket, valid when n > 0 */
+    sim_time min;      /* smallest time in the bucket, valid when n > 0 */
+    uint64_t min_slot; /* the slot of an entry at `min` (the first pushed) */
 } sim_qbucket;
 
 #define SIM_QUEUE_CLASSES 26

@@ -1058,12 +1058,16 @@ static void ae_start(sim_ctx *ctx, kv_node *nd) {
 }
 
 /* Reads the head of an anti-entropy message; false if it is stale (sent
- * before a placement change) or this node keeps no tree for the range. */
-static bool ae_head(sim_ctx *ctx, const kv_node *nd, const sim_msg *msg, kv_ae_head *h) {
-    kv_shared *k = shared_of(ctx);
+ * before a placement change: its range numbers mean other ranges now). */
+static bool ae_head_fresh(sim_ctx *ctx, const sim_msg *msg, kv_ae_head *h) {
     SIM_ASSERT(msg->len >= sizeof *h);
     memcpy(h, msg->data, sizeof *h);
-    return h->epoch == k->ring_epoch && nd->trees && h->range < nd->n_trees;
+    return h->epoch == shared_of(ctx)->ring_epoch;
+}
+
+/* The same, and false too if this node keeps no tree for the range. */
+static bool ae_head(sim_ctx *ctx, const kv_node *nd, const sim_msg *msg, kv_ae_head *h) {
+    return ae_head_fresh(ctx, msg, h) && nd->trees && h->range < nd->n_trees;
 }
 
 /* A level's hashes from the peer: descend where they differ. */
@@ -1147,9 +1151,7 @@ static void on_ae_keylist(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
 static void on_ae_keys(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
     kv_shared *k = shared_of(ctx);
     kv_ae_head h;
-    SIM_ASSERT(msg->len >= sizeof h);
-    memcpy(&h, msg->data, sizeof h);
-    if (h.epoch != k->ring_epoch)
+    if (!ae_head_fresh(ctx, msg, &h))
         return;
     const char *p = (const char *)msg->data + sizeof h;
     kv_ae_key *keys = sim_malloc(((size_t)h.n + h.n2 + 1) * sizeof *keys);
@@ -1187,9 +1189,7 @@ static void on_ae_keys(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
 static void on_stream_req(sim_ctx *ctx, kv_node *nd, const sim_msg *msg) {
     kv_shared *k = shared_of(ctx);
     kv_ae_head h;
-    SIM_ASSERT(msg->len >= sizeof h);
-    memcpy(&h, msg->data, sizeof h);
-    if (h.epoch != k->ring_epoch)
+    if (!ae_head_fresh(ctx, msg, &h))
         return;
     uint32_t n;
     kv_ae_key *keys = range_keys(k, nd, h.range, NULL, &n);

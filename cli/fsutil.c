@@ -1,0 +1,27 @@
+/*
+ * fsutil.c - file-system helpers shared by the dsim command's parts.
+ */
+#include "fsutil.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cli_make_dirs(const char *path) {
+    char buf[4096];
+    if (strlen(path) >= sizeof buf)
+        return -1;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
