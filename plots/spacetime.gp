@@ -9,11 +9,14 @@ load plotdir.'/style.gp'
 load data
 set datafile separator whitespace
 set grid noxtics ytics lc rgb '#bbbbbb' lt 1 lw 1
-set key outside bottom center horizontal maxrows 3 width 2
+set key horizontal maxrows 3 width 2 center top
 set border 1
 set ylabel ''
 set ytics nomirror scale 0 font ',11'
 w = 1300; h = 250 + 48 * st_lanes
+# The legend below the time axis and its label, in a margin kept for it.
+set bmargin at screen 150.0 / h
+set key at screen 0.5, screen 95.0 / h
 do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
     plot (faint ? d.'spacetime-other.dat' : NaN) using 1:2:3:4 with vectors nohead lc rgb '#dddddd' lw 1 title 'other keys'' messages', \
