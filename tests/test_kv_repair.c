@@ -198,6 +198,7 @@ START_TEST(test_kv_hints_die_with_a_volatile_holder) {
     ck_assert_int_gt(k->hints_lost_with_holder, 0);
     ck_assert_int_eq(k->hints_stored, k->hints_delivered + k->hints_lost_with_holder +
                                           k->hints_expired + k->hints_pending);
+
     sim_destroy(s);
 }
 END_TEST
@@ -465,6 +466,33 @@ START_TEST(test_kv_purged_deletes_read_as_deleted) {
 }
 END_TEST
 
+/* Lost writes by cause.  One replica per key (N = 1) on two volatile
+ * servers: n0 is down from 2 s, so writes for its keys go to n1 as hints;
+ * n1 crashes at 6 s and its store and hints die with it; n0 is back at 8 s.
+ * n0's keys written while it was down are lost with the hints; n1's keys
+ * are lost with n1's store. */
+START_TEST(test_kv_lost_writes_by_cause) {
+    sim *s = kv_load("{\"model\":\"kv\",\"nodes\":2,\"duration\":\"12s\",\"seed\":12,"
+                     "\"network\":{\"latency\":\"1ms\"},"
+                     "\"faults\":[{\"at\":\"2s\",\"crash\":\"n0\"},{\"at\":\"6s\","
+                     "\"crash\":\"n1\"},{\"at\":\"8s\",\"recover\":\"n0\"}],"
+                     "\"kv\":{\"n\":1,\"r\":1,\"w\":1,\"quorum\":\"sloppy\","
+                     "\"request_timeout\":\"100ms\",\"storage\":{\"durable\":false},"
+                     "\"workload\":{\"clients\":1,\"keys\":400,\"rate_per_s\":100,"
+                     "\"read_fraction\":0,\"stop\":\"5s\"}}}");
+    sim_run(s);
+    cJSON *root;
+    cJSON *m = kv_report_of(s, &root);
+    double by_hints = num(m, "lost_after_hint_loss"), all = num(m, "lost_at_end_no_replica");
+    ck_assert_double_gt(num(m, "hints_lost_with_holder"), 20);
+    ck_assert_double_gt(by_hints, 20);
+    ck_assert_double_gt(all - by_hints, 20);
+    ck_assert_double_eq(num(m, "lost_acknowledged_writes"), all);
+    cJSON_Delete(root);
+    sim_destroy(s);
+}
+END_TEST
+
 /* Configuration errors name the path. */
 START_TEST(test_kv_repair_configuration_errors) {
     ck_assert_str_eq(kv_error("{\"model\":\"kv\",\"nodes\":3,\"kv\":{\"quorum\":\"sloppy\","
@@ -496,6 +524,7 @@ static Suite *kv_repair_suite(void) {
     tcase_add_test(tc, test_kv_vclock_concurrent_writes_become_siblings_and_merge);
     tcase_add_test(tc, test_kv_vclock_clock_skew_loses_nothing);
     tcase_add_test(tc, test_kv_purged_deletes_read_as_deleted);
+    tcase_add_test(tc, test_kv_lost_writes_by_cause);
     tcase_add_test(tc, test_kv_repair_configuration_errors);
     suite_add_tcase(su, tc);
     return su;

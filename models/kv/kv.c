@@ -568,8 +568,10 @@ static kv_node *node_at(kv_shared *k, uint32_t node) { return sim_node_state(k->
 static void div_settle(kv_shared *k, sim_time since, sim_time now) {
     for (uint32_t i = 0; i < k->n_fault_ends; i++) {
         struct kv_fault_end *f = &k->fault_ends[i];
-        if (f->converged_at < 0 && f->at >= since && --f->pending == 0)
+        if (f->converged_at < 0 && f->at >= since && --f->pending == 0) {
             f->converged_at = now;
+            f->ae_rounds = k->ae_exchanges - f->ae_at;
+        }
     }
 }
 
@@ -871,6 +873,9 @@ static void hints_clear(kv_shared *k, kv_node *nd) {
         kv_hint *hn = (kv_hint *)pool_at(&nd->hints, sizeof *hn, i);
         if (hn->slot.used) {
             k->hints_lost_with_holder++;
+            if (!k->hint_lost)
+                k->hint_lost = sim_calloc((size_t)k->n_keys, 1);
+            k->hint_lost[hn->key] = 1;
             hint_release(k, nd, hn);
         }
     }
@@ -1606,10 +1611,20 @@ static uint32_t coordinator_for(sim_ctx *ctx, kv_node *nd, kv_shared *k, uint32_
         for (uint32_t i = 0; i < n; i++)
             if (believed_up(ctx, nd, pref[i]))
                 pref[up++] = pref[i];
-        if (up == 0)
-            n = kv_ring_preflist(&k->ring, key, pref); /* try them all the same */
-        else
+        if (up > 0) {
             n = up;
+        } else if (k->quorum == KV_QUORUM_SLOPPY) {
+            /* Every replica is believed down: any node along the ring can
+             * coordinate a sloppy quorum (its stand-ins keep the hints). */
+            uint32_t walk[KV_MAX_WALK];
+            uint32_t total = kv_ring_walk(&k->ring, key, KV_MAX_WALK, walk);
+            for (uint32_t i = n; i < total; i++)
+                if (believed_up(ctx, nd, walk[i]))
+                    return walk[i];
+            n = kv_ring_preflist(&k->ring, key, pref);
+        } else {
+            n = kv_ring_preflist(&k->ring, key, pref); /* try them all the same */
+        }
     }
     if (k->coordinator == KV_COORD_RANDOM)
         return pref[sim_rng_below(sim_node_rng(ctx), n)];
@@ -2134,6 +2149,8 @@ static void kv_on_fault(sim *s, void *shared, const char *what, uint32_t node) {
     f->what = recover ? "recover" : replace ? "replace" : "heal";
     f->divergent_then = f->pending = k->oracle.divergent;
     f->converged_at = f->pending == 0 ? now : -1;
+    f->ae_at = k->ae_exchanges;
+    f->ae_rounds = 0;
 }
 
 /* Membership change: placement moves at once (every node learns the new
@@ -2206,6 +2223,7 @@ static void kv_shared_fini(void *shared) {
     sim_free(k->up_since);
     sim_free(k->boot_missing);
     sim_free(k->splits);
+    sim_free(k->hint_lost);
     if (k->vclock)
         kv_vc_fini(&k->vc);
 }
@@ -2277,13 +2295,20 @@ static int64_t count_lost(kv_shared *k) {
         kv_version all = kv_store_get(&hinted, (uint32_t)key);
         for (uint32_t i = 0; i < n; i++)
             all = vmerge(k, all, kv_store_get(&node_at(k, pref[i])->store, (uint32_t)key));
+        int64_t here = 0;
         if (!k->vclock) {
-            lost += !vcovers(k, all, kr->newest);
-            continue;
+            here = !vcovers(k, all, kr->newest);
+        } else {
+            /* Each acknowledged write no other one descends from counts. */
+            for (uint32_t i = 0; i < kv_vc_count(&k->vc, kr->newest); i++)
+                here += !kv_vc_covers_write(&k->vc, all, kv_vc_member(&k->vc, kr->newest, i));
         }
-        /* Each acknowledged write no other one descends from counts. */
-        for (uint32_t i = 0; i < kv_vc_count(&k->vc, kr->newest); i++)
-            lost += !kv_vc_covers_write(&k->vc, all, kv_vc_member(&k->vc, kr->newest, i));
+        lost += here;
+        /* The cause: a hint that would have delivered it died with a
+         * volatile holder, or else no replica kept it (a crash of a
+         * volatile or unsynced replica, or writes that never reached it). */
+        if (here && k->hint_lost && k->hint_lost[key])
+            k->lost_after_hint_loss += here;
     }
     kv_store_fini(&hinted);
     return lost;
@@ -2375,21 +2400,24 @@ static void report_repair(sim_report *r, kv_shared *k) {
         return;
     }
     kv_text cv = {0};
-    text_add(&cv, "at_s,action,node,divergent_keys_then,converged_after_s\n");
+    text_add(&cv,
+             "at_s,action,node,divergent_keys_then,converged_after_s,ae_exchanges_to_converge\n");
     int64_t never = 0;
     sim_time worst = 0;
     for (uint32_t i = 0; i < k->n_fault_ends; i++) {
         const struct kv_fault_end *f = &k->fault_ends[i];
-        char after[32] = "";
+        char after[32] = "", rounds[32] = "";
         if (f->converged_at >= 0) {
             snprintf(after, sizeof after, "%.9f", sim_time_to_s(f->converged_at - f->at));
+            if (k->ae_mode != KV_AE_OFF)
+                snprintf(rounds, sizeof rounds, "%lld", (long long)f->ae_rounds);
             worst = f->converged_at - f->at > worst ? f->converged_at - f->at : worst;
         } else {
             never++;
         }
-        text_add(&cv, "%.9f,%s,%s,%lld,%s\n", sim_time_to_s(f->at), f->what,
+        text_add(&cv, "%.9f,%s,%s,%lld,%s,%s\n", sim_time_to_s(f->at), f->what,
                  f->node == UINT32_MAX ? "" : sim_node_name(s, f->node),
-                 (long long)f->divergent_then, after);
+                 (long long)f->divergent_then, after, rounds);
     }
     sim_report_file(r, "convergence.csv", cv.buf);
     sim_free(cv.buf);
@@ -2400,6 +2428,8 @@ static void report_repair(sim_report *r, kv_shared *k) {
     if (last->converged_at >= 0)
         sim_report_num(r, "converge_time_last_fault_s",
                        sim_time_to_s(last->converged_at - last->at));
+    if (last->converged_at >= 0 && k->ae_mode != KV_AE_OFF)
+        sim_report_int(r, "ae_exchanges_to_converge_last_fault", last->ae_rounds);
     if (last->converged_at >= 0)
         sim_report_line(r,
                         "divergent keys at the end: %lld; after the last fault ended (%s at "
@@ -2430,6 +2460,7 @@ static void kv_report(sim_report *r, void *shared) {
     double availability = finished ? (double)ok / (double)finished : 1.0;
     double stale_frac = o->reads_ok ? (double)o->stale / (double)o->reads_ok : 0.0;
     k->resurrected_at_end = 0;
+    k->lost_after_hint_loss = 0;
     o->lost = count_lost(k) + o->lost_lww;
 
     sim_report_int(r, "reads", reads);
@@ -2446,6 +2477,8 @@ static void kv_report(sim_report *r, void *shared) {
     sim_report_int(r, "lost_acknowledged_writes", o->lost);
     sim_report_int(r, "lost_to_timestamp_order", o->lost_lww);
     sim_report_int(r, "lost_at_end_no_replica", o->lost - o->lost_lww - k->resurrected_at_end);
+    if (k->hints_on)
+        sim_report_int(r, "lost_after_hint_loss", k->lost_after_hint_loss);
     if (k->delete_fraction > 0) {
         sim_report_int(r, "deletes", k->deletes);
         sim_report_int(r, "tombstones_purged", k->tombstones_purged);

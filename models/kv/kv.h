@@ -346,7 +346,11 @@ typedef struct kv_shared {
         const char *what;
         int64_t divergent_then, pending;
         sim_time converged_at; /* -1 = not yet */
+        int64_t ae_at;         /* anti-entropy exchanges begun by then */
+        int64_t ae_rounds;     /* ... and until converged */
     } fault_ends[KV_MAX_FAULT_ENDS];
+    uint8_t *hint_lost; /* per key: a hint for it died with its holder (lazily) */
+    int64_t lost_after_hint_loss;
     uint32_t n_fault_ends, fault_ends_dropped;
     sim_time *up_since; /* per server: last recovery or replacement */
 
