@@ -111,8 +111,8 @@ static inline bool kv_version_newer(kv_version a, kv_version b) {
 /*
  * Open-addressing hash map from a 32-bit key id to its version, with linear
  * probing and tombstone-free deletion (backward shift).  An entry is 24
- * bytes; the table doubles at 3/4 load, so a stored key costs 32 to 64
- * bytes, 44 on average over a growth cycle.
+ * bytes; the table grows by half at 3/4 load, so a stored key costs 32 to 48
+ * bytes, 39 on average over a growth cycle.
  */
 typedef struct kv_store_entry {
     uint32_t key; /* UINT32_MAX = empty slot */

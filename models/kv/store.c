@@ -1,13 +1,16 @@
 /*
  * store.c - one replica's key -> version map: open addressing with linear
- * probing over 24-byte entries, doubling at 3/4 load, and deletion by
+ * probing over 24-byte entries, growing by half at 3/4 load, and deletion by
  * backward shift, so there are no tombstones and a lookup stops at the first
  * empty slot.  Replicas of a big run hold tens of millions of key versions
- * between them, so the table is flat (no per-key allocation) and costs 32 to
- * 64 bytes per stored key.
+ * between them, so the table is flat (no per-key allocation).  Growing by
+ * half (rather than doubling) keeps the load between 1/2 and 3/4, so a
+ * stored key costs 32 to 48 bytes (39 on average over a growth cycle:
+ * 96 ln 1.5); a key's home slot is its mixed hash scaled to the capacity
+ * (Lemire's multiply-shift), so the capacity need not be a power of two.
  *
  * Invariants:
- *  (1) cap is 0 or a power of two >= MIN_CAP, and count * 4 <= cap * 3.
+ *  (1) cap is 0 or >= MIN_CAP, and count * 4 <= cap * 3.
  *  (2) every stored key lies on the probe run that starts at its home slot
  *      (home(key)): no empty slot between home and the key, cyclically.
  * Backward-shift deletion keeps (2) by moving later entries of the run into
@@ -52,19 +55,31 @@ void kv_store_fini(kv_store *st) {
  * durable storage) should give its memory back. */
 void kv_store_clear(kv_store *st) { kv_store_fini(st); }
 
+/* A key's home slot: its mixed hash scaled to [0, cap). */
+static uint32_t home(const kv_store *st, uint32_t key) {
+    return (uint32_t)(((uint64_t)mix(key) * st->cap) >> 32);
+}
+
+static uint32_t next(const kv_store *st, uint32_t i) { return i + 1 == st->cap ? 0 : i + 1; }
+
+/* Slots from a to b going forward (cyclically). */
+static uint32_t dist(const kv_store *st, uint32_t a, uint32_t b) {
+    return b >= a ? b - a : b + st->cap - a;
+}
+
 /* The slot holding key, or the empty slot where it would go.  cap > 0. */
 static uint32_t find(const kv_store *st, uint32_t key) {
-    uint32_t mask = st->cap - 1, i = mix(key) & mask;
+    uint32_t i = home(st, key);
     while (st->slots[i].key != key && st->slots[i].key != EMPTY)
-        i = (i + 1) & mask;
+        i = next(st, i);
     return i;
 }
 
 static void grow(kv_store *st) {
     uint32_t old_cap = st->cap;
     kv_store_entry *old = st->slots;
-    SIM_ASSERT(old_cap <= UINT32_MAX / 4);
-    st->cap = old_cap == 0 ? MIN_CAP : old_cap * 2;
+    SIM_ASSERT(old_cap <= UINT32_MAX / 2);
+    st->cap = old_cap == 0 ? MIN_CAP : old_cap + old_cap / 2;
     st->slots = sim_malloc((size_t)st->cap * sizeof *st->slots);
     mark_empty(st->slots, st->cap);
     for (uint32_t i = 0; i < old_cap; i++)
@@ -126,14 +141,13 @@ bool kv_store_put_lww(kv_store *st, uint32_t key, kv_version v, kv_version *old)
 static void erase(kv_store *st, uint32_t key) {
     if (st->count == 0)
         return;
-    uint32_t mask = st->cap - 1, hole = find(st, key);
+    uint32_t hole = find(st, key);
     if (st->slots[hole].key != key)
         return;
-    for (uint32_t j = (hole + 1) & mask; st->slots[j].key != EMPTY; j = (j + 1) & mask) {
+    for (uint32_t j = next(st, hole); st->slots[j].key != EMPTY; j = next(st, j)) {
         /* The entry at j may fill the hole if its home is not in (hole, j]:
          * its distance from home is at least the hole's distance from j. */
-        uint32_t home = mix(st->slots[j].key) & mask;
-        if (((j - home) & mask) >= ((j - hole) & mask)) {
+        if (dist(st, home(st, st->slots[j].key), j) >= dist(st, hole, j)) {
             st->slots[hole] = st->slots[j];
             hole = j;
         }
