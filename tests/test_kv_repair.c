@@ -411,6 +411,24 @@ START_TEST(test_kv_vclock_concurrent_writes_become_siblings_and_merge) {
 }
 END_TEST
 
+/* Many writers of one key: 24 clients (more than the 16 entries a clock
+ * kept before), each clock entry kept (at most 64),
+ * so no truncation, and a read holds at most one sibling per client. */
+START_TEST(test_kv_vclock_many_writers_keep_their_entries) {
+    sim *s = kv_load("{\"model\":\"kv\",\"nodes\":3,\"duration\":\"1s\",\"seed\":13,"
+                     "\"network\":{\"latency\":{\"type\":\"exponential\",\"mean\":\"5ms\"}},"
+                     "\"kv\":{\"n\":3,\"r\":1,\"w\":1,\"coordinator\":\"random\","
+                     "\"versioning\":\"vclock\",\"workload\":{\"clients\":24,\"keys\":1,"
+                     "\"rate_per_s\":2000,\"read_fraction\":0.5}}}");
+    sim_run(s);
+    kv_shared *k = kv_of(s);
+    ck_assert_int_eq(k->vc.truncations, 0);
+    ck_assert_int_gt(k->sibling_max, 5);
+    ck_assert_int_le(k->sibling_max, 24);
+    sim_destroy(s);
+}
+END_TEST
+
 /* A clock 1 s behind makes last-write-wins drop acknowledged writes; vector
  * clocks, which order writes by what clients saw, lose none (concurrent
  * writes stay as siblings instead). */
@@ -523,6 +541,7 @@ static Suite *kv_repair_suite(void) {
     tcase_add_test(tc, test_kv_replacement_bootstraps_by_anti_entropy_or_streaming);
     tcase_add_test(tc, test_kv_vclock_concurrent_writes_become_siblings_and_merge);
     tcase_add_test(tc, test_kv_vclock_clock_skew_loses_nothing);
+    tcase_add_test(tc, test_kv_vclock_many_writers_keep_their_entries);
     tcase_add_test(tc, test_kv_purged_deletes_read_as_deleted);
     tcase_add_test(tc, test_kv_lost_writes_by_cause);
     tcase_add_test(tc, test_kv_repair_configuration_errors);

@@ -19,12 +19,15 @@
  *  (1) A write commits exactly once, when its coordinator holds W acks from
  *      distinct targets; only then is it acknowledged to the client.
  *  (2) A read answers with the newest version (last-write-wins order) among
- *      the first R replies from distinct targets.
+ *      the first R replies from distinct targets; with vector clocks, with
+ *      the merge of their sibling sets (vmerge).
  *  (3) A request that has neither by `request_timeout` fails; a client's
  *      operation that has no reply by then fails at the client.
  *  (4) A replica keeps, per key, the newest version it was sent (LWW by the
  *      coordinator's local clock, ties broken by write id); so a write
- *      stamped by a clock that runs behind can lose to an older one.
+ *      stamped by a clock that runs behind can lose to an older one.  With
+ *      vector clocks it keeps the merge: every write no other write it holds
+ *      descends from (vclock.h).
  *  (5) A crash of a server loses its coordinator state; its storage survives
  *      if `storage.durable`, except writes since the last commit-log sync
  *      when `storage.sync_interval` > 0.
@@ -35,12 +38,12 @@
  *      replica, never in the stand-in's own store; a hint is deleted only
  *      when its home acknowledges it, it expires (max_hint_window), or its
  *      volatile holder crashes.
- *  (8) Every change to a server's store goes through replica_store (LWW),
+ *  (8) Every change to a server's store goes through replica_store (vmerge),
  *      the crash rollback, the volatile wipe or compaction, and each keeps
  *      the server's Merkle trees and the oracle's divergence count in step.
  *  (9) Repairs (read repair, hints, anti-entropy, streams) store versions
- *      under the same LWW rule as puts: a repair never replaces a newer
- *      version.
+ *      under the same rule as puts (vmerge): a repair never replaces a newer
+ *      version, nor drops a concurrent sibling.
  *
  * Request states at the coordinator (kv_coord_req):
  *
@@ -915,6 +918,11 @@ static uint64_t value_bytes_of(kv_version v) {
     return kv_is_tombstone(v) || v.wid == 0 ? 0 : v.size;
 }
 
+static int cmp_ae_key(const void *a, const void *b) {
+    uint32_t x = ((const kv_ae_key *)a)->key, y = ((const kv_ae_key *)b)->key;
+    return (x > y) - (x < y);
+}
+
 /* The keys of this node's store in `range` and, if leaves is not NULL, in
  * one of the leaves marked there.  Caller frees. */
 static kv_ae_key *range_keys(kv_shared *k, kv_node *nd, uint32_t range, const uint8_t *leaves,
@@ -935,6 +943,10 @@ static kv_ae_key *range_keys(kv_shared *k, kv_node *nd, uint32_t range, const ui
             out = sim_realloc(out, (cap *= 2) * sizeof *out);
         out[n++] = (kv_ae_key){.key = e->key, .v = {.ts = e->ts, .wid = e->wid, .size = e->size}};
     }
+    /* In key order, not the table's: a table fed keys in the order of their
+     * hash fills one end first and probes for ever (store.c places a key by
+     * its hash's high bits). */
+    qsort(out, n, sizeof *out, cmp_ae_key);
     *n_out = n;
     return out;
 }

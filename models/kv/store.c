@@ -9,6 +9,11 @@
  * 96 ln 1.5); a key's home slot is its mixed hash scaled to the capacity
  * (Lemire's multiply-shift), so the capacity need not be a power of two.
  *
+ * A caution that comes with homes from the high bits: a table filled with
+ * keys in the order of their hash (another table's slot order) puts them
+ * all in its first slots and probes quadratically; callers that copy a
+ * table's keys into another sort them by key first (kv.c's range_keys).
+ *
  * Invariants:
  *  (1) cap is 0 or >= MIN_CAP, and count * 4 <= cap * 3.
  *  (2) every stored key lies on the probe run that starts at its home slot

@@ -83,13 +83,21 @@ kv_version kv_vc_stamp(kv_vc *vc, uint32_t wid, uint32_t size, uint32_t node, kv
         memset(vc->clock_len + vc->n_writes, 0, wid + 1 - vc->n_writes);
         vc->n_writes = wid + 1;
     }
-    /* The context's clocks merged: pointwise maximum, sorted by node. */
-    kv_vc_entry merged[KV_VC_MAX_ENTRIES * 2 + 1];
+    /* The context's clocks merged: pointwise maximum, sorted by node.  The
+     * union of the siblings' clocks may be longer than a clock may keep: it
+     * is truncated below, once the actor's entry is in. */
+    uint32_t room = 1;
+    for (uint32_t m = 0; m < kv_vc_count(vc, context); m++) {
+        uint32_t len;
+        clock_of(vc, kv_vc_member(vc, context, m), &len);
+        room += len;
+    }
+    kv_vc_entry *merged = sim_malloc(room * sizeof *merged);
+    kv_vc_entry *out = sim_malloc(room * sizeof *out);
     uint32_t n = 0;
     for (uint32_t m = 0; m < kv_vc_count(vc, context); m++) {
         uint32_t len;
         const kv_vc_entry *e = clock_of(vc, kv_vc_member(vc, context, m), &len);
-        kv_vc_entry out[KV_VC_MAX_ENTRIES * 2 + 1];
         uint32_t i = 0, j = 0, k = 0;
         while (i < n || j < len) {
             if (j == len || (i < n && merged[i].node < e[j].node)) {
@@ -103,12 +111,13 @@ kv_version kv_vc_stamp(kv_vc *vc, uint32_t wid, uint32_t size, uint32_t node, kv
                 k++, i++, j++;
             }
         }
-        memcpy(merged, out, k * sizeof *out);
+        kv_vc_entry *t = merged;
+        merged = out;
+        out = t;
         n = k;
-        while (n > KV_VC_MAX_ENTRIES * 2) /* keep the working set bounded */
-            n--;
     }
-    /* The coordinator's entry: above the context and above all it issued. */
+    sim_free(out);
+    /* The actor's entry: above the context and above all it issued. */
     uint32_t pos = 0;
     while (pos < n && merged[pos].node < node)
         pos++;
@@ -145,6 +154,7 @@ kv_version kv_vc_stamp(kv_vc *vc, uint32_t wid, uint32_t size, uint32_t node, kv
     vc->wsize[wid] = size;
     memcpy(vc->pool + vc->n_pool, merged, n * sizeof *merged);
     vc->n_pool += n;
+    sim_free(merged);
     return self;
 }
 

@@ -29,9 +29,11 @@
  * a version carries its clock by its write id: the table here stands for
  * the clock bytes a real message would carry (kv_vc_wire_bytes counts them).
  *
- * Clocks keep at most KV_VC_MAX_ENTRIES entries; beyond, the entry with the
- * smallest counter is dropped (Dynamo truncates the oldest), which can make
- * a later write look concurrent with an earlier one: counted in truncations.
+ * Clocks keep at most KV_VC_MAX_ENTRIES (64) entries, so up to 64 clients
+ * may write a key without loss of ancestry; beyond, the entries with the
+ * smallest counters are dropped (Dynamo truncates the oldest), which can make
+ * a later write look concurrent with an earlier one (siblings multiply):
+ * counted in truncations.
  */
 #ifndef DSIM_KV_VCLOCK_H
 #define DSIM_KV_VCLOCK_H
@@ -39,7 +41,7 @@
 #include "kv_parts.h"
 
 #define KV_VC_SET_BIT     0x80000000u
-#define KV_VC_MAX_ENTRIES 16u
+#define KV_VC_MAX_ENTRIES 64u
 #define KV_VC_ENTRY_BYTES 8u /* node 4 + counter 4, on the wire */
 
 typedef struct kv_vc_entry {
@@ -54,7 +56,7 @@ typedef struct kv_vc {
     uint32_t n_writes, cap_writes;
     kv_vc_entry *pool;
     size_t n_pool, cap_pool;
-    /* Per coordinator node: the last counter it issued. */
+    /* Per actor (client node): the last counter it issued. */
     uint32_t *issued;
     uint32_t n_nodes;
     /* Interned sets of two or more writes: members in `members`. */
