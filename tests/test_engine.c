@@ -3,6 +3,7 @@
  * probe model: ordering, timers and their cancellation, stopping, crashes,
  * recoveries and replacements, determinism of the trace hash, leaks.
  */
+#include "check_util.h"
 #include "engine_probe.h"
 
 #include <signal.h>
@@ -357,10 +358,4 @@ static Suite *engine_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(engine_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(engine_suite()); }

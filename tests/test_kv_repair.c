@@ -8,6 +8,7 @@
  * depends on the workload's randomness only its sign or order is asserted
  * (e.g. R = 1 can never repair, R = N must).
  */
+#include "check_util.h"
 #include "kv_util.h"
 
 /* Five servers, N = 3; n2 is down from 5 s to 10 s.  Clients write and
@@ -34,7 +35,7 @@ START_TEST(test_kv_hints_delivered_within_one_replay_interval) {
     sim *s = crash_run(",\"quorum\":\"sloppy\",\"hinted_handoff\":{\"replay_interval\":\"500ms\"}",
                        "15s");
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     double stored = num(m, "hints_stored");
     ck_assert_double_gt(stored, 100);
     ck_assert_double_eq(num(m, "hints_delivered"), stored);
@@ -102,7 +103,7 @@ START_TEST(test_kv_healed_partition_never_converges_without_repair) {
     sim *s = kv_load(text);
     sim_run(s);
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     double div = num(m, "divergent_keys");
     ck_assert_double_gt(div, 50);
     ck_assert_double_eq(num(m, "fault_ends"), 1);
@@ -128,7 +129,7 @@ START_TEST(test_kv_read_repair_with_r_n_repairs_more_than_r_1) {
         sim *s = kv_load(text);
         sim_run(s);
         cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
+        cJSON *m = report_model(s, &root);
         applied[i] = num(m, "read_repair_applied");
         div[i] = num(m, "divergent_keys");
         if (i == 0)
@@ -152,7 +153,7 @@ START_TEST(test_kv_blocking_read_repair_repairs_before_answering) {
     sim *s = kv_load(text);
     sim_run(s);
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     ck_assert_double_gt(num(m, "read_repair_reads"), 0);
     /* A repair finds the replica newer already when a write overtook it. */
     ck_assert_double_gt(num(m, "read_repair_applied"), 0);
@@ -171,7 +172,7 @@ START_TEST(test_kv_digest_reads_fetch_the_value_on_mismatch) {
     kv_of(s)->digest_reads = true;
     sim_run(s);
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     ck_assert_double_gt(num(m, "digest_mismatches"), 0);
     /* R = N = 3 reads see every replica: never stale with digests either. */
     ck_assert_double_eq(num(m, "stale_reads"), 0);
@@ -225,7 +226,7 @@ START_TEST(test_kv_tombstones_purged_too_early_resurrect_deleted_keys) {
         sim *s = kv_load(text);
         sim_run(s);
         cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
+        cJSON *m = report_model(s, &root);
         ck_assert_double_gt(num(m, "deletes"), 100);
         resurrections[i] = (int64_t)num(m, "resurrections");
         undone[i] = (int64_t)num(m, "deletes_undone_at_end");
@@ -265,7 +266,7 @@ START_TEST(test_kv_anti_entropy_converges_and_merkle_ships_less_than_full) {
         sim *s = kv_load(text);
         sim_run(s);
         cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
+        cJSON *m = report_model(s, &root);
         repaired[i] = num(m, "ae_keys_repaired");
         bytes[i] = num(m, "ae_bytes");
         ck_assert_double_eq(num(m, "fault_ends_not_converged"), 0);
@@ -366,7 +367,7 @@ START_TEST(test_kv_replacement_bootstraps_by_anti_entropy_or_streaming) {
         sim *s = kv_load(text);
         sim_run(s);
         cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
+        cJSON *m = report_model(s, &root);
         ck_assert_double_gt(num(m, "replacement_keys_missing_at_start"), 500);
         ck_assert_double_eq(num(m, "replacement_keys_missing_at_end"), 0);
         after[i] = num(m, "replacement_complete_after_s");
@@ -395,7 +396,7 @@ START_TEST(test_kv_vclock_concurrent_writes_become_siblings_and_merge) {
                      "\"think_time\":\"1ms\",\"read_fraction\":0.5}}}");
     sim_run(s);
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     ck_assert_double_gt(num(m, "reads_ok"), 1000);
     ck_assert_double_gt(num(m, "reads_with_siblings"), 10);
     ck_assert_double_gt(num(m, "writes_merging_siblings"), 10);
@@ -428,7 +429,7 @@ START_TEST(test_kv_vclock_clock_skew_loses_nothing) {
         sim *s = kv_load(text);
         sim_run(s);
         cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
+        cJSON *m = report_model(s, &root);
         lost[i] = (int64_t)num(m, "lost_acknowledged_writes");
         cJSON_Delete(root);
         sim_destroy(s);
@@ -501,10 +502,4 @@ static Suite *kv_repair_suite(void) {
     return su;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(kv_repair_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(kv_repair_suite()); }

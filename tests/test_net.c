@@ -4,6 +4,7 @@
  * (symmetric and one-way) and heal, slow nodes and links, node clocks,
  * and the independence of the loss stream from the latency stream.
  */
+#include "check_util.h"
 #include "engine_probe.h"
 
 #include <math.h>
@@ -362,10 +363,4 @@ static Suite *net_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(net_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(net_suite()); }
