@@ -90,6 +90,25 @@ static inline cJSON *report_model(sim *s, cJSON **root) {
     return m;
 }
 
+/* A finished run and its report: run_sim runs s (takes ownership) and
+ * reads the report; run_free destroys both. */
+typedef struct run {
+    sim *s;
+    cJSON *root, *m;
+} run;
+
+static inline run run_sim(sim *s) {
+    run r = {.s = s};
+    sim_run(r.s);
+    r.m = report_model(r.s, &r.root);
+    return r;
+}
+
+static inline void run_free(run *r) {
+    cJSON_Delete(r->root);
+    sim_destroy(r->s);
+}
+
 /* A number of the report's model object; fails the test if there is none. */
 static inline double num(cJSON *model, const char *key) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(model, key);
