@@ -150,4 +150,17 @@ static inline sim *probe_load(const char *text) {
 
 static inline probe_shared *probe_of(sim *s) { return s->shared; }
 
+/* Loads a probe scenario, installs the init and timer behaviours (either
+ * may be NULL) and runs it; caller destroys the returned simulation. */
+static inline sim *probe_run(const char *text,
+                             void (*init)(sim_ctx *ctx, probe_shared *p, probe_node *n),
+                             void (*timer)(sim_ctx *ctx, probe_shared *p, probe_node *n,
+                                           uint32_t kind, uint64_t arg)) {
+    sim *s = probe_load(text);
+    probe_of(s)->init = init;
+    probe_of(s)->timer = timer;
+    sim_run(s);
+    return s;
+}
+
 #endif
