@@ -9,6 +9,7 @@
 #ifndef DSIM_ENGINE_PROBE_H
 #define DSIM_ENGINE_PROBE_H
 
+#include "report_util.h"
 #include "scenario.h"
 
 #include <check.h>
@@ -143,39 +144,23 @@ static const sim_model probe_model = {
 
 static const sim_model *const probe_models[] = {&probe_model, NULL};
 
-/* Writes text to a temporary file and returns its path (static buffer). */
-static inline const char *temp_scenario(const char *text) {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/dsim-test-XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    size_t n = strlen(text);
-    ck_assert_int_eq(write(fd, text, n), (ssize_t)n);
-    close(fd);
-    return path;
-}
-
-/* Loads a scenario given as text; on error stores the message in err
- * (if not NULL) and returns NULL. */
-static inline sim *load_text_opts(const char *text, const sim_model *const *models,
-                                  const char **sets, int n_sets, char *err, size_t errlen) {
-    const char *path = temp_scenario(text);
-    sim_load_opts o = {.file = path, .sets = sets, .n_sets = n_sets, .models = models};
-    cJSON *resolved = NULL;
-    char buf[2048];
-    sim *s = sim_load(&o, &resolved, err ? err : buf, err ? errlen : sizeof buf);
-    unlink(path);
-    cJSON_Delete(resolved);
-    return s;
-}
-
 static inline sim *probe_load(const char *text) {
-    char err[2048] = "";
-    sim *s = load_text_opts(text, probe_models, NULL, 0, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
-    return s;
+    return load_text_ok(text, probe_models, NULL, 0);
 }
 
 static inline probe_shared *probe_of(sim *s) { return s->shared; }
+
+/* Loads a probe scenario, installs the init and timer behaviours (either
+ * may be NULL) and runs it; caller destroys the returned simulation. */
+static inline sim *probe_run(const char *text,
+                             void (*init)(sim_ctx *ctx, probe_shared *p, probe_node *n),
+                             void (*timer)(sim_ctx *ctx, probe_shared *p, probe_node *n,
+                                           uint32_t kind, uint64_t arg)) {
+    sim *s = probe_load(text);
+    probe_of(s)->init = init;
+    probe_of(s)->timer = timer;
+    sim_run(s);
+    return s;
+}
 
 #endif

@@ -44,9 +44,11 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dsim_testlib  # noqa: E402
+
 TIMEOUT_S = 60
-SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                   "runtime error:", "ThreadSanitizer", "MemorySanitizer")
+SANITIZER_MARKS = dsim_testlib.SANITIZER_MARKS + ("ThreadSanitizer", "MemorySanitizer")
 
 
 def case_args(case_dir):
@@ -59,10 +61,7 @@ def case_args(case_dir):
 
 def run_case(dsim, cases_dir, name):
     cmd = [dsim, "validate", name + "/scenario.json"] + case_args(os.path.join(cases_dir, name))
-    env = dict(os.environ)
-    # Make sanitizer findings loud and one-shot; keep what the caller chose.
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+    env = dsim_testlib.sanitizer_env()
     try:
         p = subprocess.run(cmd, cwd=cases_dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, env=env, timeout=TIMEOUT_S)

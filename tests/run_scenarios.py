@@ -33,10 +33,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dsim_testlib import SANITIZER_MARKS, sanitizer_env  # noqa: E402
+
 MAX_SEED = (1 << 53) - 1
 MACHINE_FIELDS = ("wall_s", "events_per_s", "peak_rss_bytes")
-SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                   "runtime error:")
 
 
 class Failure(Exception):
@@ -44,9 +45,7 @@ class Failure(Exception):
 
 
 def run(dsim, args, cwd, timeout):
-    env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+    env = sanitizer_env()
     cmd = [dsim] + args
     try:
         p = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

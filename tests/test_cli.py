@@ -19,17 +19,14 @@ library only.
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dsim_testlib import read_bytes, run, run_tests, take_filters  # noqa: E402
 
 DSIM = None
 SRCDIR = None
 TIMEOUT_S = 120
-SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                   "runtime error:")
 
 # A small, fast scenario.  network.latency is given explicitly so that these
 # tests do not depend on the network defaults; test_minimal_scenario_* covers
@@ -43,27 +40,8 @@ BASE = {
 }
 
 
-class Result:
-    def __init__(self, args, cwd, rc, out, err):
-        self.args, self.cwd, self.rc, self.out, self.err = args, cwd, rc, out, err
-
-    def __repr__(self):
-        return "dsim %s (in %s) -> status %s\n  stdout: %r\n  stderr: %r" % (
-            " ".join(self.args), self.cwd, self.rc, self.out[:600], self.err[:600])
-
-
 def dsim(*args, cwd):
-    env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
-    p = subprocess.run([DSIM] + list(args), cwd=cwd, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                       timeout=TIMEOUT_S)
-    r = Result(list(args), cwd, p.returncode, p.stdout.decode("utf-8", "replace"),
-               p.stderr.decode("utf-8", "replace"))
-    assert not any(m in r.err for m in SANITIZER_MARKS), "sanitizer report: %r" % r
-    assert r.rc >= 0, "killed by signal %d: %r" % (-r.rc, r)
-    return r
+    return run([DSIM] + list(args), cwd, TIMEOUT_S)
 
 
 def write_scenario(folder, name="scn.json", **overrides):
@@ -82,11 +60,6 @@ def write_scenario(folder, name="scn.json", **overrides):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def expect_usage_error(r, *words):
@@ -460,6 +433,22 @@ def test_run_invalid_scenario(tmp):
 # ---------------------------------------------------------------- validate
 
 
+def check_round_trip(tmp, f, r):
+    """r is `dsim validate f`: validating its output gives it again, and the
+    resolved scenario runs exactly like the original."""
+    with open(os.path.join(tmp, "resolved.json"), "w") as fh:
+        fh.write(r.out)
+    r2 = dsim("validate", "resolved.json", cwd=tmp)
+    assert r2.rc == 0, r2
+    assert r2.out == r.out, "resolving the resolved scenario changed it:\n%s\n---\n%s" % (
+        r.out, r2.out)
+    assert dsim("run", f, "-o", "a", "--quiet", cwd=tmp).rc == 0
+    assert dsim("run", "resolved.json", "-o", "b", "--quiet", cwd=tmp).rc == 0
+    a = read_json(os.path.join(tmp, "a", "summary.json"))
+    b = read_json(os.path.join(tmp, "b", "summary.json"))
+    assert a["trace_hash"] == b["trace_hash"], "the resolved scenario runs differently"
+
+
 def test_validate_round_trip(tmp):
     f = write_scenario(tmp, faults=[{"at": "1s", "partition": [["lp0", "lp1"], ["lp2"]]},
                                     {"at": "1.5s", "heal": True}])
@@ -472,18 +461,7 @@ def test_validate_round_trip(tmp):
     for key in ("name", "model", "seed", "duration", "max_events", "metrics",
                 "network", "faults"):
         assert key in resolved, "validate output lacks %s: %s" % (key, list(resolved))
-    with open(os.path.join(tmp, "resolved.json"), "w") as fh:
-        fh.write(r.out)
-    r2 = dsim("validate", "resolved.json", cwd=tmp)
-    assert r2.rc == 0, r2
-    assert r2.out == r.out, "resolving the resolved scenario changed it:\n%s\n---\n%s" % (
-        r.out, r2.out)
-    # And the resolved scenario runs exactly like the original.
-    assert dsim("run", f, "-o", "a", "--quiet", cwd=tmp).rc == 0
-    assert dsim("run", "resolved.json", "-o", "b", "--quiet", cwd=tmp).rc == 0
-    a = read_json(os.path.join(tmp, "a", "summary.json"))
-    b = read_json(os.path.join(tmp, "b", "summary.json"))
-    assert a["trace_hash"] == b["trace_hash"], "the resolved scenario runs differently"
+    check_round_trip(tmp, f, r)
 
 
 def test_validate_round_trip_rich(tmp):
@@ -507,17 +485,7 @@ def test_validate_round_trip_rich(tmp):
         random_faults={"crash": {"nodes": "n", "mttr": "1s"}, "partition": {}})
     r = dsim("validate", f, cwd=tmp)
     assert r.rc == 0, r
-    with open(os.path.join(tmp, "resolved.json"), "w") as fh:
-        fh.write(r.out)
-    r2 = dsim("validate", "resolved.json", cwd=tmp)
-    assert r2.rc == 0, r2
-    assert r2.out == r.out, "resolving the resolved scenario changed it:\n%s\n---\n%s" % (
-        r.out, r2.out)
-    assert dsim("run", f, "-o", "a", "--quiet", cwd=tmp).rc == 0
-    assert dsim("run", "resolved.json", "-o", "b", "--quiet", cwd=tmp).rc == 0
-    a = read_json(os.path.join(tmp, "a", "summary.json"))
-    b = read_json(os.path.join(tmp, "b", "summary.json"))
-    assert a["trace_hash"] == b["trace_hash"], "the resolved scenario runs differently"
+    check_round_trip(tmp, f, r)
 
 
 def test_large_seed_printed_exactly(tmp):
@@ -581,11 +549,7 @@ def test_validate_absolute_path(tmp):
 def main():
     global DSIM, SRCDIR
     args = sys.argv[1:]
-    filters = []
-    while "-k" in args:
-        i = args.index("-k")
-        filters.append(args[i + 1])
-        del args[i:i + 2]
+    filters = take_filters(args)
     if len(args) != 2:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
@@ -593,31 +557,7 @@ def main():
     if not os.access(DSIM, os.X_OK):
         print("test_cli: %s is not an executable" % DSIM, file=sys.stderr)
         return 2
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith("test_") and callable(f)]
-    if filters:
-        tests = [(n, f) for n, f in tests if any(k in n for k in filters)]
-    passed = failed = 0
-    for name, fn in tests:
-        tmp = tempfile.mkdtemp(prefix="dsim_cli_")
-        try:
-            fn(tmp)
-        except Exception as e:  # AssertionError, or a broken test
-            failed += 1
-            print("FAIL %s" % name)
-            if isinstance(e, AssertionError):
-                print("    " + (str(e) or "assertion failed").replace("\n", "\n    "))
-                tb = traceback.extract_tb(e.__traceback__)
-                print("    at %s:%d" % (os.path.basename(tb[-1].filename), tb[-1].lineno))
-            else:
-                print("    " + traceback.format_exc().replace("\n", "\n    "))
-            print("    (files kept in %s)" % tmp)
-            continue
-        passed += 1
-        print("ok   %s" % name)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_tests(globals(), filters, "dsim_cli_")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
  * (A false alarm has probability below about 1e-3 per check, and with fixed
  * seeds it either happens on every run or never.)
  */
+#include "check_util.h"
 #include "sim.h"
 
 #include <check.h>
@@ -909,10 +910,4 @@ static Suite *dist_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(dist_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(dist_suite()); }

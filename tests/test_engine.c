@@ -3,6 +3,7 @@
  * probe model: ordering, timers and their cancellation, stopping, crashes,
  * recoveries and replacements, determinism of the trace hash, leaks.
  */
+#include "check_util.h"
 #include "engine_probe.h"
 
 #include <signal.h>
@@ -19,10 +20,9 @@ static void send_three(sim_ctx *ctx, probe_shared *p, probe_node *n) {
 }
 
 START_TEST(test_engine_equal_latency_messages_arrive_in_send_order) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"1s\","
-                        "\"network\":{\"latency\":\"5ms\"}}");
-    probe_of(s)->init = send_three;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"1s\","
+                       "\"network\":{\"latency\":\"5ms\"}}",
+                       send_three, NULL);
     probe_shared *p = probe_of(s);
     int k = 0;
     for (size_t i = 0; i < p->n_log; i++)
@@ -51,10 +51,8 @@ static void tick_again(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t ki
 }
 
 START_TEST(test_engine_runs_events_at_duration_and_not_after) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"10s\"}");
-    probe_of(s)->init = tick_init;
-    probe_of(s)->timer = tick_again;
-    sim_run(s);
+    sim *s =
+        probe_run("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"10s\"}", tick_init, tick_again);
     probe_shared *p = probe_of(s);
     int fired = 0;
     for (size_t i = 0; i < p->n_log; i++)
@@ -70,10 +68,8 @@ START_TEST(test_engine_runs_events_at_duration_and_not_after) {
 END_TEST
 
 START_TEST(test_engine_stops_at_max_events) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"1h\",\"max_events\":25}");
-    probe_of(s)->init = tick_init;
-    probe_of(s)->timer = tick_again;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"1h\",\"max_events\":25}",
+                       tick_init, tick_again);
     ck_assert_uint_eq(s->events, 25);
     sim_destroy(s);
 }
@@ -97,10 +93,8 @@ static void cancel_self(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t k
 }
 
 START_TEST(test_engine_cancelled_timer_never_fires) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"10s\"}");
-    probe_of(s)->init = cancel_init;
-    probe_of(s)->timer = cancel_self;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"10s\"}", cancel_init,
+                       cancel_self);
     probe_shared *p = probe_of(s);
     int fired = 0;
     for (size_t i = 0; i < p->n_log; i++)
@@ -121,9 +115,7 @@ static void negative_delay(sim_ctx *ctx, probe_shared *p, probe_node *n) {
 }
 
 START_TEST(test_engine_timer_in_the_past_aborts) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1}");
-    probe_of(s)->init = negative_delay;
-    sim_run(s);
+    probe_run("{\"model\":\"probe\",\"nodes\":1}", negative_delay, NULL);
 }
 END_TEST
 
@@ -135,10 +127,8 @@ static void stop_at_5(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t kin
 }
 
 START_TEST(test_engine_model_can_stop_the_run) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"1h\"}");
-    probe_of(s)->init = tick_init;
-    probe_of(s)->timer = stop_at_5;
-    sim_run(s);
+    sim *s =
+        probe_run("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"1h\"}", tick_init, stop_at_5);
     ck_assert_int_eq(s->now, 5 * SIM_S);
     sim_destroy(s);
 }
@@ -168,13 +158,11 @@ START_TEST(test_engine_crash_drops_in_flight_messages_and_timers) {
      * (1.05 s) and arrive during the down time or after recovery (1.45 s).
      * Messages sent while node 1 is down and arriving after it recovers are
      * delivered. */
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"3s\","
-                        "\"network\":{\"latency\":\"250ms\"},"
-                        "\"faults\":[{\"at\":\"1050ms\",\"crash\":\"n1\"},"
-                        "{\"at\":\"1450ms\",\"recover\":\"n1\"}]}");
-    probe_of(s)->init = chatter_init;
-    probe_of(s)->timer = chatter_tick;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"3s\","
+                       "\"network\":{\"latency\":\"250ms\"},"
+                       "\"faults\":[{\"at\":\"1050ms\",\"crash\":\"n1\"},"
+                       "{\"at\":\"1450ms\",\"recover\":\"n1\"}]}",
+                       chatter_init, chatter_tick);
     probe_shared *p = probe_of(s);
     int crashes = 0, recovers = 0;
     for (size_t i = 0; i < p->n_log; i++) {
@@ -212,14 +200,14 @@ END_TEST
  * it took effect: a crashed node is down, a recovered or replaced one up
  * (the replacement already in its new incarnation). */
 START_TEST(test_engine_fault_hook_sees_every_action_after_it_applies) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":3,\"duration\":\"5s\","
-                        "\"faults\":[{\"at\":\"1s\",\"crash\":\"n1\"},"
-                        "{\"at\":\"1s\",\"crash\":\"n1\"},"
-                        "{\"at\":\"2s\",\"partition\":[\"n0\",[\"n1\",\"n2\"]]},"
-                        "{\"at\":\"2500ms\",\"recover\":\"n1\"},"
-                        "{\"at\":\"3s\",\"heal\":true},"
-                        "{\"at\":\"4s\",\"replace\":\"n2\"}]}");
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":3,\"duration\":\"5s\","
+                       "\"faults\":[{\"at\":\"1s\",\"crash\":\"n1\"},"
+                       "{\"at\":\"1s\",\"crash\":\"n1\"},"
+                       "{\"at\":\"2s\",\"partition\":[\"n0\",[\"n1\",\"n2\"]]},"
+                       "{\"at\":\"2500ms\",\"recover\":\"n1\"},"
+                       "{\"at\":\"3s\",\"heal\":true},"
+                       "{\"at\":\"4s\",\"replace\":\"n2\"}]}",
+                       NULL, NULL);
     probe_shared *p = probe_of(s);
     static const struct {
         sim_time t;
@@ -247,13 +235,11 @@ START_TEST(test_engine_fault_hook_sees_every_action_after_it_applies) {
 END_TEST
 
 START_TEST(test_engine_replace_starts_an_empty_node) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"3s\","
-                        "\"faults\":[{\"at\":\"1s\",\"fail\":\"n1\"},"
-                        "{\"at\":\"1500ms\",\"recover\":\"n1\"},"
-                        "{\"at\":\"2s\",\"replace\":\"n1\"}]}");
-    probe_of(s)->init = chatter_init;
-    probe_of(s)->timer = chatter_tick;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"3s\","
+                       "\"faults\":[{\"at\":\"1s\",\"fail\":\"n1\"},"
+                       "{\"at\":\"1500ms\",\"recover\":\"n1\"},"
+                       "{\"at\":\"2s\",\"replace\":\"n1\"}]}",
+                       chatter_init, chatter_tick);
     probe_shared *p = probe_of(s);
     int inits = 0;
     for (size_t i = 0; i < p->n_log; i++) {
@@ -321,10 +307,10 @@ END_TEST
 
 /* The time series has a row at 0, at every interval, and at the end. */
 START_TEST(test_engine_samples_time_series) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"2500ms\","
-                        "\"metrics\":{\"interval\":\"1s\"},"
-                        "\"faults\":[{\"at\":\"1500ms\",\"crash\":\"n0\"}]}");
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":2,\"duration\":\"2500ms\","
+                       "\"metrics\":{\"interval\":\"1s\"},"
+                       "\"faults\":[{\"at\":\"1500ms\",\"crash\":\"n0\"}]}",
+                       NULL, NULL);
     ck_assert_uint_eq(sim_metrics_n_samples(s->metrics), 4);
     sim_time expect[] = {0, SIM_S, 2 * SIM_S, 2500 * SIM_MS};
     /* Columns in registration order: the kernel counters, then nodes_up. */
@@ -357,10 +343,4 @@ static Suite *engine_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(engine_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(engine_suite()); }

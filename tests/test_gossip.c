@@ -12,8 +12,9 @@
  *
  * Debugging one case:  CK_FORK=no CK_RUN_CASE=core ./build/tests/test_gossip
  */
+#include "check_util.h"
 #include "gossip/gossip.h"
-#include "scenario.h"
+#include "report_util.h"
 
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -41,33 +42,12 @@ static sim *load_sets(const char **sets, int n_sets, const char *fmt, ...) {
     int len = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     ck_assert_int_lt(len, (int)sizeof text);
-    char path[] = "/tmp/test_gossip_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, (size_t)len), len);
-    close(fd);
-    sim_load_opts o = {.file = path, .sets = sets, .n_sets = n_sets, .models = gossip_models};
-    cJSON *resolved = NULL;
-    char err[2048] = "";
-    sim *s = sim_load(&o, &resolved, err, sizeof err);
-    unlink(path);
-    ck_assert_msg(s != NULL, "%s", err);
-    cJSON_Delete(resolved);
-    return s;
+    return load_text_ok(text, gossip_models, sets, n_sets);
 }
 
 /* Loads a scenario that must be refused; returns its error message. */
 static void load_error(char *err, size_t errlen, const char *text) {
-    char path[] = "/tmp/test_gossip_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    sim_load_opts o = {.file = path, .models = gossip_models};
-    cJSON *resolved = NULL;
-    sim *s = sim_load(&o, &resolved, err, errlen);
-    unlink(path);
-    ck_assert_ptr_null(s);
+    load_text_refused(text, gossip_models, err, errlen);
 }
 
 /* A scenario of `nodes` nodes n0, n1, ... with a constant 1 ms latency and
@@ -79,26 +59,6 @@ static void load_error(char *err, size_t errlen, const char *text) {
 
 static gossip_shared *shared_of(sim *s) { return s->shared; }
 static gossip_node *node_of(sim *s, uint32_t i) { return s->nodes[i].state; }
-
-/* The model's report (metrics.model) after the run; caller deletes the
- * returned root. */
-static cJSON *report(sim *s, cJSON **model) {
-    char *human = NULL;
-    sim__report_file *files = NULL;
-    size_t n_files = 0;
-    cJSON *m = sim__report_json(s, &human, &files, &n_files);
-    sim_free(human);
-    sim__report_files_free(files, n_files);
-    *model = cJSON_GetObjectItemCaseSensitive(m, "model");
-    ck_assert_ptr_nonnull(*model);
-    return m;
-}
-
-static double report_num(cJSON *model, const char *key) {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(model, key);
-    ck_assert_msg(cJSON_IsNumber(v), "report has no number %s", key);
-    return v->valuedouble;
-}
 
 static bool report_has(cJSON *model, const char *key) {
     return cJSON_GetObjectItemCaseSensitive(model, key) != NULL;
@@ -123,9 +83,9 @@ static stats seeds_average(const char *text, const char **sets, int n_sets, cons
         all[n_sets] = seed;
         sim *s = load_sets(all, n_sets + 1, "%s", text);
         sim_run(s);
-        cJSON *model, *root = report(s, &model);
-        x[i] = report_num(model, key);
-        y[i] = other_key ? report_num(model, other_key) : 0;
+        cJSON *root, *model = report_model(s, &root);
+        x[i] = num(model, key);
+        y[i] = other_key ? num(model, other_key) : 0;
         cJSON_Delete(root);
         sim_destroy(s);
     }
@@ -169,10 +129,10 @@ START_TEST(test_push_pull_anti_entropy_reaches_all_within_log_bound) {
         const char *sets[] = {set};
         sim *s = load_sets(sets, 1, SCENARIO("60s", "1000", "\"direction\": \"push_pull\""));
         sim_run(s);
-        cJSON *model, *root = report(s, &model);
-        double rounds = report_num(model, "rounds_to_all");
+        cJSON *root, *model = report_model(s, &root);
+        double rounds = num(model, "rounds_to_all");
         ck_assert_msg(rounds <= bound && rounds >= 3.0, "seed %d: %.2f rounds", seed, rounds);
-        ck_assert_double_eq(report_num(model, "residue"), 0.0);
+        ck_assert_double_eq(num(model, "residue"), 0.0);
         for (uint32_t i = 0; i < 1000; i++)
             ck_assert_uint_eq(node_of(s, i)->have, 1);
         /* stop_when_done ended the run as soon as the last node learned. */
@@ -376,9 +336,9 @@ START_TEST(test_partition_blocks_dissemination_until_heal) {
         ck_assert_uint_eq(node_of(s, i)->have, 1);
         ck_assert_int_ge(node_of(s, i)->learned_at[0], 10 * SIM_S);
     }
-    cJSON *model, *root = report(s, &model);
-    ck_assert_double_ge(report_num(model, "time_to_all_s"), 9.0);
-    ck_assert_double_le(report_num(model, "time_to_all_s"), 9.0 + 2 * log2(100.0));
+    cJSON *root, *model = report_model(s, &root);
+    ck_assert_double_ge(num(model, "time_to_all_s"), 9.0);
+    ck_assert_double_le(num(model, "time_to_all_s"), 9.0 + 2 * log2(100.0));
     cJSON_Delete(root);
     sim_destroy(s);
 }
@@ -420,8 +380,8 @@ START_TEST(test_crashed_nodes_never_count_as_reached_while_down) {
 
     s = load_sets(NULL, 0, text, "60s", recover);
     sim_run(s);
-    cJSON *model, *root = report(s, &model);
-    ck_assert_double_ge(report_num(model, "time_to_all_s"), 19.0);
+    cJSON *root, *model = report_model(s, &root);
+    ck_assert_double_ge(num(model, "time_to_all_s"), 19.0);
     ck_assert(shared_of(s)->stopped);
     cJSON_Delete(root);
     sim_destroy(s);
@@ -453,8 +413,8 @@ START_TEST(test_volatile_crash_forgets_and_durable_crash_keeps) {
         }
         ck_assert_uint_eq(p->holders[0], vol ? 90 : 100);
         ck_assert_uint_eq(p->holders_live[0], 90);
-        cJSON *model, *root = report(s, &model);
-        ck_assert_double_eq_tol(report_num(model, "residue"), vol ? 0.1 : 0.0, 1e-12);
+        cJSON *root, *model = report_model(s, &root);
+        ck_assert_double_eq_tol(num(model, "residue"), vol ? 0.1 : 0.0, 1e-12);
         cJSON_Delete(root);
         sim_destroy(s);
 
@@ -512,8 +472,8 @@ START_TEST(test_several_updates_all_arrive) {
     }
     for (uint32_t i = 0; i < 200; i++)
         ck_assert_uint_eq(node_of(s, i)->have, 0x1f);
-    cJSON *model, *root = report(s, &model);
-    ck_assert_double_eq(report_num(model, "updates_reached_all"), 5);
+    cJSON *root, *model = report_model(s, &root);
+    ck_assert_double_eq(num(model, "updates_reached_all"), 5);
     ck_assert(report_has(model, "time_to_all_s"));
     cJSON_Delete(root);
     sim_destroy(s);
@@ -525,10 +485,10 @@ START_TEST(test_time_to_all_absent_when_never_reached) {
     sim *s = load_sets(
         NULL, 0, SCENARIO("100s", "1000", "\"mode\": \"rumor\", \"k\": 1, \"phase\": \"aligned\""));
     sim_run(s);
-    cJSON *model, *root = report(s, &model);
+    cJSON *root, *model = report_model(s, &root);
     ck_assert(!report_has(model, "time_to_all_s"));
-    ck_assert_double_eq(report_num(model, "updates_reached_all"), 0);
-    ck_assert_double_gt(report_num(model, "residue"), 0.05);
+    ck_assert_double_eq(num(model, "updates_reached_all"), 0);
+    ck_assert_double_gt(num(model, "residue"), 0.05);
     cJSON_Delete(root);
     sim_destroy(s);
 }
@@ -593,14 +553,14 @@ START_TEST(test_shipped_scenarios_run) {
         ck_assert_msg(s != NULL, "%s", err);
         cJSON_Delete(resolved);
         sim_run(s);
-        cJSON *model, *root = report(s, &model);
+        cJSON *root, *model = report_model(s, &root);
         ck_assert_msg(shared_of(s)->stopped, "%s ran to its duration", files[i]);
         if (strcmp(files[i], "partition-heal") == 0)
-            ck_assert_double_gt(report_num(model, "time_to_all_s"), 10.0);
+            ck_assert_double_gt(num(model, "time_to_all_s"), 10.0);
         if (strcmp(files[i], "crash-recover") == 0)
-            ck_assert_double_gt(report_num(model, "time_to_all_s"), 15.0);
+            ck_assert_double_gt(num(model, "time_to_all_s"), 15.0);
         if (strcmp(files[i], "rumor-feedback") == 0)
-            ck_assert_double_gt(report_num(model, "residue"), 0.0);
+            ck_assert_double_gt(num(model, "residue"), 0.0);
         cJSON_Delete(root);
         sim_destroy(s);
     }
@@ -631,10 +591,4 @@ static Suite *gossip_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(gossip_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(gossip_suite()); }

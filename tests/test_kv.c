@@ -10,6 +10,7 @@
  * of a false failure for the whole file below about 1 %).  Seeds are fixed,
  * so the test is deterministic; the bounds say it would pass for most seeds.
  */
+#include "check_util.h"
 #include "kv_util.h"
 
 /* ---- PBS k-staleness: p_s = C(N-W, R) / C(N, R). ---- */
@@ -39,7 +40,7 @@ static void check_pbs(int n, int r, int w) {
     sim *s = kv_load(text);
     sim_run(s);
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     double reads = num(m, "reads_ok");
     ck_assert_double_gt(reads, 40000);
     double ps = choose(n - w, r) / choose(n, r);
@@ -163,7 +164,7 @@ static int64_t lost_with_offset(const char *offset) {
     sim *s = kv_load(text);
     sim_run(s);
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     int64_t lost = (int64_t)num(m, "lost_to_timestamp_order");
     ck_assert_int_eq((int64_t)num(m, "lost_acknowledged_writes"), lost);
     cJSON_Delete(root);
@@ -206,7 +207,7 @@ static int64_t lost_after_crash(bool durable, const char *sync) {
     sim *s = kv_load(text);
     sim_run(s);
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     int64_t lost = (int64_t)num(m, "lost_acknowledged_writes");
     cJSON_Delete(root);
     sim_destroy(s);
@@ -371,10 +372,4 @@ static Suite *kv_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(kv_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(kv_suite()); }

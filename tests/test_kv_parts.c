@@ -13,6 +13,7 @@
  * their critical value at alpha = 0.001.  Run one test with
  * CK_RUN_CASE/CK_RUN_SUITE and CK_FORK=no under a debugger.
  */
+#include "check_util.h"
 #include "kv_parts.h"
 
 #include <check.h>
@@ -24,32 +25,6 @@
 #define CHI2_CRIT_DF9  27.877
 #define CHI2_CRIT_DF10 29.588
 #define CHI2_CRIT_DF99 148.230
-
-/* Checks that call into Check only on failure.  Check's ck_assert_* record
- * a mark point on every success, which in fork mode costs a system call,
- * and the loops below check millions of things. */
-#define EXPECT(expr)                                                                               \
-    do {                                                                                           \
-        if (!(expr))                                                                               \
-            ck_abort_msg("assertion failed: %s", #expr);                                           \
-    } while (0)
-#define EXPECT_MSG(expr, ...)                                                                      \
-    do {                                                                                           \
-        if (!(expr))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
-#define EXPECT_U(a, op, b)                                                                         \
-    do {                                                                                           \
-        unsigned long long a_ = (a), b_ = (b);                                                     \
-        if (!(a_ op b_))                                                                           \
-            ck_abort_msg("%s %s %s: %llu vs %llu", #a, #op, #b, a_, b_);                           \
-    } while (0)
-#define EXPECT_I(a, op, b)                                                                         \
-    do {                                                                                           \
-        long long a_ = (a), b_ = (b);                                                              \
-        if (!(a_ op b_))                                                                           \
-            ck_abort_msg("%s %s %s: %lld vs %lld", #a, #op, #b, a_, b_);                           \
-    } while (0)
 
 static sim_rng stream(uint32_t index) {
     sim_rng rng;
@@ -1224,10 +1199,4 @@ static Suite *kv_parts_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(kv_parts_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(kv_parts_suite()); }

@@ -8,11 +8,12 @@
  * depends on the workload's randomness only its sign or order is asserted
  * (e.g. R = 1 can never repair, R = N must).
  */
+#include "check_util.h"
 #include "kv_util.h"
 
 /* Five servers, N = 3; n2 is down from 5 s to 10 s.  Clients write and
  * read 200 keys at 400 operations a second until `stop`. */
-static sim *crash_run(const char *kv_extra, const char *stop) {
+static run crash_run(const char *kv_extra, const char *stop) {
     char text[2048];
     snprintf(text, sizeof text,
              "{\"model\":\"kv\",\"nodes\":5,\"duration\":\"20s\",\"seed\":3,"
@@ -22,33 +23,28 @@ static sim *crash_run(const char *kv_extra, const char *stop) {
              "\"workload\":{\"clients\":4,\"keys\":200,\"rate_per_s\":400,"
              "\"read_fraction\":0.5,\"stop\":\"%s\"}}}",
              kv_extra, stop);
-    sim *s = kv_load(text);
-    sim_run(s);
-    return s;
+    return run_sim(kv_load(text));
 }
 
 /* Hints reach the recovered node within one replay interval: it announces
  * itself with heartbeats at once (1 ms away), each holder replays at its
  * next tick (at most replay_interval later), the hint arrives 1 ms after. */
 START_TEST(test_kv_hints_delivered_within_one_replay_interval) {
-    sim *s = crash_run(",\"quorum\":\"sloppy\",\"hinted_handoff\":{\"replay_interval\":\"500ms\"}",
-                       "15s");
-    cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
-    double stored = num(m, "hints_stored");
+    run r = crash_run(",\"quorum\":\"sloppy\",\"hinted_handoff\":{\"replay_interval\":\"500ms\"}",
+                      "15s");
+    double stored = num(r.m, "hints_stored");
     ck_assert_double_gt(stored, 100);
-    ck_assert_double_eq(num(m, "hints_delivered"), stored);
-    ck_assert_double_eq(num(m, "hints_pending_at_end"), 0);
-    ck_assert_double_eq(num(m, "hints_expired") + num(m, "hints_dropped"), 0);
-    ck_assert_double_le(num(m, "hint_delivery_lag_max_s"), 0.5 + 0.002);
+    ck_assert_double_eq(num(r.m, "hints_delivered"), stored);
+    ck_assert_double_eq(num(r.m, "hints_pending_at_end"), 0);
+    ck_assert_double_eq(num(r.m, "hints_expired") + num(r.m, "hints_dropped"), 0);
+    ck_assert_double_le(num(r.m, "hint_delivery_lag_max_s"), 0.5 + 0.002);
     /* Every key's replicas agree again after the recovery, and no
      * acknowledged write was lost. */
-    ck_assert_double_eq(num(m, "divergent_keys"), 0);
-    ck_assert_double_eq(num(m, "fault_ends_not_converged"), 0);
-    ck_assert_double_le(num(m, "converge_time_last_fault_s"), 0.5 + 0.002);
-    ck_assert_double_eq(num(m, "lost_acknowledged_writes"), 0);
-    cJSON_Delete(root);
-    sim_destroy(s);
+    ck_assert_double_eq(num(r.m, "divergent_keys"), 0);
+    ck_assert_double_eq(num(r.m, "fault_ends_not_converged"), 0);
+    ck_assert_double_le(num(r.m, "converge_time_last_fault_s"), 0.5 + 0.002);
+    ck_assert_double_eq(num(r.m, "lost_acknowledged_writes"), 0);
+    run_free(&r);
 }
 END_TEST
 
@@ -99,19 +95,15 @@ static const char partition_heal[] =
 START_TEST(test_kv_healed_partition_never_converges_without_repair) {
     char text[2048];
     snprintf(text, sizeof text, partition_heal, 1, "off", 300, "0.5", "10s");
-    sim *s = kv_load(text);
-    sim_run(s);
-    cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
-    double div = num(m, "divergent_keys");
+    run r = run_sim(kv_load(text));
+    double div = num(r.m, "divergent_keys");
     ck_assert_double_gt(div, 50);
-    ck_assert_double_eq(num(m, "fault_ends"), 1);
-    ck_assert_double_eq(num(m, "fault_ends_not_converged"), 1);
-    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(m, "converge_time_last_fault_s"));
+    ck_assert_double_eq(num(r.m, "fault_ends"), 1);
+    ck_assert_double_eq(num(r.m, "fault_ends_not_converged"), 1);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(r.m, "converge_time_last_fault_s"));
     /* Nothing happens after the heal: the count is the one at the heal. */
-    ck_assert_int_eq(kv_of(s)->fault_ends[0].divergent_then, (int64_t)div);
-    cJSON_Delete(root);
-    sim_destroy(s);
+    ck_assert_int_eq(kv_of(r.s)->fault_ends[0].divergent_then, (int64_t)div);
+    run_free(&r);
 }
 END_TEST
 
@@ -125,16 +117,12 @@ START_TEST(test_kv_read_repair_with_r_n_repairs_more_than_r_1) {
          * replicas then, which also settles its key, so the difference
          * between the two runs is read repair's. */
         snprintf(text, sizeof text, partition_heal, i ? 3 : 1, "async", 3000, "0.9", "30s");
-        sim *s = kv_load(text);
-        sim_run(s);
-        cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
-        applied[i] = num(m, "read_repair_applied");
-        div[i] = num(m, "divergent_keys");
+        run r = run_sim(kv_load(text));
+        applied[i] = num(r.m, "read_repair_applied");
+        div[i] = num(r.m, "divergent_keys");
         if (i == 0)
-            ck_assert_double_eq(num(m, "read_repair_messages"), 0);
-        cJSON_Delete(root);
-        sim_destroy(s);
+            ck_assert_double_eq(num(r.m, "read_repair_messages"), 0);
+        run_free(&r);
     }
     ck_assert_double_eq(applied[0], 0);
     ck_assert_double_gt(applied[1], 100);
@@ -149,16 +137,12 @@ END_TEST
 START_TEST(test_kv_blocking_read_repair_repairs_before_answering) {
     char text[2048];
     snprintf(text, sizeof text, partition_heal, 2, "blocking", 300, "0.5", "30s");
-    sim *s = kv_load(text);
-    sim_run(s);
-    cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
-    ck_assert_double_gt(num(m, "read_repair_reads"), 0);
+    run r = run_sim(kv_load(text));
+    ck_assert_double_gt(num(r.m, "read_repair_reads"), 0);
     /* A repair finds the replica newer already when a write overtook it. */
-    ck_assert_double_gt(num(m, "read_repair_applied"), 0);
-    ck_assert_double_le(num(m, "read_repair_applied"), num(m, "read_repair_messages"));
-    cJSON_Delete(root);
-    sim_destroy(s);
+    ck_assert_double_gt(num(r.m, "read_repair_applied"), 0);
+    ck_assert_double_le(num(r.m, "read_repair_applied"), num(r.m, "read_repair_messages"));
+    run_free(&r);
 }
 END_TEST
 
@@ -169,14 +153,11 @@ START_TEST(test_kv_digest_reads_fetch_the_value_on_mismatch) {
     snprintf(text, sizeof text, partition_heal, 3, "off", 300, "0.5", "30s");
     sim *s = kv_load(text);
     kv_of(s)->digest_reads = true;
-    sim_run(s);
-    cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
-    ck_assert_double_gt(num(m, "digest_mismatches"), 0);
+    run r = run_sim(s);
+    ck_assert_double_gt(num(r.m, "digest_mismatches"), 0);
     /* R = N = 3 reads see every replica: never stale with digests either. */
-    ck_assert_double_eq(num(m, "stale_reads"), 0);
-    cJSON_Delete(root);
-    sim_destroy(s);
+    ck_assert_double_eq(num(r.m, "stale_reads"), 0);
+    run_free(&r);
 }
 END_TEST
 
@@ -223,16 +204,12 @@ START_TEST(test_kv_tombstones_purged_too_early_resurrect_deleted_keys) {
                  "\"workload\":{\"clients\":1,\"keys\":300,\"rate_per_s\":100,"
                  "\"read_fraction\":0.7,\"delete_fraction\":0.5}}}",
                  i ? "1h" : "2s");
-        sim *s = kv_load(text);
-        sim_run(s);
-        cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
-        ck_assert_double_gt(num(m, "deletes"), 100);
-        resurrections[i] = (int64_t)num(m, "resurrections");
-        undone[i] = (int64_t)num(m, "deletes_undone_at_end");
-        purged[i] = (int64_t)num(m, "tombstones_purged");
-        cJSON_Delete(root);
-        sim_destroy(s);
+        run r = run_sim(kv_load(text));
+        ck_assert_double_gt(num(r.m, "deletes"), 100);
+        resurrections[i] = (int64_t)num(r.m, "resurrections");
+        undone[i] = (int64_t)num(r.m, "deletes_undone_at_end");
+        purged[i] = (int64_t)num(r.m, "tombstones_purged");
+        run_free(&r);
     }
     ck_assert_int_gt(purged[0], 0);
     ck_assert_int_gt(resurrections[0], 0);
@@ -263,17 +240,13 @@ START_TEST(test_kv_anti_entropy_converges_and_merkle_ships_less_than_full) {
     for (int i = 0; i < 2; i++) {
         char text[2048];
         snprintf(text, sizeof text, ae_heal, modes[i], "20000");
-        sim *s = kv_load(text);
-        sim_run(s);
-        cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
-        repaired[i] = num(m, "ae_keys_repaired");
-        bytes[i] = num(m, "ae_bytes");
-        ck_assert_double_eq(num(m, "fault_ends_not_converged"), 0);
-        ck_assert_double_eq(num(m, "divergent_keys"), 0);
-        conv[i] = num(m, "converge_time_last_fault_s");
-        cJSON_Delete(root);
-        sim_destroy(s);
+        run r = run_sim(kv_load(text));
+        repaired[i] = num(r.m, "ae_keys_repaired");
+        bytes[i] = num(r.m, "ae_bytes");
+        ck_assert_double_eq(num(r.m, "fault_ends_not_converged"), 0);
+        ck_assert_double_eq(num(r.m, "divergent_keys"), 0);
+        conv[i] = num(r.m, "converge_time_last_fault_s");
+        run_free(&r);
     }
     ck_assert_double_gt(repaired[0], 100);
     ck_assert_double_eq(repaired[0], repaired[1]);
@@ -364,15 +337,11 @@ START_TEST(test_kv_replacement_bootstraps_by_anti_entropy_or_streaming) {
                  "\"workload\":{\"clients\":2,\"keys\":2000,\"rate_per_s\":400,"
                  "\"read_fraction\":0.2,\"stop\":\"10s\"}}}",
                  boot[i]);
-        sim *s = kv_load(text);
-        sim_run(s);
-        cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
-        ck_assert_double_gt(num(m, "replacement_keys_missing_at_start"), 500);
-        ck_assert_double_eq(num(m, "replacement_keys_missing_at_end"), 0);
-        after[i] = num(m, "replacement_complete_after_s");
-        cJSON_Delete(root);
-        sim_destroy(s);
+        run r = run_sim(kv_load(text));
+        ck_assert_double_gt(num(r.m, "replacement_keys_missing_at_start"), 500);
+        ck_assert_double_eq(num(r.m, "replacement_keys_missing_at_end"), 0);
+        after[i] = num(r.m, "replacement_complete_after_s");
+        run_free(&r);
     }
     /* Streaming: a request and an answer per range, 1 ms each way. */
     ck_assert_double_le(after[1], 0.0025);
@@ -388,26 +357,22 @@ END_TEST
  * another, so a read holds at most one sibling per client: exactly 2 at
  * most, and 2 is reached. */
 START_TEST(test_kv_vclock_concurrent_writes_become_siblings_and_merge) {
-    sim *s = kv_load("{\"model\":\"kv\",\"nodes\":3,\"duration\":\"20s\",\"seed\":10,"
-                     "\"network\":{\"latency\":{\"type\":\"exponential\",\"mean\":\"1ms\"}},"
-                     "\"kv\":{\"n\":3,\"r\":3,\"w\":3,\"versioning\":\"vclock\","
-                     "\"coordinator\":\"random\","
-                     "\"workload\":{\"clients\":2,\"keys\":1,\"mode\":\"closed\","
-                     "\"think_time\":\"1ms\",\"read_fraction\":0.5}}}");
-    sim_run(s);
-    cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
-    ck_assert_double_gt(num(m, "reads_ok"), 1000);
-    ck_assert_double_gt(num(m, "reads_with_siblings"), 10);
-    ck_assert_double_gt(num(m, "writes_merging_siblings"), 10);
-    ck_assert_double_eq(num(m, "siblings_max"), 2);
-    ck_assert_double_eq(num(m, "stale_reads"), 0);
-    ck_assert_double_eq(num(m, "lost_acknowledged_writes"), 0);
-    ck_assert_double_eq(num(m, "read_your_writes_violations"), 0);
-    ck_assert_double_eq(num(m, "monotonic_read_violations"), 0);
-    ck_assert_double_eq(num(m, "vclock_truncations"), 0);
-    cJSON_Delete(root);
-    sim_destroy(s);
+    run r = run_sim(kv_load("{\"model\":\"kv\",\"nodes\":3,\"duration\":\"20s\",\"seed\":10,"
+                            "\"network\":{\"latency\":{\"type\":\"exponential\",\"mean\":\"1ms\"}},"
+                            "\"kv\":{\"n\":3,\"r\":3,\"w\":3,\"versioning\":\"vclock\","
+                            "\"coordinator\":\"random\","
+                            "\"workload\":{\"clients\":2,\"keys\":1,\"mode\":\"closed\","
+                            "\"think_time\":\"1ms\",\"read_fraction\":0.5}}}"));
+    ck_assert_double_gt(num(r.m, "reads_ok"), 1000);
+    ck_assert_double_gt(num(r.m, "reads_with_siblings"), 10);
+    ck_assert_double_gt(num(r.m, "writes_merging_siblings"), 10);
+    ck_assert_double_eq(num(r.m, "siblings_max"), 2);
+    ck_assert_double_eq(num(r.m, "stale_reads"), 0);
+    ck_assert_double_eq(num(r.m, "lost_acknowledged_writes"), 0);
+    ck_assert_double_eq(num(r.m, "read_your_writes_violations"), 0);
+    ck_assert_double_eq(num(r.m, "monotonic_read_violations"), 0);
+    ck_assert_double_eq(num(r.m, "vclock_truncations"), 0);
+    run_free(&r);
 }
 END_TEST
 
@@ -444,13 +409,9 @@ START_TEST(test_kv_vclock_clock_skew_loses_nothing) {
                  "\"versioning\":\"%s\",\"workload\":{\"clients\":4,\"keys\":50,"
                  "\"rate_per_s\":400,\"read_fraction\":0.5}}}",
                  i ? "vclock" : "lww");
-        sim *s = kv_load(text);
-        sim_run(s);
-        cJSON *root;
-        cJSON *m = kv_report_of(s, &root);
-        lost[i] = (int64_t)num(m, "lost_acknowledged_writes");
-        cJSON_Delete(root);
-        sim_destroy(s);
+        run r = run_sim(kv_load(text));
+        lost[i] = (int64_t)num(r.m, "lost_acknowledged_writes");
+        run_free(&r);
     }
     ck_assert_int_gt(lost[0], 100);
     ck_assert_int_eq(lost[1], 0);
@@ -549,10 +510,4 @@ static Suite *kv_repair_suite(void) {
     return su;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(kv_repair_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(kv_repair_suite()); }

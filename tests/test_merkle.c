@@ -7,26 +7,13 @@
  * Random tests run at fixed seeds.  Run one test with CK_RUN_CASE and
  * CK_FORK=no under a debugger.
  */
+#include "check_util.h"
 #include "merkle.h"
 
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Checks that call into Check only on failure (ck_assert_* costs a system
- * call per success in fork mode, and the loops below check a lot). */
-#define EXPECT(expr)                                                                               \
-    do {                                                                                           \
-        if (!(expr))                                                                               \
-            ck_abort_msg("assertion failed: %s", #expr);                                           \
-    } while (0)
-#define EXPECT_U(a, op, b)                                                                         \
-    do {                                                                                           \
-        unsigned long long a_ = (a), b_ = (b);                                                     \
-        if (!(a_ op b_))                                                                           \
-            ck_abort_msg("%s %s %s: %llu vs %llu", #a, #op, #b, a_, b_);                           \
-    } while (0)
 
 static sim_rng stream(uint32_t index) {
     sim_rng rng;
@@ -662,10 +649,4 @@ static Suite *merkle_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(merkle_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_run(merkle_suite()); }

@@ -14,6 +14,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include "check_util.h"
 #include "metrics.h"
 
 #include <check.h>
@@ -836,10 +837,4 @@ static Suite *metrics_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(metrics_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_run(metrics_suite()); }

@@ -19,8 +19,9 @@
  *
  * Debugging one case:  CK_FORK=no CK_RUN_CASE=queueing ./build/tests/test_mq
  */
+#include "check_util.h"
 #include "mq/mq_int.h"
-#include "scenario.h"
+#include "report_util.h"
 
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -39,79 +40,26 @@
 
 static const sim_model *const mq_models[] = {&mq_model, NULL};
 
-static sim *load_file(const char *path, const char **sets, int n_sets, char *err, size_t errlen) {
-    sim_load_opts o = {.file = path, .sets = sets, .n_sets = n_sets, .models = mq_models};
-    cJSON *resolved = NULL;
-    sim *s = sim_load(&o, &resolved, err, errlen);
-    cJSON_Delete(resolved);
-    return s;
-}
-
-/* Loads a scenario from JSON text with --set overrides; fails the test on
- * an error. */
-static sim *load(const char **sets, int n_sets, const char *text) {
-    char path[] = "/tmp/test_mq_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    char err[2048] = "";
-    sim *s = load_file(path, sets, n_sets, err, sizeof err);
-    unlink(path);
-    ck_assert_msg(s != NULL, "%s", err);
-    return s;
-}
-
-/* Loads a scenario that must be refused; returns the message in err. */
-static void load_error(char *err, size_t errlen, const char *text) {
-    char path[] = "/tmp/test_mq_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    sim *s = load_file(path, NULL, 0, err, errlen);
-    unlink(path);
-    ck_assert_ptr_null(s);
-}
-
 static mq_shared *shared_of(sim *s) { return s->shared; }
 
-/* The run's report (metrics.model) as JSON; caller deletes the root. */
-static cJSON *report(sim *s, cJSON **model) {
-    char *human = NULL;
-    sim__report_file *files = NULL;
-    size_t n_files = 0;
-    cJSON *m = sim__report_json(s, &human, &files, &n_files);
-    sim_free(human);
-    sim__report_files_free(files, n_files);
-    *model = cJSON_GetObjectItemCaseSensitive(m, "model");
-    ck_assert_ptr_nonnull(*model);
-    return m;
-}
-
-static double num(cJSON *model, const char *key) {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(model, key);
-    ck_assert_msg(cJSON_IsNumber(v), "report has no number %s", key);
-    return v->valuedouble;
-}
-
-/* Runs a scenario and keeps its report. */
-typedef struct run {
-    sim *s;
-    cJSON *root, *m;
-} run;
-
+/* Runs a scenario given as JSON text with --set overrides; fails the test
+ * if it does not load. */
 static run run_text(const char **sets, int n_sets, const char *text) {
-    run r;
-    r.s = load(sets, n_sets, text);
-    sim_run(r.s);
-    r.root = report(r.s, &r.m);
-    return r;
+    return run_sim(load_text_ok(text, mq_models, sets, n_sets));
 }
 
-static void run_free(run *r) {
-    cJSON_Delete(r->root);
-    sim_destroy(r->s);
+/* The same with the one %s of fmt replaced by arg. */
+static run run_textf(const char *fmt, const char *arg) {
+    char text[2048];
+    ck_assert_int_lt(snprintf(text, sizeof text, fmt, arg), (int)sizeof text);
+    return run_text(NULL, 0, text);
+}
+
+/* Runs the shipped scenario scenarios/mq/<name>.json with --set overrides. */
+static run run_file(const char *name, const char **sets, int n_sets) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/scenarios/mq/%s.json", DSIM_SOURCE_DIR, name);
+    return run_sim(load_path_ok(path, mq_models, sets, n_sets));
 }
 
 /*
@@ -353,16 +301,10 @@ START_TEST(test_littles_law_is_exact_with_losses) {
     const char *files[] = {"broker-crash-in-memory", "burst-drop-oldest", "burst-drop-newest",
                            "crash-at-most-once",     "overload-direct",   "failover-acks-leader"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char path[512], err[2048] = "";
-        snprintf(path, sizeof path, "%s/scenarios/mq/%s.json", DSIM_SOURCE_DIR, files[i]);
-        sim *s = load_file(path, NULL, 0, err, sizeof err);
-        ck_assert_msg(s != NULL, "%s", err);
-        sim_run(s);
-        cJSON *m, *root = report(s, &m);
-        ck_assert_msg(num(m, "lost") > 0, "%s: no losses", files[i]);
-        check_little_exact(s, m, files[i]);
-        cJSON_Delete(root);
-        sim_destroy(s);
+        run r = run_file(files[i], NULL, 0);
+        ck_assert_msg(num(r.m, "lost") > 0, "%s: no losses", files[i]);
+        check_little_exact(r.s, r.m, files[i]);
+        run_free(&r);
     }
 }
 END_TEST
@@ -450,6 +392,12 @@ static const char *order_flow =
     "\"30ms\"}}],"
     "\"producers\": [{\"name\": \"shop\", \"topic\": \"orders\", \"rate_per_s\": 40}]}}";
 
+/* Random crashes of every consumer of order_flow: mean 4 s up, 1 s down. */
+static const char *consumer_crashes =
+    "random_faults={\"crash\": {\"nodes\": [\"payment\", \"inventory\", \"email\"], "
+    "\"mtbf\": {\"type\": \"exponential\", \"mean\": \"4s\"}, \"mttr\": {\"type\": "
+    "\"exponential\", \"mean\": \"1s\"}}}";
+
 /* Every copy ends processed once or still queued: nothing lost, nothing
  * processed twice, and every order fans out to inventory and email. */
 START_TEST(test_at_least_once_without_faults_loses_and_duplicates_nothing) {
@@ -476,10 +424,7 @@ END_TEST
  * messages, each of which is redelivered.
  */
 START_TEST(test_at_least_once_with_consumer_crashes_loses_nothing) {
-    const char *sets[] = {
-        "random_faults={\"crash\": {\"nodes\": [\"payment\", \"inventory\", \"email\"], "
-        "\"mtbf\": {\"type\": \"exponential\", \"mean\": \"4s\"}, \"mttr\": {\"type\": "
-        "\"exponential\", \"mean\": \"1s\"}}}"};
+    const char *sets[] = {consumer_crashes};
     run r = run_text(sets, 1, order_flow);
     ck_assert_double_eq(num(r.m, "lost"), 0);
     ck_assert_double_gt(num(r.m, "crash_held"), 10);
@@ -511,17 +456,14 @@ START_TEST(test_at_most_once_loses_exactly_messages_in_flight_at_crashes) {
         "\"delivery\": \"%s\", \"visibility_timeout\": \"1s\", \"processing\": \"100ms\"}],"
         "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"arrivals\": "
         "\"constant\", \"rate_per_s\": 80}]}}";
-    char buf[2048];
-    snprintf(buf, sizeof buf, text, "at_most_once");
-    run r = run_text(NULL, 0, buf);
+    run r = run_textf(text, "at_most_once");
     ck_assert_double_eq(num(r.m, "crash_held"), 12);
     ck_assert_double_eq(num(r.m, "lost"), 12);
     ck_assert_double_eq(num(r.m, "lost_consumer_crash"), 12);
     ck_assert_double_eq(num(r.m, "duplicates"), 0);
     check_oracle_matches_nodes(r.s);
     run_free(&r);
-    snprintf(buf, sizeof buf, text, "at_least_once");
-    r = run_text(NULL, 0, buf);
+    r = run_textf(text, "at_least_once");
     ck_assert_double_eq(num(r.m, "crash_held"), 12);
     ck_assert_double_eq(num(r.m, "lost"), 0);
     ck_assert_double_eq(num(r.m, "redeliveries"), 12);
@@ -537,12 +479,9 @@ END_TEST
  * else.
  */
 START_TEST(test_at_most_once_losses_are_crash_losses) {
-    const char *sets[] = {
-        "random_faults={\"crash\": {\"nodes\": [\"payment\", \"inventory\", \"email\"], "
-        "\"mtbf\": {\"type\": \"exponential\", \"mean\": \"4s\"}, \"mttr\": {\"type\": "
-        "\"exponential\", \"mean\": \"1s\"}}}",
-        "mq.groups[0].delivery=at_most_once", "mq.groups[1].delivery=at_most_once",
-        "mq.groups[2].delivery=at_most_once"};
+    const char *sets[] = {consumer_crashes, "mq.groups[0].delivery=at_most_once",
+                          "mq.groups[1].delivery=at_most_once",
+                          "mq.groups[2].delivery=at_most_once"};
     run r = run_text(sets, 4, order_flow);
     ck_assert_double_gt(num(r.m, "lost_consumer_crash"), 10);
     ck_assert_double_eq(num(r.m, "lost_consumer_crash"), num(r.m, "crash_held"));
@@ -621,6 +560,23 @@ START_TEST(test_poison_messages_are_dead_lettered_transient_failures_retried) {
 }
 END_TEST
 
+/* 30 % of publish acknowledgements are lost: producers resend messages
+ * the broker already stored.  One consumer of four slots. */
+static const char *acks_lost =
+    "{\"model\": \"mq\", \"duration\": \"20s\", \"network\": {\"latency\": \"1ms\", "
+    "\"links\": [{\"message\": \"publish_ack\", \"loss\": 0.3}]},"
+    "\"mq\": {\"publisher\": {\"timeout\": \"100ms\"}, \"topics\": [{\"name\": \"jobs\"}],"
+    "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 4, "
+    "\"processing\": \"2ms\"}],"
+    "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 100}]}}";
+
+/* Effectively once caught every duplicate of acks_lost. */
+static void check_every_duplicate_caught(const run *r) {
+    ck_assert_double_eq(num(r->m, "duplicates"), 0);
+    ck_assert_double_gt(num(r->m, "deduplicated"), 100);
+    ck_assert_double_eq(num(r->m, "lost"), 0);
+}
+
 /*
  * Duplicates from producer retries: 30 % of publish acknowledgements are
  * lost, so producers resend messages the broker already stored.  At least
@@ -629,22 +585,13 @@ END_TEST
  * skips the rest.
  */
 START_TEST(test_effectively_once_removes_duplicates_from_retries) {
-    const char *text =
-        "{\"model\": \"mq\", \"duration\": \"20s\", \"network\": {\"latency\": \"1ms\", "
-        "\"links\": [{\"message\": \"publish_ack\", \"loss\": 0.3}]},"
-        "\"mq\": {\"publisher\": {\"timeout\": \"100ms\"}, \"topics\": [{\"name\": \"jobs\"}],"
-        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 4, "
-        "\"processing\": \"2ms\"}],"
-        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 100}]}}";
-    run r = run_text(NULL, 0, text);
+    run r = run_text(NULL, 0, acks_lost);
     ck_assert_double_gt(num(r.m, "duplicates"), 100);
     ck_assert_double_eq(num(r.m, "lost"), 0);
     run_free(&r);
     const char *eo[] = {"mq.groups[0].delivery=effectively_once"};
-    r = run_text(eo, 1, text);
-    ck_assert_double_eq(num(r.m, "duplicates"), 0);
-    ck_assert_double_gt(num(r.m, "deduplicated"), 100);
-    ck_assert_double_eq(num(r.m, "lost"), 0);
+    r = run_text(eo, 1, acks_lost);
+    check_every_duplicate_caught(&r);
     run_free(&r);
 }
 END_TEST
@@ -660,19 +607,12 @@ END_TEST
  * more than half, leaves room for any seed; never more than without dedupe.
  */
 START_TEST(test_dedupe_window_too_small_lets_duplicates_through) {
-    const char *text =
-        "{\"model\": \"mq\", \"duration\": \"20s\", \"network\": {\"latency\": \"1ms\", "
-        "\"links\": [{\"message\": \"publish_ack\", \"loss\": 0.3}]},"
-        "\"mq\": {\"publisher\": {\"timeout\": \"100ms\"}, \"topics\": [{\"name\": \"jobs\"}],"
-        "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 4, "
-        "\"processing\": \"2ms\"}],"
-        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 100}]}}";
-    run r = run_text(NULL, 0, text);
+    run r = run_text(NULL, 0, acks_lost);
     double all = num(r.m, "duplicates");
     run_free(&r);
     const char *small[] = {"mq.groups[0].delivery=effectively_once",
                            "mq.groups[0].dedupe_window=2"};
-    r = run_text(small, 2, text);
+    r = run_text(small, 2, acks_lost);
     ck_assert_double_gt(num(r.m, "duplicates"), 0.5 * all);
     ck_assert_double_le(num(r.m, "duplicates"), all);
     ck_assert_double_eq(num(r.m, "lost"), 0);
@@ -715,21 +655,21 @@ START_TEST(test_producer_partition_retries_buffer_and_gives_up) {
     ck_assert_double_gt(num(r.m, "latency_max_s"), 2.0);
     run_free(&r);
 
-    const char *small[] = {"mq.publisher.buffer=50"};
-    r = run_text(small, 1, text);
-    ck_assert_double_eq(num(r.m, "lost"), num(r.m, "lost_buffer_full"));
-    ck_assert_double_ge(num(r.m, "lost"), 250);
-    ck_assert_double_le(num(r.m, "lost"), 350);
-    check_oracle_matches_nodes(r.s);
-    run_free(&r);
-
-    const char *once[] = {"mq.publisher.retries=1"};
-    r = run_text(once, 1, text);
-    ck_assert_double_eq(num(r.m, "lost"), num(r.m, "lost_gave_up"));
-    ck_assert_double_ge(num(r.m, "lost"), 100);
-    ck_assert_double_le(num(r.m, "lost"), 300);
-    check_oracle_matches_nodes(r.s);
-    run_free(&r);
+    /* A small buffer refuses at the source; a single retry gives up. */
+    const struct {
+        const char *set, *cause;
+        double lo, hi;
+    } lossy[] = {{"mq.publisher.buffer=50", "lost_buffer_full", 250, 350},
+                 {"mq.publisher.retries=1", "lost_gave_up", 100, 300}};
+    for (int i = 0; i < 2; i++) {
+        const char *sets[] = {lossy[i].set};
+        r = run_text(sets, 1, text);
+        ck_assert_double_eq(num(r.m, "lost"), num(r.m, lossy[i].cause));
+        ck_assert_double_ge(num(r.m, "lost"), lossy[i].lo);
+        ck_assert_double_le(num(r.m, "lost"), lossy[i].hi);
+        check_oracle_matches_nodes(r.s);
+        run_free(&r);
+    }
 }
 END_TEST
 
@@ -744,21 +684,17 @@ END_TEST
  * (the Kafka way to process effectively once).
  */
 START_TEST(test_effectively_once_across_consumers_needs_partition_assignment) {
-    const char *text =
-        "{\"model\": \"mq\", \"duration\": \"20s\", \"network\": {\"latency\": \"1ms\", "
-        "\"links\": [{\"message\": \"publish_ack\", \"loss\": 0.3}]},"
-        "\"mq\": {\"publisher\": {\"timeout\": \"100ms\"}, \"topics\": [{\"name\": \"jobs\", "
-        "\"partitions\": 6}], \"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"count\": "
-        "3, \"concurrency\": 2, \"processing\": \"2ms\", \"delivery\": \"effectively_once\"}],"
-        "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 100}]}}";
-    run r = run_text(NULL, 0, text);
+    /* The scenario above with six partitions read by three consumers of
+     * two slots, effectively once. */
+    const char *sets[] = {"mq.topics[0].partitions=6", "mq.groups[0].count=3",
+                          "mq.groups[0].concurrency=2", "mq.groups[0].delivery=effectively_once",
+                          NULL};
+    run r = run_text(sets, 4, acks_lost);
     ck_assert_double_gt(num(r.m, "duplicates"), 100);
     run_free(&r);
-    const char *parts[] = {"mq.groups[0].assignment=partitions"};
-    r = run_text(parts, 1, text);
-    ck_assert_double_eq(num(r.m, "duplicates"), 0);
-    ck_assert_double_gt(num(r.m, "deduplicated"), 100);
-    ck_assert_double_eq(num(r.m, "lost"), 0);
+    sets[4] = "mq.groups[0].assignment=partitions";
+    r = run_text(sets, 5, acks_lost);
+    check_every_duplicate_caught(&r);
     run_free(&r);
 }
 END_TEST
@@ -843,14 +779,11 @@ START_TEST(test_broker_crash_durable_keeps_in_memory_loses) {
         "\"groups\": [{\"name\": \"worker\", \"topic\": \"jobs\", \"concurrency\": 2, "
         "\"processing\": {\"type\": \"exponential\", \"mean\": \"40ms\"}}],"
         "\"producers\": [{\"name\": \"client\", \"topic\": \"jobs\", \"rate_per_s\": 60}]}}";
-    char buf[1500];
-    snprintf(buf, sizeof buf, text, "true");
-    run r = run_text(NULL, 0, buf);
+    run r = run_textf(text, "true");
     ck_assert_double_eq(num(r.m, "lost"), 0);
     check_oracle_matches_nodes(r.s);
     run_free(&r);
-    snprintf(buf, sizeof buf, text, "false");
-    r = run_text(NULL, 0, buf);
+    r = run_textf(text, "false");
     ck_assert_double_gt(num(r.m, "lost_broker_crash"), 0);
     ck_assert_double_eq(num(r.m, "lost"), num(r.m, "lost_broker_crash"));
     check_oracle_matches_nodes(r.s);
@@ -868,16 +801,10 @@ END_TEST
  * failover-acks-all.json differ in that one key.
  */
 START_TEST(test_replication_acks_leader_loses_acks_all_does_not) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/scenarios/mq/failover-acks-leader.json", DSIM_SOURCE_DIR);
     const char *modes[] = {"mq.topics[0].acks=leader", "mq.topics[0].acks=all"};
     for (int i = 0; i < 2; i++) {
-        char err[2048] = "";
-        const char *sets[] = {modes[i]};
-        sim *s = load_file(path, sets, 1, err, sizeof err);
-        ck_assert_msg(s != NULL, "%s", err);
-        sim_run(s);
-        cJSON *m, *root = report(s, &m);
+        run r = run_file("failover-acks-leader", &modes[i], 1);
+        cJSON *m = r.m;
         ck_assert_double_eq(num(m, "failovers"), 1);
         if (i == 0) {
             ck_assert_double_gt(num(m, "lost_truncated"), 0);
@@ -887,9 +814,8 @@ START_TEST(test_replication_acks_leader_loses_acks_all_does_not) {
             ck_assert_double_eq(num(m, "lost"), 0);
             ck_assert_double_gt(num(m, "ack_latency_p50_s"), 0.030);
         }
-        check_oracle_matches_nodes(s);
-        cJSON_Delete(root);
-        sim_destroy(s);
+        check_oracle_matches_nodes(r.s);
+        run_free(&r);
     }
 }
 END_TEST
@@ -984,7 +910,9 @@ START_TEST(test_same_seed_same_trace_hash_other_seed_differs) {
     const char *s7[] = {"seed=7", "random_faults={\"crash\": {\"nodes\": [\"inventory\"], "
                                   "\"mtbf\": \"5s\", \"mttr\": \"1s\"}}"};
     const char *s8[] = {"seed=8", s7[1]};
-    sim *a = load(s7, 2, order_flow), *b = load(s7, 2, order_flow), *c = load(s8, 2, order_flow);
+    sim *a = load_text_ok(order_flow, mq_models, s7, 2);
+    sim *b = load_text_ok(order_flow, mq_models, s7, 2);
+    sim *c = load_text_ok(order_flow, mq_models, s8, 2);
     sim_run(a);
     sim_run(b);
     sim_run(c);
@@ -998,49 +926,36 @@ START_TEST(test_same_seed_same_trace_hash_other_seed_differs) {
 END_TEST
 
 START_TEST(test_configuration_errors_name_the_path) {
-    char err[2048];
 #define MQ_BAD(body) "{\"model\": \"mq\", \"mq\": {" body "}}"
 #define TOPIC        "\"topics\": [{\"name\": \"orders\"}]"
-    load_error(err, sizeof err,
-               MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"ordres\"}]"));
-    ck_assert_msg(strstr(err, "$.mq.groups[0].topic: \"ordres\" is not a topic (topics: "
-                              "\"orders\")"),
-                  "%s", err);
-    load_error(err, sizeof err,
-               MQ_BAD("\"topics\": [{\"name\": \"orders\", \"partitions\": 0}], \"groups\": "
-                      "[{\"name\": \"inv\", \"topic\": \"orders\"}]"));
-    ck_assert_msg(
-        strstr(err,
-               "$.mq.topics[0].partitions: 0 is out of range (allowed: an integer from 1 to 32)"),
-        "%s", err);
-    load_error(err, sizeof err,
-               MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
-                            "\"visibility_timeout\": \"0s\"}]"));
-    ck_assert_msg(
-        strstr(err, "$.mq.groups[0].visibility_timeout: \"0s\" is not allowed (allowed: 1ms to 1h"),
-        "%s", err);
-    load_error(err, sizeof err,
-               MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
-                            "\"max_attempts\": 0}]"));
-    ck_assert_msg(
-        strstr(
-            err,
-            "$.mq.groups[0].max_attempts: 0 is out of range (allowed: an integer from 1 to 100)"),
-        "%s", err);
-    load_error(err, sizeof err,
-               MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
-                            "\"publish\": \"orders\"}]"));
-    ck_assert_msg(strstr(err, "$.mq.groups[0].publish: \"orders\" closes the cycle orders -> "
-                              "orders"),
-                  "%s", err);
-    load_error(err, sizeof err, MQ_BAD(TOPIC));
-    ck_assert_msg(strstr(err, "$.mq.topics[0]: no group subscribes to topic \"orders\""), "%s",
-                  err);
-    load_error(err, sizeof err,
-               MQ_BAD("\"topics\": [{\"name\": \"orders\", \"replication\": 3}], \"groups\": "
-                      "[{\"name\": \"inv\", \"topic\": \"orders\"}]"));
-    ck_assert_msg(strstr(err, "$.mq.topics[0].replication: 3 replicas need at least 3 brokers"),
-                  "%s", err);
+    /* A refused scenario and what its message must say. */
+    const char *cases[][2] = {
+        {MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"ordres\"}]"),
+         "$.mq.groups[0].topic: \"ordres\" is not a topic (topics: "
+         "\"orders\")"},
+        {MQ_BAD("\"topics\": [{\"name\": \"orders\", \"partitions\": 0}], \"groups\": "
+                "[{\"name\": \"inv\", \"topic\": \"orders\"}]"),
+         "$.mq.topics[0].partitions: 0 is out of range (allowed: an integer from 1 to 32)"},
+        {MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
+                      "\"visibility_timeout\": \"0s\"}]"),
+         "$.mq.groups[0].visibility_timeout: \"0s\" is not allowed (allowed: 1ms to 1h"},
+        {MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
+                      "\"max_attempts\": 0}]"),
+         "$.mq.groups[0].max_attempts: 0 is out of range (allowed: an integer from 1 to 100)"},
+        {MQ_BAD(TOPIC ", \"groups\": [{\"name\": \"inv\", \"topic\": \"orders\", "
+                      "\"publish\": \"orders\"}]"),
+         "$.mq.groups[0].publish: \"orders\" closes the cycle orders -> "
+         "orders"},
+        {MQ_BAD(TOPIC), "$.mq.topics[0]: no group subscribes to topic \"orders\""},
+        {MQ_BAD("\"topics\": [{\"name\": \"orders\", \"replication\": 3}], \"groups\": "
+                "[{\"name\": \"inv\", \"topic\": \"orders\"}]"),
+         "$.mq.topics[0].replication: 3 replicas need at least 3 brokers"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char err[2048];
+        load_text_refused(cases[i][0], mq_models, err, sizeof err);
+        ck_assert_msg(strstr(err, cases[i][1]), "%s", err);
+    }
 #undef MQ_BAD
 #undef TOPIC
 }
@@ -1055,14 +970,10 @@ START_TEST(test_shipped_scenarios_run) {
         "broker-crash-durable", "broker-crash-in-memory", "failover-acks-leader",
         "failover-acks-all",    "poison-dead-letter",     "../bench/mq-throughput"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char path[512], err[2048] = "";
-        snprintf(path, sizeof path, "%s/scenarios/mq/%s.json", DSIM_SOURCE_DIR, files[i]);
         const char *shorter[] = {"duration=5s"};
         bool bench = strstr(files[i], "bench") != NULL;
-        sim *s = load_file(path, shorter, bench ? 1 : 0, err, sizeof err);
-        ck_assert_msg(s != NULL, "%s", err);
-        sim_run(s);
-        cJSON *m, *root = report(s, &m);
+        run r = run_file(files[i], shorter, bench ? 1 : 0);
+        cJSON *m = r.m;
         if (strstr(files[i], "direct"))
             ck_assert_msg(num(m, "rejected_busy") > 0, "%s rejects nothing", files[i]);
         if (strstr(files[i], "overload-queue") || strstr(files[i], "durable") ||
@@ -1076,9 +987,8 @@ START_TEST(test_shipped_scenarios_run) {
             ck_assert_msg(num(m, "lost") > 0, "%s lost nothing", files[i]);
         if (strstr(files[i], "poison"))
             ck_assert_msg(num(m, "dead_lettered") > 0, "%s dead-letters nothing", files[i]);
-        check_oracle_matches_nodes(s);
-        cJSON_Delete(root);
-        sim_destroy(s);
+        check_oracle_matches_nodes(r.s);
+        run_free(&r);
     }
 }
 END_TEST
@@ -1127,10 +1037,4 @@ static Suite *mq_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(mq_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(mq_suite()); }

@@ -4,6 +4,7 @@
  * (symmetric and one-way) and heal, slow nodes and links, node clocks,
  * and the independence of the loss stream from the latency stream.
  */
+#include "check_util.h"
 #include "engine_probe.h"
 
 #include <math.h>
@@ -29,17 +30,15 @@ static sim_time arrival(probe_shared *p, uint32_t node, uint32_t type) {
 }
 
 START_TEST(test_net_link_rules_last_match_wins) {
-    sim *s =
-        probe_load("{\"model\":\"probe\",\"duration\":\"1s\","
-                   "\"nodes\":[{\"group\":\"dc\",\"count\":3},{\"group\":\"far\",\"count\":2}],"
-                   "\"network\":{\"latency\":\"1ms\",\"links\":["
-                   "{\"from\":\"dc\",\"to\":\"far\",\"latency\":\"40ms\"},"
-                   "{\"from\":\"dc0\",\"to\":\"far1\",\"latency\":\"70ms\"},"
-                   "{\"message\":\"pong\",\"latency\":\"5ms\"},"
-                   "{\"from\":\"far0\",\"to\":\"dc0\",\"message\":\"data\",\"one_way\":true,"
-                   "\"latency\":\"9ms\"}]}}");
-    probe_of(s)->init = fan_out;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"duration\":\"1s\","
+                       "\"nodes\":[{\"group\":\"dc\",\"count\":3},{\"group\":\"far\",\"count\":2}],"
+                       "\"network\":{\"latency\":\"1ms\",\"links\":["
+                       "{\"from\":\"dc\",\"to\":\"far\",\"latency\":\"40ms\"},"
+                       "{\"from\":\"dc0\",\"to\":\"far1\",\"latency\":\"70ms\"},"
+                       "{\"message\":\"pong\",\"latency\":\"5ms\"},"
+                       "{\"from\":\"far0\",\"to\":\"dc0\",\"message\":\"data\",\"one_way\":true,"
+                       "\"latency\":\"9ms\"}]}}",
+                       fan_out, NULL);
     probe_shared *p = probe_of(s);
     /* dc1: default 1 ms; pong: 5 ms everywhere (rule 3 comes later). */
     ck_assert_int_eq(arrival(p, 1, 0), 1 * SIM_MS);
@@ -76,10 +75,9 @@ static size_t count_msgs(probe_shared *p, uint32_t node) {
 /* 20000 messages with loss 0.3: delivered fraction within 5 standard errors
  * (SE = sqrt(0.3 * 0.7 / 20000) = 0.0032). */
 START_TEST(test_net_loss_rate_matches_probability) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"probe\":{\"knob\":200},"
-                        "\"network\":{\"loss\":0.3}}");
-    probe_of(s)->init = flood;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":2,\"probe\":{\"knob\":200},"
+                       "\"network\":{\"loss\":0.3}}",
+                       flood, NULL);
     double delivered = (double)count_msgs(probe_of(s), 1) / 20000.0;
     ck_assert_double_le(fabs(delivered - 0.7), 5 * sqrt(0.21 / 20000));
     ck_assert_int_eq(s->kval[KC_DROPPED_LOSS] + (int64_t)count_msgs(probe_of(s), 1), 20000);
@@ -88,11 +86,10 @@ START_TEST(test_net_loss_rate_matches_probability) {
 END_TEST
 
 START_TEST(test_net_duplication_rate_matches_probability) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":2,\"probe\":{\"knob\":200},"
-                        "\"network\":{\"duplicate\":0.2,"
-                        "\"latency\":{\"type\":\"uniform\",\"min\":\"1ms\",\"max\":\"9ms\"}}}");
-    probe_of(s)->init = flood;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":2,\"probe\":{\"knob\":200},"
+                       "\"network\":{\"duplicate\":0.2,"
+                       "\"latency\":{\"type\":\"uniform\",\"min\":\"1ms\",\"max\":\"9ms\"}}}",
+                       flood, NULL);
     double extra = (double)count_msgs(probe_of(s), 1) / 20000.0 - 1.0;
     ck_assert_double_le(fabs(extra - 0.2), 5 * sqrt(0.16 / 20000));
     ck_assert_int_eq(s->kval[KC_DUPLICATED], (int64_t)count_msgs(probe_of(s), 1) - 20000);
@@ -126,12 +123,10 @@ static bool got(probe_shared *p, uint32_t src, uint32_t dst, uint64_t sent_ms) {
 
 START_TEST(test_net_partition_cuts_between_groups_until_heal) {
     sim *s =
-        probe_load("{\"model\":\"probe\",\"nodes\":5,\"duration\":\"3s\","
-                   "\"faults\":[{\"at\":\"1s\",\"partition\":[[\"n0\",\"n1\"],[\"n2\",\"n3\"]]},"
-                   "{\"at\":\"2s\",\"heal\":true}]}");
-    probe_of(s)->init = mesh_init;
-    probe_of(s)->timer = mesh_tick;
-    sim_run(s);
+        probe_run("{\"model\":\"probe\",\"nodes\":5,\"duration\":\"3s\","
+                  "\"faults\":[{\"at\":\"1s\",\"partition\":[[\"n0\",\"n1\"],[\"n2\",\"n3\"]]},"
+                  "{\"at\":\"2s\",\"heal\":true}]}",
+                  mesh_init, mesh_tick);
     probe_shared *p = probe_of(s);
     for (uint64_t ms = 0; ms <= 2900; ms += 100) {
         bool cut = ms >= 1000 && ms < 2000;
@@ -147,13 +142,11 @@ START_TEST(test_net_partition_cuts_between_groups_until_heal) {
 END_TEST
 
 START_TEST(test_net_one_way_partition_cuts_one_direction) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":3,\"duration\":\"3s\","
-                        "\"faults\":[{\"at\":\"1s\",\"partition_one_way\":"
-                        "{\"from\":\"n0\",\"to\":[\"n1\",\"n2\"]}},"
-                        "{\"at\":\"2s\",\"heal\":true}]}");
-    probe_of(s)->init = mesh_init;
-    probe_of(s)->timer = mesh_tick;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":3,\"duration\":\"3s\","
+                       "\"faults\":[{\"at\":\"1s\",\"partition_one_way\":"
+                       "{\"from\":\"n0\",\"to\":[\"n1\",\"n2\"]}},"
+                       "{\"at\":\"2s\",\"heal\":true}]}",
+                       mesh_init, mesh_tick);
     probe_shared *p = probe_of(s);
     for (uint64_t ms = 0; ms <= 2900; ms += 100) {
         bool cut = ms >= 1000 && ms < 2000;
@@ -168,15 +161,12 @@ START_TEST(test_net_one_way_partition_cuts_one_direction) {
 END_TEST
 
 START_TEST(test_net_slow_node_and_slow_link_multiply_latency) {
-    sim *s =
-        probe_load("{\"model\":\"probe\",\"nodes\":4,\"duration\":\"3s\","
-                   "\"network\":{\"latency\":\"2ms\"},"
-                   "\"faults\":[{\"at\":\"1s\",\"slow\":\"n1\",\"factor\":10},"
-                   "{\"at\":\"1s\",\"slow_link\":{\"from\":\"n2\",\"to\":\"n3\"},\"factor\":3},"
-                   "{\"at\":\"2s\",\"slow\":\"n1\",\"factor\":1}]}");
-    probe_of(s)->init = mesh_init;
-    probe_of(s)->timer = mesh_tick;
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":4,\"duration\":\"3s\","
+                       "\"network\":{\"latency\":\"2ms\"},"
+                       "\"faults\":[{\"at\":\"1s\",\"slow\":\"n1\",\"factor\":10},"
+                       "{\"at\":\"1s\",\"slow_link\":{\"from\":\"n2\",\"to\":\"n3\"},\"factor\":3},"
+                       "{\"at\":\"2s\",\"slow\":\"n1\",\"factor\":1}]}",
+                       mesh_init, mesh_tick);
     probe_shared *p = probe_of(s);
     for (size_t i = 0; i < p->n_log; i++) {
         probe_rec *r = &p->log[i];
@@ -275,11 +265,11 @@ START_TEST(test_net_random_crashes_follow_mtbf) {
     /* 20 nodes, MTBF 10 s, MTTR 1 s, 1000 s: each node is up about 10/11
      * of the time.  Expected crashes about 20 * 1000 / 11 = 1818; allow
      * 10 %, several standard deviations of the renewal count. */
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":20,\"duration\":\"1000s\","
-                        "\"random_faults\":{\"crash\":{"
-                        "\"mtbf\":{\"type\":\"exponential\",\"mean\":\"10s\"},"
-                        "\"mttr\":{\"type\":\"exponential\",\"mean\":\"1s\"}}}}");
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":20,\"duration\":\"1000s\","
+                       "\"random_faults\":{\"crash\":{"
+                       "\"mtbf\":{\"type\":\"exponential\",\"mean\":\"10s\"},"
+                       "\"mttr\":{\"type\":\"exponential\",\"mean\":\"1s\"}}}}",
+                       NULL, NULL);
     probe_shared *p = probe_of(s);
     int crashes = 0, recovers = 0;
     for (size_t i = 0; i < p->n_log; i++) {
@@ -328,11 +318,11 @@ END_TEST
 /* A node that fails while down from a random crash, and is then replaced,
  * goes on crashing at random. */
 START_TEST(test_net_random_crash_cycle_survives_fail_and_replace) {
-    sim *s = probe_load("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"100s\","
-                        "\"random_faults\":{\"crash\":{\"mtbf\":\"2s\",\"mttr\":\"1s\"}},"
-                        "\"faults\":[{\"at\":\"2500ms\",\"fail\":\"n0\"},"
-                        "{\"at\":\"10s\",\"replace\":\"n0\"}]}");
-    sim_run(s);
+    sim *s = probe_run("{\"model\":\"probe\",\"nodes\":1,\"duration\":\"100s\","
+                       "\"random_faults\":{\"crash\":{\"mtbf\":\"2s\",\"mttr\":\"1s\"}},"
+                       "\"faults\":[{\"at\":\"2500ms\",\"fail\":\"n0\"},"
+                       "{\"at\":\"10s\",\"replace\":\"n0\"}]}",
+                       NULL, NULL);
     probe_shared *p = probe_of(s);
     int late_crashes = 0;
     for (size_t i = 0; i < p->n_log; i++)
@@ -362,10 +352,4 @@ static Suite *net_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(net_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(net_suite()); }

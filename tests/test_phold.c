@@ -3,6 +3,7 @@
  * renewal theory, it honours its four contract keys, and it is
  * deterministic.
  */
+#include "check_util.h"
 #include "engine_probe.h"
 #include "registry.h"
 
@@ -102,10 +103,4 @@ static Suite *phold_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(phold_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(phold_suite()); }

@@ -2,6 +2,7 @@
  * test_queue.c - the future event list: order, FIFO ties, lazy cancellation,
  * handles, payloads, and the pool's reuse of slots.
  */
+#include "check_util.h"
 #include "queue.h"
 
 #include <check.h>
@@ -226,10 +227,4 @@ static Suite *queue_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(queue_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(queue_suite()); }

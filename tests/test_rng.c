@@ -9,6 +9,7 @@
  * generator passes for practically any seed, and narrow enough that the
  * defect each one targets fails by a wide margin.
  */
+#include "check_util.h"
 #include "sim.h"
 
 #include <check.h>
@@ -356,10 +357,4 @@ static Suite *rng_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(rng_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(rng_suite()); }

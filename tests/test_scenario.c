@@ -4,6 +4,7 @@
  * distributions, node names and groups, fault order, and the first error.
  * (Bad input has its golden cases in tests/scenarios/invalid/.)
  */
+#include "check_util.h"
 #include "engine_probe.h"
 
 #include <math.h>
@@ -250,10 +251,4 @@ static Suite *scenario_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(scenario_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(scenario_suite()); }

@@ -3,6 +3,7 @@
  * statistics of points.csv (cli/sweep_parse.c, cli/sweep.c).  The command
  * as a whole is tested by tests/test_sweep.py.
  */
+#include "check_util.h"
 #include "sim.h"
 #include "sweep.h"
 #include "sweep_parse.h"
@@ -217,10 +218,4 @@ static Suite *suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+int main(void) { return check_run(suite()); }

@@ -16,16 +16,16 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import traceback
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dsim_testlib  # noqa: E402
+from dsim_testlib import Skip, run_tests, sanitizer_env, take_filters  # noqa: E402
+from dsim_testlib import read_bytes as read  # noqa: E402
 
 DSIM = SRCDIR = MPIEXEC = DSIM_MPI = None
 TIMEOUT_S = 300
-SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                   "runtime error:")
 
 PHOLD = {"model": "phold", "duration": "1s", "seed": 3, "phold": {"lps": 4},
          "network": {"latency": "1ms"}}
@@ -34,32 +34,9 @@ KV_SHORT = ["--set", "duration=4s", "--set", "faults[0].at=1s", "--set", "faults
             "--set", "kv.workload.rate_per_s=200"]
 
 
-class Skip(Exception):
-    pass
-
-
-class Result:
-    def __init__(self, args, rc, out, err):
-        self.args, self.rc, self.out, self.err = args, rc, out, err
-
-    def __repr__(self):
-        return "%s -> status %s\n  stdout: %r\n  stderr: %r" % (
-            " ".join(self.args), self.rc, self.out[:800], self.err[:800])
-
-
 def run(argv, cwd, env_extra=None):
-    env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
-    env.pop("DSIM_NO_PLOT", None)
-    env.update(env_extra or {})
-    p = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, env=env, timeout=TIMEOUT_S)
-    r = Result(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
-               p.stderr.decode("utf-8", "replace"))
-    assert not any(m in r.err for m in SANITIZER_MARKS), "sanitizer report: %r" % r
-    assert r.rc >= 0, "killed by signal %d: %r" % (-r.rc, r)
-    return r
+    env = sanitizer_env(env_extra, drop=("DSIM_NO_PLOT",))
+    return dsim_testlib.run(argv, cwd, TIMEOUT_S, env)
 
 
 def dsim(*args, cwd, env=None):
@@ -74,11 +51,6 @@ def write_phold(folder, name="p.json"):
 
 def kv_quickstart():
     return os.path.join(SRCDIR, "scenarios", "kv", "quickstart.json")
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def read_csv(path):
@@ -357,11 +329,7 @@ def test_mpi_two_ranks_byte_identical(tmp):
 def main():
     global DSIM, SRCDIR, MPIEXEC, DSIM_MPI
     args = sys.argv[1:]
-    filters = []
-    while "-k" in args:
-        i = args.index("-k")
-        filters.append(args[i + 1])
-        del args[i:i + 2]
+    filters = take_filters(args)
     if "--mpi" in args:
         i = args.index("--mpi")
         MPIEXEC, DSIM_MPI = args[i + 1], os.path.abspath(args[i + 2])
@@ -370,36 +338,7 @@ def main():
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
     DSIM, SRCDIR = os.path.abspath(args[0]), os.path.abspath(args[1])
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith("test_") and callable(f)]
-    if filters:
-        tests = [(n, f) for n, f in tests if any(k in n for k in filters)]
-    passed = failed = skipped = 0
-    for name, fn in tests:
-        tmp = tempfile.mkdtemp(prefix="dsim_sweep_")
-        try:
-            fn(tmp)
-        except Skip as e:
-            skipped += 1
-            print("skip %s (%s)" % (name, e))
-            shutil.rmtree(tmp, ignore_errors=True)
-            continue
-        except Exception as e:
-            failed += 1
-            print("FAIL %s" % name)
-            if isinstance(e, AssertionError):
-                print("    " + (str(e) or "assertion failed").replace("\n", "\n    "))
-                tb = traceback.extract_tb(e.__traceback__)
-                print("    at %s:%d" % (os.path.basename(tb[-1].filename), tb[-1].lineno))
-            else:
-                print("    " + traceback.format_exc().replace("\n", "\n    "))
-            print("    (files kept in %s)" % tmp)
-            continue
-        passed += 1
-        print("ok   %s" % name)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if failed else 0
+    return run_tests(globals(), filters, "dsim_sweep_", count_skips=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /*
  * test_time.c - parsing and formatting durations.
  */
+#include "check_util.h"
 #include "sim.h"
 
 #include <check.h>
@@ -124,10 +125,4 @@ static Suite *time_suite(void) {
     return s;
 }
 
-int main(void) {
-    SRunner *sr = srunner_create(time_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return check_run(time_suite()); }
