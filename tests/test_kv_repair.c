@@ -461,7 +461,7 @@ START_TEST(test_kv_lost_writes_by_cause) {
                      "\"read_fraction\":0,\"stop\":\"5s\"}}}");
     sim_run(s);
     cJSON *root;
-    cJSON *m = kv_report_of(s, &root);
+    cJSON *m = report_model(s, &root);
     double by_hints = num(m, "lost_after_hint_loss"), all = num(m, "lost_at_end_no_replica");
     ck_assert_double_gt(num(m, "hints_lost_with_holder"), 20);
     ck_assert_double_gt(by_hints, 20);
