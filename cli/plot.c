@@ -541,6 +541,21 @@ static void chart_timeline(plotter *pl, const cJSON *summary) {
         csv_free(&c);
         return;
     }
+    /* A panel only for what the run has: no reads, no stale-read panel (an
+     * empty panel would stop gnuplot, and say nothing). */
+    bool any_reads = false, any_ops = false;
+    for (size_t r = 1; r < c.rows; r++) {
+        double dr = reads >= 0 ? csv_num(&c, r, reads) - csv_num(&c, r - 1, reads) : 0;
+        double dw = writes >= 0 ? csv_num(&c, r, writes) - csv_num(&c, r - 1, writes) : 0;
+        any_reads |= dr > 0;
+        any_ops |= dr + dw > 0;
+    }
+    if (!any_ops)
+        reads = -1; /* no operations: neither rate panel */
+    if (reads < 0 && div < 0 && hints < 0) {
+        csv_free(&c);
+        return;
+    }
     FILE *f = data_file(pl, "timeline.csv");
     if (!f) {
         csv_free(&c);
@@ -548,6 +563,8 @@ static void chart_timeline(plotter *pl, const cJSON *summary) {
     }
     strbuf cols = {0};
     fputs("time_s", f);
+    if (!any_reads)
+        stale = -1;
     if (reads >= 0 && writes >= 0 && failed >= 0) {
         fputs(",availability", f);
         sb_printf(&cols, "availability ");
@@ -654,14 +671,21 @@ static void chart_t_visibility_run(plotter *pl, const cJSON *summary) {
         return;
     }
     fprintf(f, "# t upper bound (ms), P(consistent), reads\n");
+    size_t points = 0;
     for (size_t r = 0; r < c.rows; r++) {
         double reads = csv_num(&c, r, cr);
-        if (reads > 0)
+        if (reads > 0) {
             fprintf(f, "%.6f %.6f %.0f\n", csv_num(&c, r, ct) * 1e3, csv_num(&c, r, cc) / reads,
                     reads);
+            points++;
+        }
     }
     fclose(f);
     csv_free(&c);
+    if (points == 0) {
+        fprintf(stderr, "dsim: no t-visibility chart: no read followed an acknowledged write\n");
+        return;
+    }
     const cJSON *kv = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(summary, "scenario"), "kv");
     char name[128] = "run";

@@ -40,6 +40,8 @@ do for [fmt in 'png svg'] {
         set yrange [*:*]
         S_min = 100; S_max = 0
         stats data using (column(c) * scale(c)) name 'S' nooutput
+        # A column with no value at all leaves the S_ variables undefined.
+        if (!exists('S_max')) { S_min = 100; S_max = 0 }
         # Availability near 100 % is drawn on a range that shows a dip.
         if (c eq 'availability') {
             set yrange [(S_min > 90 ? 90 : floor(S_min / 10) * 10):101]
