@@ -624,6 +624,89 @@ static void chart_timeline(plotter *pl, const cJSON *summary) {
     csv_free(&c);
 }
 
+/* mq timeline: each topic's backlog (its partitions summed) and each
+ * group's lag over simulated time, with the fault windows: a backlog
+ * growing while a consumer is down and draining after. */
+#define MQ_PANELS 6
+static void chart_mq_timeline(plotter *pl, const cJSON *summary) {
+    csv c;
+    if (csv_read(pl->dir, "timeseries.csv", &c) < 0)
+        return;
+    int t = csv_col(&c, "time_s");
+    /* Panels: "backlog:<topic>" (columns mq.backlog.<topic>.p<i>) then
+     * "lag:<group>" (mq.lag.<group>), in the order of the columns. */
+    char names[MQ_PANELS][96];
+    int first[MQ_PANELS];
+    size_t n = 0;
+    for (size_t i = 0; i < c.cols && n < MQ_PANELS && t >= 0; i++) {
+        const char *h = c.cell[i];
+        char name[96] = "";
+        if (strncmp(h, "mq.backlog.", 11) == 0) {
+            const char *dot = strrchr(h + 11, '.');
+            if (!dot || dot == h + 11)
+                continue;
+            snprintf(name, sizeof name, "backlog:%.*s", (int)(dot - (h + 11)), h + 11);
+        } else if (strncmp(h, "mq.lag.", 7) == 0 && h[7]) {
+            snprintf(name, sizeof name, "lag:%s", h + 7);
+        } else {
+            continue;
+        }
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = strcmp(names[k], name) == 0;
+        if (!seen) {
+            snprintf(names[n], sizeof names[n], "%s", name);
+            first[n++] = (int)i;
+        }
+    }
+    FILE *f = n ? data_file(pl, "mq_timeline.csv") : NULL;
+    if (!f) {
+        csv_free(&c);
+        return;
+    }
+    strbuf cols = {0};
+    fputs("time_s", f);
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, ",%s", names[k]);
+        sb_printf(&cols, "%s ", names[k]);
+    }
+    fputc('\n', f);
+    for (size_t r = 0; r < c.rows; r++) {
+        fprintf(f, "%s", csv_at(&c, r, t));
+        for (size_t k = 0; k < n; k++) {
+            double sum = 0;
+            if (strncmp(names[k], "lag:", 4) == 0) {
+                sum = csv_num(&c, r, first[k]);
+            } else {
+                /* Every partition of the topic: mq.backlog.<topic>.p<i>. */
+                size_t len = strlen(names[k] + 8);
+                for (size_t i = 0; i < c.cols; i++)
+                    if (strncmp(c.cell[i], "mq.backlog.", 11) == 0 &&
+                        strncmp(c.cell[i] + 11, names[k] + 8, len) == 0 &&
+                        strncmp(c.cell[i] + 11 + len, ".p", 2) == 0)
+                        sum += csv_num(&c, r, (int)i);
+            }
+            fprintf(f, ",%.0f", sum);
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+    strbuf v = {0};
+    char p[4400];
+    data_path(pl, "mq_timeline.csv", p, sizeof p);
+    gp_var(&v, "data", p);
+    cols.s[cols.len - 1] = '\0';
+    gp_var(&v, "cols", cols.s);
+    gp_var(&v, "title", "Queues over time (shaded: fault windows)");
+    if (write_faults(pl, cJSON_GetObjectItemCaseSensitive(summary, "scenario")) > 0) {
+        data_path(pl, "faults.gp", p, sizeof p);
+        gp_var(&v, "faults", p);
+    }
+    draw(pl, "timeline", "timeline", &v);
+    sim_free(cols.s);
+    csv_free(&c);
+}
+
 /* messages: messages and bytes sent, per message type. */
 static void chart_messages(plotter *pl, const cJSON *summary) {
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(
@@ -973,6 +1056,7 @@ static int plot_dir(plotter *pl) {
         return -1;
     chart_latency(pl, sum);
     chart_timeline(pl, sum);
+    chart_mq_timeline(pl, sum);
     chart_per_node(pl);
     chart_messages(pl, sum);
     chart_t_visibility_run(pl, sum);

@@ -13,19 +13,23 @@ n = words(cols)
 ylab(c) = c eq 'availability' ? 'availability (% of ops)' : \
           c eq 'stale_read_fraction' ? 'stale reads (% of reads)' : \
           c eq 'divergent_keys' ? 'divergent keys' : \
-          c eq 'hints_pending' ? 'hints pending' : c
+          c eq 'hints_pending' ? 'hints pending' : \
+          c[1:8] eq 'backlog:' ? 'messages waiting' : \
+          c[1:4] eq 'lag:' ? 'messages behind' : c
 scale(c) = (c eq 'availability' || c eq 'stale_read_fraction') ? 100 : 1
 what(c) = c eq 'availability' ? 'operations that succeeded, per interval' : \
           c eq 'stale_read_fraction' ? 'reads that returned an old version, per interval' : \
           c eq 'divergent_keys' ? 'keys whose replicas disagree' : \
-          c eq 'hints_pending' ? 'writes held for an absent replica (hinted handoff)' : c
+          c eq 'hints_pending' ? 'writes held for an absent replica (hinted handoff)' : \
+          c[1:8] eq 'backlog:' ? 'topic '.c[9:].': messages queued, all partitions' : \
+          c[1:4] eq 'lag:' ? 'group '.c[5:].': lag (messages published and not yet consumed)' : c
 rate(c) = (c eq 'availability' || c eq 'stale_read_fraction')
 w = 1000; h = 90 + 200 * n
 set xrange [0:*]
 unset key
 do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
-    set multiplot layout n,1 title 'A kv run over time (shaded: fault windows)' \
+    set multiplot layout n,1 title (exists('title') ? title : 'A kv run over time (shaded: fault windows)') \
         margins 0.1,0.97,60.0/h,1-80.0/h spacing 0,70.0/h
     do for [i=1:n] {
         c = word(cols, i)
