@@ -264,6 +264,26 @@ def test_run_draws_charts(tmp):
     assert not os.path.exists(os.path.join(tmp, "q", "latency.png"))
 
 
+def test_runs_without_reads_and_mq_runs_draw_timelines(tmp):
+    need_gnuplot()
+    # A kv run with no reads: its timeline (divergent keys) but no
+    # t-visibility chart, and a line saying why.
+    scen = os.path.join(SRCDIR, "scenarios", "kv", "anti-entropy-merkle.json")
+    r = dsim("run", scen, "--set", "duration=8s", "-o", "w", cwd=tmp)
+    assert r.rc == 0, r
+    check_chart(os.path.join(tmp, "w"), "timeline")
+    assert not os.path.exists(os.path.join(tmp, "w", "t_visibility.png"))
+    assert "no t-visibility chart" in r.err, r
+    # An mq run: the queues' timeline.
+    scen = os.path.join(SRCDIR, "scenarios", "mq", "order-flow.json")
+    r = dsim("run", scen, "-o", "m", cwd=tmp)
+    assert r.rc == 0, r
+    check_chart(os.path.join(tmp, "m"), "timeline")
+    with open(os.path.join(tmp, "m", "chart-data", "mq_timeline.csv")) as f:
+        head = f.readline().strip().split(",")
+    assert "lag:inventory" in head and "backlog:orders" in head, head
+
+
 def test_sweep_draws_charts(tmp):
     need_gnuplot()
     args = [a for a in KV_GRID if a != "--no-plot"]
