@@ -317,6 +317,8 @@ bool sim_timer_cancel(sim_ctx *ctx, sim_timer t) {
     return sim_queue_cancel(&ctx->s->queue, t.slot, t.gen);
 }
 
+bool sim_tracing(const sim_ctx *ctx) { return ctx->s->trace != NULL; }
+
 void sim_log(sim_ctx *ctx, const char *fmt, ...) {
     if (!ctx->s->trace)
         return;

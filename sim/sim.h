@@ -301,6 +301,8 @@ void sim_world_timer_set(sim *s, sim_time at, uint32_t kind, uint64_t arg);
 
 /* Narrated line for the trace (only written when tracing). */
 void sim_log(sim_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when the run writes a trace: narration is worth composing. */
+bool sim_tracing(const sim_ctx *ctx);
 
 /* ---- Nodes. ---- */
 

@@ -551,6 +551,40 @@ static bool vcovers(const kv_shared *k, kv_version a, kv_version b) {
     return a.wid != 0 && !kv_version_newer(b, a);
 }
 
+/* Appends to a fixed line, keeping *at within it (a long name truncates). */
+static void addf(char *buf, size_t len, size_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void addf(char *buf, size_t len, size_t *at, const char *fmt, ...) {
+    if (*at + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *at, len - *at, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *at = *at + (size_t)n < len - 1 ? *at + (size_t)n : len - 1;
+}
+
+/* A version as the trace narrates it: w<id>, a sibling set {w<id>,...},
+ * "nothing", and a delete marked. */
+static const char *vlabel(const kv_shared *k, kv_version v, char *buf, size_t len) {
+    if (v.wid == 0) {
+        snprintf(buf, len, "nothing");
+        return buf;
+    }
+    if (!k->vclock || kv_vc_count(&k->vc, v) == 1) {
+        uint32_t w = k->vclock ? kv_vc_member(&k->vc, v, 0) : v.wid;
+        snprintf(buf, len, "w%u%s", w, kv_is_tombstone(v) ? " (a delete)" : "");
+        return buf;
+    }
+    size_t at = 0;
+    addf(buf, len, &at, "{");
+    for (uint32_t i = 0; i < kv_vc_count(&k->vc, v); i++)
+        addf(buf, len, &at, "%sw%u", i ? "," : "", kv_vc_member(&k->vc, v, i));
+    addf(buf, len, &at, "}");
+    return buf;
+}
+
 /* A session store (a client's seen and mine): keeps the merge. */
 static void session_put(kv_shared *k, kv_store *st, uint32_t key, kv_version v) {
     kv_version old;
@@ -821,6 +855,11 @@ static void hint_store(sim_ctx *ctx, kv_node *nd, uint32_t target, uint32_t key,
     hn->sent_at = -1;
     nd->n_hints++;
     k->hints_stored++;
+    if (sim_tracing(ctx)) {
+        char vb[64];
+        sim_log(ctx, "keeps a hint: %s of key %u for %s, believed down",
+                vlabel(k, v, vb, sizeof vb), key, sim_node_name(k->sim, target));
+    }
     k->hints_pending++;
     sim_gauge_set(k->sim, k->g_hints, (double)k->hints_pending);
 }
@@ -1392,6 +1431,12 @@ static uint16_t send_repairs(sim_ctx *ctx, kv_node *nd, kv_coord_req *q, uint32_
         if ((q->replied & (1u << i)) && !same_version(q->got[i], q->v)) {
             send_msg(ctx, q->targets[i], KV_MSG_REPAIR, &m, true);
             sent |= (uint16_t)(1u << i);
+            if (sim_tracing(ctx)) {
+                char a[64], b[64];
+                sim_log(ctx, "read repair: sends %s of key %u to %s, which had %s",
+                        vlabel(k, q->v, a, sizeof a), q->key, sim_node_name(k->sim, q->targets[i]),
+                        vlabel(k, q->got[i], b, sizeof b));
+            }
             k->rr_repairs++;
         }
     if (sent)
@@ -1403,6 +1448,42 @@ static uint16_t send_repairs(sim_ctx *ctx, kv_node *nd, kv_coord_req *q, uint32_
 static uint32_t req_handle(const kv_node *nd, const kv_coord_req *q) {
     uint32_t i = (uint32_t)(q - (const kv_coord_req *)nd->reqs.items);
     return i | ((q->slot.gen & GEN_MASK) << SLOT_BITS);
+}
+
+/* The trace's narration of a write's commit: who acknowledged it. */
+static void narrate_commit(sim_ctx *ctx, const kv_coord_req *q) {
+    kv_shared *k = shared_of(ctx);
+    if (!sim_tracing(ctx))
+        return;
+    char line[400], vb[64];
+    size_t at = 0;
+    addf(line, sizeof line, &at, "write %s of key %u committed: acks from",
+         vlabel(k, q->v, vb, sizeof vb), q->key);
+    for (uint32_t i = 0; i < q->n_targets; i++)
+        if (q->replied & (1u << i))
+            addf(line, sizeof line, &at, " %s", sim_node_name(k->sim, q->targets[i]));
+    addf(line, sizeof line, &at, " (W=%lld); not yet", (long long)k->w);
+    for (uint32_t i = 0; i < q->n_targets; i++)
+        if (!(q->replied & (1u << i)))
+            addf(line, sizeof line, &at, " %s", sim_node_name(k->sim, q->targets[i]));
+    sim_log(ctx, "%s", line);
+}
+
+/* The trace's narration of a read's answer: who replied with what (the
+ * heart of explaining a stale read). */
+static void narrate_read(sim_ctx *ctx, const kv_coord_req *q) {
+    kv_shared *k = shared_of(ctx);
+    if (!sim_tracing(ctx))
+        return;
+    char line[400], vb[64];
+    size_t at = 0;
+    addf(line, sizeof line, &at, "read of key %u: replies", q->key);
+    for (uint32_t i = 0; i < q->n_targets; i++)
+        if (q->replied & (1u << i))
+            addf(line, sizeof line, &at, " %s=%s", sim_node_name(k->sim, q->targets[i]),
+                 vlabel(k, q->got[i], vb, sizeof vb));
+    addf(line, sizeof line, &at, "; answers %s", vlabel(k, q->v, vb, sizeof vb));
+    sim_log(ctx, "%s", line);
 }
 
 /* Async read repair's end: every target answered, or the grace is over. */
@@ -1443,6 +1524,7 @@ static void get_quorum(sim_ctx *ctx, kv_node *nd, kv_coord_req *q) {
         }
     }
     sim_timer_cancel(ctx, q->timer);
+    narrate_read(ctx, q);
     reply_client(ctx, nd, q, true);
     if (q->rr && k->rr_mode == KV_RR_ASYNC) {
         /* Dynamo's read repair: wait a grace period for the other replies. */
@@ -1509,6 +1591,7 @@ static void on_replica_answer(sim_ctx *ctx, kv_node *nd, const sim_msg *msg, con
         kv_oracle_write_commit_vc(&k->oracle, &k->vc, q->v, sim_now(ctx));
     else
         kv_oracle_write_commit(&k->oracle, q->v, sim_now(ctx));
+    narrate_commit(ctx, q);
     reply_client(ctx, nd, q, true);
     if (k->hints_on && !nd->is_client && q->replied != (1u << q->n_targets) - 1)
         return; /* the timeout hints the targets that stay silent */
@@ -1749,6 +1832,19 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
             k->reads_with_siblings += sib > 1;
             k->sibling_max = sib > k->sibling_max ? sib : k->sibling_max;
             k->sibling_hist[sib <= 7 ? sib : 8]++;
+        }
+        if (sim_tracing(ctx)) {
+            char a[64], b[64];
+            if (stale_k)
+                sim_log(ctx,
+                        "STALE read of key %u: got %s, but %s was the newest acknowledged write "
+                        "when the read started (committed %.3f ms before it; k = %u newer "
+                        "acknowledged writes missed)",
+                        op->key, vlabel(k, v, a, sizeof a), vlabel(k, op->snap, b, sizeof b),
+                        (double)(op->start - op->snap_commit) / 1e6, stale_k);
+            else
+                sim_log(ctx, "read of key %u: got %s, the newest acknowledged (fresh)", op->key,
+                        vlabel(k, v, a, sizeof a));
         }
         if (stale_k) {
             o->stale++;
