@@ -810,10 +810,8 @@ static void send_heartbeats(sim_ctx *ctx) {
     uint32_t last = k->first_client + (uint32_t)k->n_clients;
     kv_msg m = {0};
     for (uint32_t i = 0; i < last; i++)
-        if (i != self && (i >= k->n_servers || k->ring.active[i])) {
+        if (i != self && (i >= k->n_servers || k->ring.active[i]))
             sim_send(ctx, i, KV_MSG_HEARTBEAT, &m, sizeof m, KV_HEADER_BYTES);
-            k->heartbeats++;
-        }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1829,7 +1827,6 @@ static void client_finish(sim_ctx *ctx, kv_node *nd, uint32_t h, bool ok, kv_ver
                                      : kv_oracle_read_judge(o, op, v, &t);
         if (k->vclock && v.wid) {
             int64_t sib = kv_vc_count(&k->vc, v);
-            k->reads_with_siblings += sib > 1;
             k->sibling_max = sib > k->sibling_max ? sib : k->sibling_max;
             k->sibling_hist[sib <= 7 ? sib : 8]++;
         }
@@ -2426,8 +2423,6 @@ static int64_t count_lost(kv_shared *k) {
 static void report_repair(sim_report *r, kv_shared *k) {
     sim *s = k->sim;
     sim_report_int(r, "divergent_keys", k->oracle.divergent);
-    if (k->fd_on)
-        sim_report_int(r, "heartbeats", k->heartbeats);
     if (k->hints_on) {
         int64_t dropped = k->hints_dropped_full + k->hints_dropped_window;
         sim_report_int(r, "hints_stored", k->hints_stored);
@@ -2602,20 +2597,26 @@ static void kv_report(sim_report *r, void *shared) {
     sim_report_int(r, "stale_k_over_10", o->k_hist[0]);
     report_repair(r, k);
     if (k->vclock) {
-        sim_report_int(r, "reads_with_siblings", k->reads_with_siblings);
+        /* Reads by siblings returned: 1..7, and 8 or more; two or more is a
+         * read that returned siblings. */
+        int64_t with_siblings = 0;
+        for (int i = 1; i <= 8; i++) {
+            char name[40];
+            if (i < 8)
+                snprintf(name, sizeof name, "reads_with_%d_siblings", i);
+            else
+                snprintf(name, sizeof name, "reads_with_8_or_more_siblings");
+            sim_report_int(r, name, k->sibling_hist[i]);
+            with_siblings += i > 1 ? k->sibling_hist[i] : 0;
+        }
+        sim_report_int(r, "reads_with_siblings", with_siblings);
         sim_report_int(r, "siblings_max", k->sibling_max);
         sim_report_int(r, "writes_merging_siblings", k->writes_merging_siblings);
-        for (int i = 1; i <= 8; i++) {
-            char name[32];
-            snprintf(name, sizeof name,
-                     i < 8 ? "reads_with_%d_siblings" : "reads_with_8_or_more_siblings", i);
-            sim_report_int(r, name, k->sibling_hist[i]);
-        }
         sim_report_int(r, "vclock_truncations", k->vc.truncations);
         sim_report_line(r,
                         "vector clocks: %lld reads returned siblings (at most %lld), %lld writes "
                         "merged them",
-                        (long long)k->reads_with_siblings, (long long)k->sibling_max,
+                        (long long)with_siblings, (long long)k->sibling_max,
                         (long long)k->writes_merging_siblings);
     }
 

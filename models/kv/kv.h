@@ -281,7 +281,7 @@ typedef struct kv_shared {
     int64_t vnodes;
     bool vclock; /* versioning: vector clocks and siblings (else last-write-wins) */
     kv_vc vc;
-    int64_t reads_with_siblings, sibling_max, writes_merging_siblings;
+    int64_t sibling_max, writes_merging_siblings;
     int64_t sibling_hist[9]; /* reads returning 1..7 siblings, [8]: more */
     int64_t *splits;         /* range: split points (first keys of ranges 1, 2, ...) */
     uint32_t n_splits;
@@ -358,7 +358,6 @@ typedef struct kv_shared {
     int64_t hints_stored, hints_delivered, hints_expired, hints_dropped_full, hints_dropped_window,
         hints_lost_with_holder, hints_pending;
     int64_t rr_reads, rr_repairs, rr_applied, rr_digest_mismatch;
-    int64_t heartbeats;
     int64_t deletes, tombstones_purged, resurrections, resurrected_at_end;
     int64_t ae_exchanges, ae_in_sync, ae_hashes, ae_levels, ae_messages, ae_bytes;
     int64_t ae_keys_listed, ae_keys_streamed, ae_keys_repaired, stream_keys, stream_applied,
