@@ -7,7 +7,7 @@
  * kernel itself never reads a clock.
  */
 #include "cfg.h"
-#include "fsutil.h"
+#include "cli_util.h"
 #include "metrics.h"
 #include "plot.h"
 #include "registry.h"

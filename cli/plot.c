@@ -527,6 +527,27 @@ static void chart_latency(plotter *pl, const cJSON *summary) {
     csv_free(&c);
 }
 
+/* Draws plots/timeline.gp over chart-data/<file>, one panel per word of
+ * cols (a space-separated list with a trailing space, freed here), with the
+ * scenario's fault windows shaded; title NULL keeps the script's. */
+static void draw_timeline(plotter *pl, const cJSON *summary, const char *file, strbuf *cols,
+                          const char *title) {
+    strbuf v = {0};
+    char p[4400];
+    data_path(pl, file, p, sizeof p);
+    gp_var(&v, "data", p);
+    cols->s[cols->len - 1] = '\0';
+    gp_var(&v, "cols", cols->s);
+    if (title)
+        gp_var(&v, "title", title);
+    if (write_faults(pl, cJSON_GetObjectItemCaseSensitive(summary, "scenario")) > 0) {
+        data_path(pl, "faults.gp", p, sizeof p);
+        gp_var(&v, "faults", p);
+    }
+    draw(pl, "timeline", "timeline", &v);
+    sim_free(cols->s);
+}
+
 /* timeline: per-interval availability and stale reads, divergent keys and
  * the hint backlog, over simulated time, with the fault windows. */
 static void chart_timeline(plotter *pl, const cJSON *summary) {
@@ -609,18 +630,7 @@ static void chart_timeline(plotter *pl, const cJSON *summary) {
         fputc('\n', f);
     }
     fclose(f);
-    strbuf v = {0};
-    char p[4400];
-    data_path(pl, "timeline.csv", p, sizeof p);
-    gp_var(&v, "data", p);
-    cols.s[cols.len - 1] = '\0';
-    gp_var(&v, "cols", cols.s);
-    if (write_faults(pl, cJSON_GetObjectItemCaseSensitive(summary, "scenario")) > 0) {
-        data_path(pl, "faults.gp", p, sizeof p);
-        gp_var(&v, "faults", p);
-    }
-    draw(pl, "timeline", "timeline", &v);
-    sim_free(cols.s);
+    draw_timeline(pl, summary, "timeline.csv", &cols, NULL);
     csv_free(&c);
 }
 
@@ -691,19 +701,8 @@ static void chart_mq_timeline(plotter *pl, const cJSON *summary) {
         fputc('\n', f);
     }
     fclose(f);
-    strbuf v = {0};
-    char p[4400];
-    data_path(pl, "mq_timeline.csv", p, sizeof p);
-    gp_var(&v, "data", p);
-    cols.s[cols.len - 1] = '\0';
-    gp_var(&v, "cols", cols.s);
-    gp_var(&v, "title", "Queues over time (shaded: fault windows)");
-    if (write_faults(pl, cJSON_GetObjectItemCaseSensitive(summary, "scenario")) > 0) {
-        data_path(pl, "faults.gp", p, sizeof p);
-        gp_var(&v, "faults", p);
-    }
-    draw(pl, "timeline", "timeline", &v);
-    sim_free(cols.s);
+    draw_timeline(pl, summary, "mq_timeline.csv", &cols,
+                  "Queues over time (shaded: fault windows)");
     csv_free(&c);
 }
 

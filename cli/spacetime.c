@@ -20,6 +20,7 @@
  * messages in the window are drawn faint when there are few of them.
  */
 #include "spacetime.h"
+#include "cli_util.h"
 
 #include "kv.h"
 #include "registry.h"
@@ -58,15 +59,6 @@ static const char *const type_names[] = {
     "client_put", "client_put_reply", "client_get", "client_get_reply",
     "put",        "put_ack",          "get",        "get_reply"};
 #define N_TYPES 8
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static void st_on_message(sim_ctx *ctx, void *node, const sim_msg *msg) {
     sim *s = sim_of(ctx);
@@ -213,7 +205,7 @@ static int write_story(const st_model *w, const int *map, const sim *s, const st
             for (int k = 0; k < i; k++)
                 fclose(f[k]);
             sim_free(lane);
-            return fail(err, errlen, "cannot write %s", path);
+            return cli_fail(err, errlen, "cannot write %s", path);
         }
         fprintf(f[i], "# %s: x (ms), y (lane), dx, dy or label; written by dsim plot\n", files[i]);
     }
@@ -290,7 +282,7 @@ static int write_story(const st_model *w, const int *map, const sim *s, const st
     FILE *g = open_data(data_dir, "spacetime.gp", path, sizeof path);
     if (!g) {
         sim_free(lane);
-        return fail(err, errlen, "cannot write %s", path);
+        return cli_fail(err, errlen, "cannot write %s", path);
     }
     const cJSON *kvc = cJSON_GetObjectItemCaseSensitive(scenario, "kv");
     double n = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "n"));
@@ -323,7 +315,7 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
     snprintf(path, sizeof path, "%s/summary.json", dir);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, errlen, "cannot read %s", path);
+        return cli_fail(err, errlen, "cannot read %s", path);
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -340,17 +332,17 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
         cJSON_GetObjectItemCaseSensitive(sum, "engine"), "events"));
     int rc = 0;
     if (!model || strcmp(model, "kv") != 0 || !hash)
-        rc = fail(err, errlen, "the diagram is drawn for kv runs");
+        rc = cli_fail(err, errlen, "the diagram is drawn for kv runs");
     else if (!(events <= MAX_EVENTS))
-        rc =
-            fail(err, errlen, "%.0f events is too many to replay (at most %u)", events, MAX_EVENTS);
+        rc = cli_fail(err, errlen, "%.0f events is too many to replay (at most %u)", events,
+                      MAX_EVENTS);
     char scen[4400];
     snprintf(scen, sizeof scen, "%s/spacetime-scenario.json", data_dir);
     if (rc == 0) {
         char *t = cJSON_Print(sc);
         FILE *o = fopen(scen, "w");
         if (!o || fprintf(o, "%s\n", t) < 0 || fclose(o) != 0)
-            rc = fail(err, errlen, "cannot write %s", scen);
+            rc = cli_fail(err, errlen, "cannot write %s", scen);
         cJSON_free(t);
     }
     if (rc) {
@@ -373,7 +365,7 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
     sim *s = sim_load(&lo, &res, lerr, sizeof lerr);
     cJSON_Delete(res);
     if (!s) {
-        rc = fail(err, errlen, "the scenario does not load again: %s", lerr);
+        rc = cli_fail(err, errlen, "the scenario does not load again: %s", lerr);
     } else {
         w.c_stale = sim_counter(s, "kv.stale_reads");
         int map[64];
@@ -389,10 +381,10 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
         story best = {0}, st;
         bool found = false;
         if (strcmp(h, hash) != 0)
-            rc = fail(err, errlen, "the replay differs from the run (trace hash %s, not %s)", h,
-                      hash);
+            rc = cli_fail(err, errlen, "the replay differs from the run (trace hash %s, not %s)", h,
+                          hash);
         else if (w.overflow)
-            rc = fail(err, errlen, "more than %u messages to replay", MAX_MESSAGES);
+            rc = cli_fail(err, errlen, "more than %u messages to replay", MAX_MESSAGES);
         /* A stale read if there is one; else a read that saw the latest
          * write (with R + W > N, say), to show why it did. */
         for (int pass = 0; pass < 2 && rc == 0 && !found; pass++) {
@@ -409,7 +401,7 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
             }
         }
         if (rc == 0 && !found)
-            rc = fail(err, errlen, "the run has no read of a written key to draw");
+            rc = cli_fail(err, errlen, "the run has no read of a written key to draw");
         if (rc == 0)
             rc = write_story(&w, map, s, &best, sc, data_dir, err, errlen);
         sim_destroy(s);

@@ -21,7 +21,7 @@
  *        workers, or MPI ranks) -> assemble runs.csv, points.csv,
  *        t_visibility.csv, sweep.json -> charts
  */
-#include "fsutil.h"
+#include "cli_util.h"
 #include "sweep_int.h"
 
 #include "cfg.h"

@@ -18,6 +18,7 @@
  *   primary := NUMBER | DURATION | NAME | "(" or ")"
  */
 #include "sweep_parse.h"
+#include "cli_util.h"
 
 #include "sim.h"
 
@@ -30,15 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- Values. ---- */
 
@@ -122,7 +114,7 @@ static void add_value(sweep_param *p, const char *text) {
 }
 
 static int too_many(const sweep_param *p, size_t max, char *err, size_t n) {
-    return fail(err, n, "--vary %s: more than %zu values", p->path, max);
+    return cli_fail(err, n, "--vary %s: more than %zu values", p->path, max);
 }
 
 /* Expands one A..B[:STEP] item. */
@@ -134,7 +126,7 @@ static int add_range(sweep_param *p, const char *item, const char *dots, size_t 
     const char *colon = strchr(rest, ':');
     size_t lb = colon ? (size_t)(colon - rest) : strlen(rest);
     if (la >= sizeof a || lb >= sizeof b || (colon && strlen(colon + 1) >= sizeof st))
-        return fail(err, errlen, "--vary %s: range \"%s\" is too long", p->path, item);
+        return cli_fail(err, errlen, "--vary %s: range \"%s\" is too long", p->path, item);
     memcpy(a, item, la);
     a[la] = '\0';
     memcpy(b, rest, lb);
@@ -142,21 +134,21 @@ static int add_range(sweep_param *p, const char *item, const char *dots, size_t 
     if (colon)
         strcpy(st, colon + 1);
     if (!*a || !*b || (colon && !*st))
-        return fail(err, errlen,
-                    "--vary %s: range \"%s\" needs a start and an end (A..B or A..B:STEP)", p->path,
-                    item);
+        return cli_fail(err, errlen,
+                        "--vary %s: range \"%s\" needs a start and an end (A..B or A..B:STEP)",
+                        p->path, item);
 
     int64_t ia, ib, is = 1;
     sim_time ta, tb, ts;
     double da, db, ds;
     if (parse_int(a, &ia) && parse_int(b, &ib) && (!colon || parse_int(st, &is))) {
         if (is <= 0)
-            return fail(err, errlen, "--vary %s: range \"%s\": the step must be positive", p->path,
-                        item);
+            return cli_fail(err, errlen, "--vary %s: range \"%s\": the step must be positive",
+                            p->path, item);
         if (ib < ia)
-            return fail(err, errlen,
-                        "--vary %s: range \"%s\" is empty (the end is below the start)", p->path,
-                        item);
+            return cli_fail(err, errlen,
+                            "--vary %s: range \"%s\" is empty (the end is below the start)",
+                            p->path, item);
         for (int64_t v = ia; v <= ib; v += is) {
             if (p->n >= max)
                 return too_many(p, max, err, errlen);
@@ -170,18 +162,19 @@ static int add_range(sweep_param *p, const char *item, const char *dots, size_t 
     }
     if (is_duration(a, &ta) && is_duration(b, &tb)) {
         if (!colon)
-            return fail(err, errlen, "--vary %s: duration range \"%s\" needs a step (A..B:STEP)",
-                        p->path, item);
+            return cli_fail(err, errlen,
+                            "--vary %s: duration range \"%s\" needs a step (A..B:STEP)", p->path,
+                            item);
         if (!is_duration(st, &ts))
-            return fail(err, errlen, "--vary %s: range \"%s\": step \"%s\" is not a duration",
-                        p->path, item, st);
+            return cli_fail(err, errlen, "--vary %s: range \"%s\": step \"%s\" is not a duration",
+                            p->path, item, st);
         if (ts <= 0)
-            return fail(err, errlen, "--vary %s: range \"%s\": the step must be positive", p->path,
-                        item);
+            return cli_fail(err, errlen, "--vary %s: range \"%s\": the step must be positive",
+                            p->path, item);
         if (tb < ta)
-            return fail(err, errlen,
-                        "--vary %s: range \"%s\" is empty (the end is below the start)", p->path,
-                        item);
+            return cli_fail(err, errlen,
+                            "--vary %s: range \"%s\" is empty (the end is below the start)",
+                            p->path, item);
         for (sim_time v = ta; v <= tb; v += ts) {
             if (p->n >= max)
                 return too_many(p, max, err, errlen);
@@ -194,18 +187,18 @@ static int add_range(sweep_param *p, const char *item, const char *dots, size_t 
     }
     if (parse_json_number(a, &da) && parse_json_number(b, &db)) {
         if (!colon)
-            return fail(err, errlen, "--vary %s: real range \"%s\" needs a step (A..B:STEP)",
-                        p->path, item);
+            return cli_fail(err, errlen, "--vary %s: real range \"%s\" needs a step (A..B:STEP)",
+                            p->path, item);
         if (!parse_json_number(st, &ds))
-            return fail(err, errlen, "--vary %s: range \"%s\": step \"%s\" is not a number",
-                        p->path, item, st);
+            return cli_fail(err, errlen, "--vary %s: range \"%s\": step \"%s\" is not a number",
+                            p->path, item, st);
         if (!(ds > 0))
-            return fail(err, errlen, "--vary %s: range \"%s\": the step must be positive", p->path,
-                        item);
+            return cli_fail(err, errlen, "--vary %s: range \"%s\": the step must be positive",
+                            p->path, item);
         if (db < da)
-            return fail(err, errlen,
-                        "--vary %s: range \"%s\" is empty (the end is below the start)", p->path,
-                        item);
+            return cli_fail(err, errlen,
+                            "--vary %s: range \"%s\" is empty (the end is below the start)",
+                            p->path, item);
         /* The tolerance admits an end that is a whole number of steps away
          * up to rounding (0.1..0.3:0.1). */
         double count = floor((db - da) / ds * (1 + 1e-12) + 1e-9) + 1;
@@ -223,17 +216,17 @@ static int add_range(sweep_param *p, const char *item, const char *dots, size_t 
         }
         return 0;
     }
-    return fail(err, errlen,
-                "--vary %s: range \"%s\": expected two integers, two numbers or two durations "
-                "(1..5, 0.1..0.5:0.1, 10ms..50ms:10ms)",
-                p->path, item);
+    return cli_fail(err, errlen,
+                    "--vary %s: range \"%s\": expected two integers, two numbers or two durations "
+                    "(1..5, 0.1..0.5:0.1, 10ms..50ms:10ms)",
+                    p->path, item);
 }
 
 static int parse_json_list(sweep_param *p, const char *spec, size_t max, char *err, size_t errlen) {
     cJSON *j = cJSON_Parse(spec);
     if (!j || !cJSON_IsArray(j)) {
         cJSON_Delete(j);
-        return fail(err, errlen, "--vary %s: \"%s\" is not a JSON list", p->path, spec);
+        return cli_fail(err, errlen, "--vary %s: \"%s\" is not a JSON list", p->path, spec);
     }
     int rc = 0;
     cJSON *e;
@@ -252,7 +245,7 @@ static int parse_json_list(sweep_param *p, const char *spec, size_t max, char *e
     }
     cJSON_Delete(j);
     if (rc == 0 && p->n == 0)
-        rc = fail(err, errlen, "--vary %s: the list is empty", p->path);
+        rc = cli_fail(err, errlen, "--vary %s: the list is empty", p->path);
     return rc;
 }
 
@@ -270,30 +263,30 @@ int sweep_param_parse(const char *arg, size_t max_values, sweep_param *p, char *
     memset(p, 0, sizeof *p);
     const char *eq = strchr(arg, '=');
     if (!eq)
-        return fail(err, errlen, "--vary %s: expected PATH=VALUES (e.g. kv.r=1..3 or kv.w=1,2,3)",
-                    arg);
+        return cli_fail(err, errlen,
+                        "--vary %s: expected PATH=VALUES (e.g. kv.r=1..3 or kv.w=1,2,3)", arg);
     p->path = sim_malloc((size_t)(eq - arg) + 1);
     memcpy(p->path, arg, (size_t)(eq - arg));
     p->path[eq - arg] = '\0';
     if (!valid_path(p->path))
-        return fail(err, errlen, "--vary %s: \"%s\" is not a scenario path (e.g. kv.r)", arg,
-                    p->path);
+        return cli_fail(err, errlen, "--vary %s: \"%s\" is not a scenario path (e.g. kv.r)", arg,
+                        p->path);
     const char *spec = eq + 1;
     if (*spec == '[')
         return parse_json_list(p, spec, max_values, err, errlen);
     if (!*spec)
-        return fail(err, errlen, "--vary %s: no values after '='", p->path);
+        return cli_fail(err, errlen, "--vary %s: no values after '='", p->path);
     const char *s = spec;
     while (1) {
         const char *comma = strchr(s, ',');
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
         char item[512];
         if (len >= sizeof item)
-            return fail(err, errlen, "--vary %s: value \"%.40s...\" is too long", p->path, s);
+            return cli_fail(err, errlen, "--vary %s: value \"%.40s...\" is too long", p->path, s);
         memcpy(item, s, len);
         item[len] = '\0';
         if (!*item)
-            return fail(err, errlen, "--vary %s: empty value in \"%s\"", p->path, spec);
+            return cli_fail(err, errlen, "--vary %s: empty value in \"%s\"", p->path, spec);
         const char *dots = strstr(item, "..");
         if (dots) {
             if (add_range(p, item, dots, max_values, err, errlen) < 0)
@@ -660,7 +653,7 @@ sweep_expr *sweep_expr_parse(const char *text, const sweep_name *names, size_t n
                  .errlen = errlen};
     skip_ws(&ps);
     if (!*ps.p) {
-        fail(err, errlen, "--where: the expression is empty");
+        cli_fail(err, errlen, "--where: the expression is empty");
         return NULL;
     }
     sweep_expr *e = parse_or(&ps);
@@ -683,8 +676,8 @@ static int eval(const sweep_expr *e, double *out, char *err, size_t errlen) {
     case OP_NAME:
         *out = sweep_value_number(e->name->value);
         if (isnan(*out))
-            return fail(err, errlen, "--where: %s is \"%s\", not a number", e->name->path,
-                        e->name->value);
+            return cli_fail(err, errlen, "--where: %s is \"%s\", not a number", e->name->path,
+                            e->name->value);
         return 0;
     default:
         break;
@@ -720,12 +713,12 @@ static int eval(const sweep_expr *e, double *out, char *err, size_t errlen) {
         break;
     case OP_DIV:
         if (b == 0)
-            return fail(err, errlen, "--where: division by zero");
+            return cli_fail(err, errlen, "--where: division by zero");
         *out = a / b;
         break;
     case OP_MOD:
         if (b == 0)
-            return fail(err, errlen, "--where: division by zero (%%)");
+            return cli_fail(err, errlen, "--where: division by zero (%%)");
         *out = fmod(a, b);
         break;
     case OP_LT:

@@ -1,7 +1,10 @@
 /*
- * fsutil.c - file-system helpers shared by the dsim command's parts.
+ * cli_util.c - small helpers shared by the dsim command's parts.
  */
-#include "fsutil.h"
+#include "cli_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 #include <errno.h>
 #include <string.h>
@@ -24,4 +27,12 @@ int cli_make_dirs(const char *path) {
         return -1;
     struct stat st;
     return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+int cli_fail(char *err, size_t n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+    return -1;
 }
