@@ -1,28 +1,57 @@
 /*
- * queue.c - the future event list: a radix heap over pooled event slots.
+ * queue.c - the future event list: a radix heap with a sorted front, over
+ * pooled event slots.
  *
- * Radix heap with 4-bit digits.  Let `last` be the time of the last pop.
- * An entry of time t lives in bucket 0 if t == last; otherwise let L be the
- * highest 4-bit digit position (0..15) where t differs from last and d the
- * value of t's digit there: the entry lives in bucket 1 + 16 L + d.  Bucket
+ * Radix heap with 6-bit digits (SIM_QUEUE_DIGIT_BITS).  `last` is the
+ * heap's base time, never later than the last pop.  An entry of time t > last
+ * lives in bucket 1 + 64 L + d, where L is the highest 6-bit digit position
+ * (0..10) at which t differs from last and d is t's digit there.  Bucket
  * order is time order: every entry of a lower bucket is earlier than every
- * entry of a higher one.  Push appends to its bucket and notes the bucket's
- * minimum.  Pop takes from bucket 0; when bucket 0 is empty, the lowest
- * non-empty bucket k (a 256-bit set, found with count-trailing-zeros) gives
- * its minimum m, `last` becomes m, and every entry of bucket k moves to a
- * lower bucket, since it now agrees with m on digit L and above.  Entries
- * only move down, one digit level or more at a time: with times spread over
- * 2^b ns and gaps of 2^g, an entry moves about (b - g) / 4 times.  Binary
- * digits (the textbook radix heap) move entries four times as often.
+ * entry of a higher one, and the entries of one bucket share every digit
+ * from L up.  Pushes append, so a bucket holds its entries in insertion
+ * order.  A 704-bit set of non-empty buckets with a summary word finds the
+ * lowest one with two count-trailing-zeros.
  *
- * FIFO among equal times.  Claim: every bucket holds its entries in
- * insertion order.  A push appends the newest entry.  A redistribution
- * empties bucket k into buckets below k, which are all empty at that moment
- * (k is the lowest non-empty one), copying in order.  So order is kept, and
- * bucket 0, which holds exactly the entries with the smallest time, pops
- * them oldest first.
+ * Bucket 0, the front, is different: a sorted array of the earliest
+ * entries, popped from its head.  When it is empty, the lowest non-empty
+ * bucket k becomes the front:
+ *  - if it holds at most SIM_QUEUE_SORT_MAX entries, they are sorted into
+ *    bucket 0 (a counting sort on the five bits below their shared digits,
+ *    then an insertion pass, both stable) and `last` becomes the earliest;
+ *  - otherwise `last` becomes their minimum m and each moves to its bucket
+ *    relative to m, all below k, the ones at m into bucket 0 (the textbook
+ *    radix-heap step; those differing from m in the next digit go straight
+ *    to that digit's bucket after one counting pass).
+ * Small buckets are the common case once entries have moved down one level
+ * (with events every g ns a level-L bucket holds about 2^(6L) / g of
+ * them), so an entry is typically appended once, moved at most once or twice
+ * and sorted once, and a pop is an array read; the textbook heap (binary
+ * digits, one entry per bucket at the bottom) moves entries many times and
+ * searches the bucket set at every pop.
  *
- * Times are below 2^63, so the highest bucket is 1 + 16 * 15 + 7 = 248.
+ * A push later than everything in bucket 0 goes to its radix bucket (inline
+ * in queue.h: t > fence, a bound on bucket 0 and last).  A push at or before
+ * bucket 0's latest time is a sorted insertion into bucket 0 after its
+ * equal times; once bucket 0 holds SIM_QUEUE_SPILL entries, an insertion
+ * that would shift entries first spills bucket 0 back into the radix
+ * buckets (those at `last` stay), so no push costs more than
+ * SIM_QUEUE_SPILL moves and a spill is paid for by the insertions that
+ * filled bucket 0.
+ *
+ * Order.  Invariants: (1) bucket 0 is sorted by (time, insertion);
+ * (2) every entry of bucket 0 is strictly earlier than every radix entry;
+ * (3) every radix entry is later than last, in its bucket relative to last,
+ * and each bucket is in insertion order.  Pushes keep them: a push goes to
+ * bucket 0 exactly when it is not later than bucket 0's latest entry.  A
+ * refill moves the lowest bucket, whose entries are strictly earlier than
+ * the others', keeping (2); sorting stably or copying in order keeps (1)
+ * and (3).  A spill moves bucket 0's entries, in order, behind radix entries
+ * that are strictly later by (2), so no two equal times change order.  So
+ * the head of bucket 0 is the earliest entry, and equal times, which by (2)
+ * are all in bucket 0 or all in one radix bucket, leave in insertion order
+ * (FIFO); tests/test_queue.c checks both against a sorted reference.
+ *
+ * Times are below 2^63, so the highest bucket is 1 + 64 * 10 + 7 = 648.
  *
  * Limits: 2^24 pending events (checked).
  */
@@ -33,8 +62,6 @@
 void sim_queue_init(sim_queue *q) {
     memset(q, 0, sizeof *q);
     q->free_head = UINT32_MAX;
-    for (int k = 0; k < SIM_QUEUE_BUCKETS; k++)
-        q->b[k].min = SIM_TIME_MAX;
 }
 
 static uint32_t size_class(uint32_t len) {
@@ -59,8 +86,9 @@ void sim_queue_fini(sim_queue *q) {
             b = next;
         }
     }
-    for (int k = 0; k < SIM_QUEUE_BUCKETS; k++)
+    for (uint32_t k = 0; k < SIM_QUEUE_BUCKETS; k++)
         sim_free(q->b[k].e);
+    sim_free(q->spare);
     for (uint32_t c = 0; c < q->n_chunks; c++)
         sim_free(q->chunks[c]);
     sim_free(q->chunks);
@@ -124,57 +152,171 @@ void sim_queue_free(sim_queue *q, uint32_t slot) {
     q->free_head = slot;
 }
 
-static inline uint32_t bucket_of(sim_time t, sim_time last) {
-    uint64_t x = (uint64_t)t ^ (uint64_t)last;
-    if (!x)
-        return 0;
-    uint32_t level = (63u - (uint32_t)__builtin_clzll(x)) >> 2;
-    return 1u + (level << 4) + (uint32_t)(((uint64_t)t >> (level << 2)) & 15u);
-}
-
 static inline void append(sim_queue *q, uint32_t k, sim_qentry e) {
     sim_qbucket *b = &q->b[k];
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 16;
         b->e = sim_realloc(b->e, (size_t)b->cap * sizeof *b->e);
     }
-    /* min is SIM_TIME_MAX while the bucket is empty: no branch here. */
-    bool lower = e.time < b->min;
-    b->min = lower ? e.time : b->min;
-    b->min_slot = lower ? e.slot : b->min_slot;
     b->e[b->n++] = e;
     /* Bucket 0 is not in the set: pop drains it before any refill. */
-    q->nonempty[k >> 6] |= (uint64_t)(k != 0) << (k & 63);
+    if (k)
+        sim__queue_mark(q, k);
 }
 
-void sim_queue_push(sim_queue *q, sim_time t, uint32_t slot) {
-    SIM_ASSERT(t >= q->last);
-    append(q, bucket_of(t, q->last), (sim_qentry){t, slot});
+/* Bucket 0 is full of entries that a sorted insertion would have to shift:
+ * hands them all back to the radix buckets (those at `last` land in bucket
+ * 0 again, in order), which keeps a push O(1) amortised. */
+static void spill(sim_queue *q) {
+    sim_qbucket *b0 = &q->b[0];
+    sim_qentry *e = b0->e;
+    uint32_t from = q->head0, n = b0->n, cap = b0->cap;
+    b0->e = q->spare;
+    b0->cap = q->spare_cap;
+    b0->n = q->head0 = 0;
+    for (uint32_t i = from; i < n; i++)
+        append(q, sim__queue_bucket(e[i].time, q->last), e[i]);
+    q->spare = e;
+    q->spare_cap = cap;
+}
+
+void sim__queue_push_slow(sim_queue *q, sim_time t, uint32_t slot) {
+    SIM_ASSERT(t >= q->now);
+    sim_qentry x = {t, slot, sim_queue_slot(q, slot)->node};
+    sim_qbucket *b0 = &q->b[0];
     q->size++;
     q->live++;
+    if (q->head0 == b0->n || t > b0->e[b0->n - 1].time) {
+        /* After everything in bucket 0 (or bucket 0 is empty): into the
+         * bucket of t; t == last only when bucket 0 is empty. */
+        append(q, sim__queue_bucket(t, q->last), x);
+        return;
+    }
+    /* Inside bucket 0's span: a sorted insertion after equal times.  At
+     * its end (t equal to its latest time) that costs nothing; earlier, a
+     * full bucket 0 spills first.  (Equal to the latest time must stay in
+     * bucket 0: in a radix bucket it could precede an older entry of the
+     * same time that a later spill moves there.) */
+    if (t < b0->e[b0->n - 1].time && b0->n - q->head0 >= SIM_QUEUE_SPILL) {
+        spill(q);
+        append(q, sim__queue_bucket(t, q->last), x);
+        return;
+    }
+    if (b0->n == b0->cap) {
+        b0->cap *= 2;
+        b0->e = sim_realloc(b0->e, (size_t)b0->cap * sizeof *b0->e);
+    }
+    uint32_t j = b0->n++;
+    for (; j > q->head0 && b0->e[j - 1].time > t; j--)
+        b0->e[j] = b0->e[j - 1];
+    b0->e[j] = x;
 }
 
-/* Bucket 0 is empty: moves the lowest non-empty bucket down.  Returns false
- * when nothing is queued. */
-static bool refill(sim_queue *q) {
-    uint32_t k = 0;
-    for (uint32_t w = 0; w < 4; w++) {
-        if (q->nonempty[w]) {
-            k = (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
-            break;
-        }
-        if (w == 3)
-            return false;
+/* Sorts n entries that share every digit from level `level` up into dst,
+ * stably by time: a counting sort on the next SIM_QUEUE_SORT_BITS bits
+ * below leaves out of order only entries that share those bits too, and an
+ * insertion pass (stable as well) mends them.  Level 0 entries all have the
+ * same time and are copied as they are. */
+static void sort_bucket(const sim_qentry *src, sim_qentry *dst, uint32_t n, uint32_t level) {
+    if (level == 0) {
+        memcpy(dst, src, (size_t)n * sizeof *dst);
+        return;
     }
-    sim_qbucket *b = &q->b[k];
-    sim_time m = b->min;
-    q->last = m;
+    enum { BINS = 1u << SIM_QUEUE_SORT_BITS };
+    uint32_t top = level * SIM_QUEUE_DIGIT_BITS;
+    uint32_t shift = top > SIM_QUEUE_SORT_BITS ? top - SIM_QUEUE_SORT_BITS : 0;
+    _Static_assert(SIM_QUEUE_SORT_MAX < 256, "bin positions fit a byte");
+    uint8_t at[BINS + 1] = {0};
+    for (uint32_t i = 0; i < n; i++)
+        at[(((uint64_t)src[i].time >> shift) & (BINS - 1)) + 1]++;
+    for (uint32_t d = 1; d < BINS; d++)
+        at[d] = (uint8_t)(at[d] + at[d - 1]);
+    for (uint32_t i = 0; i < n; i++)
+        dst[at[((uint64_t)src[i].time >> shift) & (BINS - 1)]++] = src[i];
+    for (uint32_t i = 1; i < n; i++) {
+        sim_qentry x = dst[i];
+        uint32_t j = i;
+        for (; j > 0 && dst[j - 1].time > x.time; j--)
+            dst[j] = dst[j - 1];
+        dst[j] = x;
+    }
+}
+
+/* Moves the n entries of a level-`level` bucket to their buckets relative
+ * to their minimum m, the new `last`.  They share every digit from `level`
+ * up with m, so those whose digit level - 1 differs from m's go to bucket
+ * (level - 1, that digit): counted first, then copied in order into those
+ * buckets, which are empty (every bucket below the lowest non-empty one
+ * is).  The rest, about one in SIM_QUEUE_DIGITS, take the general path. */
+static void redistribute(sim_queue *q, const sim_qentry *src, uint32_t n, uint32_t level,
+                         sim_time m) {
+    if (level == 0) {
+        for (uint32_t i = 0; i < n; i++)
+            append(q, sim__queue_bucket(src[i].time, m), src[i]);
+        return;
+    }
+    uint32_t shift = (level - 1) * SIM_QUEUE_DIGIT_BITS;
+    uint32_t own = (uint32_t)((uint64_t)m >> shift) & (SIM_QUEUE_DIGITS - 1);
+    uint32_t count[SIM_QUEUE_DIGITS] = {0};
+    for (uint32_t i = 0; i < n; i++)
+        count[((uint64_t)src[i].time >> shift) & (SIM_QUEUE_DIGITS - 1)]++;
+    sim_qentry *to[SIM_QUEUE_DIGITS];
+    uint32_t first = 1 + (level - 1) * SIM_QUEUE_DIGITS;
+    for (uint32_t d = 0; d < SIM_QUEUE_DIGITS; d++) {
+        to[d] = NULL;
+        if (d == own || count[d] == 0)
+            continue;
+        sim_qbucket *t = &q->b[first + d];
+        if (t->cap < count[d]) {
+            t->cap = count[d] < 16 ? 16 : count[d];
+            sim_free(t->e);
+            t->e = sim_malloc((size_t)t->cap * sizeof *t->e);
+        }
+        t->n = count[d];
+        to[d] = t->e;
+        sim__queue_mark(q, first + d);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t d = (uint32_t)((uint64_t)src[i].time >> shift) & (SIM_QUEUE_DIGITS - 1);
+        if (d == own)
+            append(q, sim__queue_bucket(src[i].time, m), src[i]);
+        else
+            *to[d]++ = src[i];
+    }
+}
+
+/* Bucket 0 is empty: makes the lowest non-empty bucket current.  Returns
+ * false when nothing is queued. */
+__attribute__((noinline)) static bool refill(sim_queue *q) {
+    if (!q->summary)
+        return false;
+    uint32_t w = (uint32_t)__builtin_ctzll(q->summary);
+    uint32_t k = 1 + (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
+    q->nonempty[w] &= q->nonempty[w] - 1;
+    if (!q->nonempty[w])
+        q->summary &= ~((uint64_t)1 << w);
+    sim_qbucket *b = &q->b[k], *b0 = &q->b[0];
     uint32_t n = b->n;
     b->n = 0;
-    b->min = SIM_TIME_MAX;
-    q->nonempty[k >> 6] &= ~((uint64_t)1 << (k & 63));
+    if (n <= SIM_QUEUE_SORT_MAX) {
+        /* Few entries: they become bucket 0, sorted. */
+        if (b0->cap < SIM_QUEUE_SORT_MAX) {
+            b0->cap = SIM_QUEUE_SORT_MAX;
+            b0->e = sim_realloc(b0->e, (size_t)b0->cap * sizeof *b0->e);
+        }
+        sort_bucket(b->e, b0->e, n, (k - 1) / SIM_QUEUE_DIGITS);
+        b0->n = n;
+        q->last = b0->e[0].time;
+        q->fence = b0->e[n - 1].time;
+        return true;
+    }
+    /* Many: `last` becomes their minimum and each moves to its bucket
+     * relative to it, all below k; those at the minimum to bucket 0. */
+    sim_time m = SIM_TIME_MAX;
     for (uint32_t i = 0; i < n; i++)
-        append(q, bucket_of(b->e[i].time, m), b->e[i]);
+        m = b->e[i].time < m ? b->e[i].time : m;
+    q->last = q->fence = m;
+    redistribute(q, b->e, n, (k - 1) / SIM_QUEUE_DIGITS, m);
     return true;
 }
 
@@ -183,35 +325,28 @@ uint32_t sim_queue_pop(sim_queue *q, sim_time *t) {
         sim_qbucket *b0 = &q->b[0];
         if (q->head0 == b0->n) {
             b0->n = q->head0 = 0;
-            b0->min = SIM_TIME_MAX;
             if (!refill(q))
                 return UINT32_MAX;
         }
         sim_qentry e = b0->e[q->head0++];
         q->size--;
-        uint32_t slot = (uint32_t)e.slot;
+        uint32_t slot = e.slot;
         sim_event *ev = sim_queue_slot(q, slot);
-        /* The next event's slot is read when it is popped, an event's
-         * dispatch from now: fetch its line while this one runs.  (Slots are
-         * recycled in free-list order, so pending events are scattered over
-         * the pool; without this the pop waits on the load.)  The next is
-         * the rest of bucket 0, or else the minimum of the lowest non-empty
-         * bucket, unless the dispatch schedules an earlier one. */
+        /* Slots are recycled in free-list order, so pending events are
+         * scattered over the pool: fetch the lines of the next two events
+         * while this one runs (the caller reads the next one's early, see
+         * sim_queue_peek), unless the dispatch schedules earlier ones. */
         if (q->head0 < b0->n) {
-            __builtin_prefetch(sim_queue_slot(q, (uint32_t)b0->e[q->head0].slot));
-        } else {
-            for (uint32_t w = 0; w < 4; w++)
-                if (q->nonempty[w]) {
-                    uint32_t k = (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
-                    __builtin_prefetch(sim_queue_slot(q, (uint32_t)q->b[k].min_slot));
-                    break;
-                }
+            __builtin_prefetch(sim_queue_slot(q, b0->e[q->head0].slot));
+            if (q->head0 + 1 < b0->n)
+                __builtin_prefetch(sim_queue_slot(q, b0->e[q->head0 + 1].slot));
         }
         if (ev->cancelled) {
             sim_queue_free(q, slot);
             continue;
         }
         q->live--;
+        q->now = e.time;
         ev->cancelled = 2; /* being dispatched: no longer cancellable */
         *t = e.time;
         return slot;

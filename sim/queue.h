@@ -4,11 +4,12 @@
  * Events live in a pool of fixed-size slots that is recycled through a free
  * list, so the steady state allocates nothing per event.  Pending events are
  * ordered by a radix heap (Ahuja, Mehlhorn, Orlin and Tarjan 1990) over
- * their int64 times: a simulation never schedules before the time it last
- * dispatched, which is exactly the monotone case radix heaps serve, with
- * O(1) inserts and amortised O(log T) removals made of sequential copies
- * rather than unpredictable comparisons.  Events at equal times come out in
- * insertion (FIFO) order; queue.c proves why and a test pins it.
+ * their int64 times, whose front is kept as a small sorted array: a
+ * simulation never schedules before the time it last dispatched, which is
+ * exactly the monotone case radix heaps serve, with O(1) inserts and
+ * removals made of sequential copies and small sorts rather than
+ * unpredictable comparisons.  Events at equal times come out in insertion
+ * (FIFO) order; queue.c proves why and tests pin it.
  * Cancellation is lazy: a cancelled slot stays queued and is skipped when
  * it surfaces.  Handles are (slot, generation)
  * values; the generation changes when a slot is freed, so a stale handle is
@@ -52,28 +53,46 @@ _Static_assert(sizeof(sim_event) == 64, "an event is one cache line");
 
 typedef struct sim_qentry {
     sim_time time;
-    uint64_t slot;
+    uint32_t slot;
+    uint32_t node; /* the event's node, for sim_queue_peek_node */
 } sim_qentry;
 
-/* Bucket 0 holds times equal to `last`; the others are indexed by the
- * highest 4-bit digit where a time differs from `last` and that digit's
- * value (see queue.c). */
+/* Bucket 0 is the sorted front (from head0 on); the others are indexed by
+ * the highest SIM_QUEUE_DIGIT_BITS-bit digit where a time differs from
+ * `last` and that digit's value (see queue.c). */
 typedef struct sim_qbucket {
     sim_qentry *e;
     uint32_t n, cap;
-    sim_time min;      /* smallest time in the bucket, valid when n > 0 */
-    uint64_t min_slot; /* the slot of an entry at `min` (the first pushed) */
 } sim_qbucket;
 
-#define SIM_QUEUE_CLASSES 26
-#define SIM_QUEUE_BUCKETS 257
+#define SIM_QUEUE_CLASSES    26
+#define SIM_QUEUE_DIGIT_BITS 6
+#define SIM_QUEUE_DIGITS     (1u << SIM_QUEUE_DIGIT_BITS)
+#define SIM_QUEUE_LEVELS     ((63 + SIM_QUEUE_DIGIT_BITS - 1) / SIM_QUEUE_DIGIT_BITS)
+#define SIM_QUEUE_BUCKETS    (1 + SIM_QUEUE_LEVELS * SIM_QUEUE_DIGITS)
+#define SIM_QUEUE_WORDS      ((SIM_QUEUE_BUCKETS - 1 + 63) / 64)
+/* A bucket of at most SIM_QUEUE_SORT_MAX entries is sorted into bucket 0
+ * when it becomes current (a counting sort on SIM_QUEUE_SORT_BITS bits and
+ * an insertion pass) instead of being redistributed; bucket 0 takes sorted
+ * insertions up to SIM_QUEUE_SPILL entries. */
+#define SIM_QUEUE_SORT_MAX  32
+#define SIM_QUEUE_SORT_BITS 5
+#define SIM_QUEUE_SPILL     128
+
+_Static_assert(SIM_QUEUE_WORDS <= 64, "the summary word covers the bucket set");
 
 typedef struct sim_queue {
     sim_qbucket b[SIM_QUEUE_BUCKETS];
-    uint32_t head0;       /* next entry of bucket 0 to pop */
-    uint64_t nonempty[4]; /* bit k of the 256-bit set: bucket k >= 1 has entries */
-    sim_time last;        /* time of the last pop: no push may be earlier */
-    uint64_t size;        /* entries queued, cancelled ones included */
+    uint32_t head0;                     /* next entry of bucket 0 to pop */
+    uint64_t summary;                   /* bit w: nonempty[w] != 0 */
+    uint64_t nonempty[SIM_QUEUE_WORDS]; /* bit k - 1: bucket k >= 1 has entries */
+    sim_time last;                      /* the radix heap's base: every radix entry is later */
+    sim_time now;                       /* time of the last pop: no push may be earlier */
+    sim_time fence;                     /* >= last and every time in bucket 0: later pushes take the
+                                           inline path of sim_queue_push */
+    sim_qentry *spare;                  /* bucket 0's old array while it is spilled */
+    uint32_t spare_cap;
+    uint64_t size; /* entries queued, cancelled ones included */
     /* Slots live in fixed chunks that never move, so an event's address
      * stays valid while handlers schedule more events. */
     sim_event **chunks;
@@ -96,8 +115,37 @@ static inline sim_event *sim_queue_slot(const sim_queue *q, uint32_t slot) {
     return &q->chunks[slot >> SIM_QUEUE_CHUNK_BITS][slot & (SIM_QUEUE_CHUNK - 1)];
 }
 /* Schedules slot at time t, which must not be before the last popped time
- * (scheduling into the past is an assertion failure). */
-void sim_queue_push(sim_queue *q, sim_time t, uint32_t slot);
+ * (scheduling into the past is an assertion failure).  The common case (t
+ * after everything in bucket 0, room in its bucket) is inline; see queue.c
+ * for the buckets. */
+void sim__queue_push_slow(sim_queue *q, sim_time t, uint32_t slot);
+/* The bucket of time t relative to base `last` (t >= last). */
+static inline uint32_t sim__queue_bucket(sim_time t, sim_time last) {
+    uint64_t x = (uint64_t)t ^ (uint64_t)last;
+    if (!x)
+        return 0;
+    uint32_t level = (63u - (uint32_t)__builtin_clzll(x)) / SIM_QUEUE_DIGIT_BITS;
+    return 1u + level * SIM_QUEUE_DIGITS +
+           (uint32_t)(((uint64_t)t >> (level * SIM_QUEUE_DIGIT_BITS)) & (SIM_QUEUE_DIGITS - 1));
+}
+static inline void sim__queue_mark(sim_queue *q, uint32_t k) {
+    q->nonempty[(k - 1) >> 6] |= (uint64_t)1 << ((k - 1) & 63);
+    q->summary |= (uint64_t)1 << ((k - 1) >> 6);
+}
+static inline void sim_queue_push(sim_queue *q, sim_time t, uint32_t slot) {
+    if (t > q->fence) {
+        uint32_t k = sim__queue_bucket(t, q->last);
+        sim_qbucket *b = &q->b[k];
+        if (b->n < b->cap) {
+            b->e[b->n++] = (sim_qentry){t, slot, sim_queue_slot(q, slot)->node};
+            sim__queue_mark(q, k);
+            q->size++;
+            q->live++;
+            return;
+        }
+    }
+    sim__queue_push_slow(q, t, slot);
+}
 /* Copies len bytes of payload into the event (inline or a pooled block). */
 void sim_queue_set_data(sim_queue *q, sim_event *ev, const void *data, uint32_t len);
 static inline const void *sim_queue_data(const sim_event *ev) {
@@ -106,6 +154,12 @@ static inline const void *sim_queue_data(const sim_event *ev) {
 /* Removes the earliest live event; returns its slot and stores its time, or
  * returns UINT32_MAX when empty.  Cancelled entries are freed on the way. */
 uint32_t sim_queue_pop(sim_queue *q, sim_time *t);
+/* The node of the event that the next pop returns, unless an earlier one
+ * is pushed or it is cancelled, when it is already known (UINT32_MAX
+ * otherwise): the dispatcher fetches that node's lines ahead. */
+static inline uint32_t sim_queue_peek_node(const sim_queue *q) {
+    return q->head0 < q->b[0].n ? q->b[0].e[q->head0].node : UINT32_MAX;
+}
 /* Returns a slot (and its payload block) to the pool; bumps the generation. */
 void sim_queue_free(sim_queue *q, uint32_t slot);
 /* Cancels the pending event of handle (slot, gen); true if it was pending. */

@@ -195,6 +195,13 @@ int sim_run(sim *s) {
         SIM_ASSERT(t >= s->now);
         s->now = t;
         sim_event *ev = sim_queue_slot(&s->queue, slot);
+        /* Ask for the next event's node while this one runs: handlers touch
+         * its state and random streams, scattered over the node array. */
+        uint32_t next = sim_queue_peek_node(&s->queue);
+        if (next < s->n_nodes) {
+            __builtin_prefetch(&s->nodes[next].rng);
+            __builtin_prefetch(&s->nodes[next].state);
+        }
         switch (ev->kind) {
         case SIM_EV_MSG:
             s->events++;

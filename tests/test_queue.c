@@ -122,6 +122,169 @@ END_TEST
 START_TEST(test_queue_matches_sorted_reference_wide_times) { hold_against_reference(62); }
 END_TEST
 
+/* An event pushed at the latest time of the sorted bucket 0 pops after the
+ * one already there, also when a burst of earlier pushes has overflowed
+ * bucket 0 back into the radix buckets in between. */
+START_TEST(test_queue_fifo_at_the_end_of_bucket_0_across_a_spill) {
+    sim_queue q;
+    sim_queue_init(&q);
+    const sim_time base = (sim_time)1 << 20, end = base + 31 * 1000;
+    for (uint64_t i = 0; i < 32; i++)
+        push_at(&q, base + (sim_time)i * 1000, i); /* one bucket: sorted at the first pop */
+    sim_time t;
+    ck_assert_uint_eq(pop_tag(&q, &t), 0);
+    push_at(&q, end, 1000); /* same time as tag 31, pushed later */
+    for (uint64_t i = 0; i < 300; i++)
+        push_at(&q, base + 1 + (sim_time)(i * 97 % 30000), 2000 + i);
+    ck_assert_ptr_nonnull(q.spare); /* the burst overflowed bucket 0 */
+    uint64_t last_tags[2];
+    int at_end = 0;
+    sim_time prev = 0;
+    for (int i = 0; i < 31 + 1 + 300; i++) {
+        uint64_t tag = pop_tag(&q, &t);
+        ck_assert_int_ge(t, prev);
+        prev = t;
+        if (t == end) {
+            ck_assert_int_lt(at_end, 2);
+            last_tags[at_end++] = tag;
+        }
+    }
+    ck_assert_int_eq(at_end, 2);
+    ck_assert_uint_eq(last_tags[0], 31);
+    ck_assert_uint_eq(last_tags[1], 1000);
+    ck_assert_uint_eq(sim_queue_pop(&q, &t), UINT32_MAX);
+    sim_queue_fini(&q);
+}
+END_TEST
+
+/* Bursts against a sorted reference: phases of many pushes per pop at
+ * small, equal and large distances, with cancellations.  Pushes inside the
+ * span of the sorted bucket 0 take the sorted insertion, and bursts of them
+ * overflow it into the radix buckets (the spill): the test checks it went
+ * there.  Every pop must be the (time, insertion) minimum among the live
+ * events. */
+typedef struct burst_handle {
+    uint32_t slot, gen;
+    bool live;
+} burst_handle;
+
+static void ref_remove(ref_ev *ref, int *n, uint64_t tag) {
+    for (int i = 0; i < *n; i++)
+        if (ref[i].tag == tag) {
+            memmove(ref + i, ref + i + 1, (size_t)(*n - i - 1) * sizeof *ref);
+            (*n)--;
+            return;
+        }
+    ck_abort_msg("tag %llu not in the reference", (unsigned long long)tag);
+}
+
+static void ref_insert(ref_ev *ref, int *n, ref_ev e) {
+    int lo = 0, hi = *n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (ref_cmp(&ref[mid], &e) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(ref + lo + 1, ref + lo, (size_t)(*n - lo) * sizeof *ref);
+    ref[lo] = e;
+    (*n)++;
+}
+
+START_TEST(test_queue_matches_sorted_reference_in_bursts) {
+    enum { MAX = 200000 };
+    sim_queue q;
+    sim_queue_init(&q);
+    sim_rng r;
+    sim_rng_seed(&r, 7, 11);
+    ref_ev *ref = malloc(MAX * sizeof *ref);
+    burst_handle *h = calloc(MAX, sizeof *h);
+    int n = 0;
+    uint64_t tag = 0;
+    sim_time now = 0;
+    /* Prologue: 32 events in one bucket become the sorted bucket 0 at the
+     * first pop; then 400 pushes land inside its span. */
+    for (int i = 0; i < 32; i++) {
+        ref_ev e = {((sim_time)1 << 20) + i * 1000, tag};
+        uint32_t slot = push_at(&q, e.t, tag);
+        h[tag] = (burst_handle){slot, sim_queue_slot(&q, slot)->gen, true};
+        ref_insert(ref, &n, e);
+        tag++;
+    }
+    {
+        uint64_t got = pop_tag(&q, &now);
+        ck_assert_uint_eq(got, ref[0].tag);
+        h[got].live = false;
+        memmove(ref, ref + 1, (size_t)(n - 1) * sizeof *ref);
+        n--;
+        ck_assert_ptr_null(q.spare);
+        for (int i = 0; i < 400; i++) {
+            ref_ev e = {now + (sim_time)sim_rng_below(&r, 31000), tag};
+            uint32_t slot = push_at(&q, e.t, tag);
+            h[tag] = (burst_handle){slot, sim_queue_slot(&q, slot)->gen, true};
+            ref_insert(ref, &n, e);
+            tag++;
+        }
+        ck_assert_msg(q.spare != NULL, "400 pushes inside bucket 0 did not overflow it");
+    }
+    /* Each phase: pushes per pop and the range of distances from now. */
+    static const struct {
+        int pushes, pops;
+        int dist_bits; /* distance uniform below 2^bits; 0 = same time */
+    } phase[] = {{1, 1, 12},  {100, 1, 12}, {5, 3, 0},  {40, 1, 6}, {1, 2, 30},
+                 {100, 1, 8}, {2, 1, 40},   {1, 3, 12}, {80, 1, 4}, {1, 1, 20}};
+    for (int round = 0; round < 40; round++) {
+        int p = round % (int)(sizeof phase / sizeof phase[0]);
+        for (int step = 0; step < 60 && tag < MAX - 400; step++) {
+            for (int k = 0; k < phase[p].pushes; k++) {
+                sim_time d = phase[p].dist_bits
+                                 ? (sim_time)(sim_rng_u64(&r) >> (64 - phase[p].dist_bits))
+                                 : 0;
+                ref_ev e = {now + d, tag};
+                uint32_t slot = push_at(&q, e.t, tag);
+                h[tag] = (burst_handle){slot, sim_queue_slot(&q, slot)->gen, true};
+                ref_insert(ref, &n, e);
+                tag++;
+            }
+            /* Now and then cancel one of the recent events. */
+            if (sim_rng_below(&r, 4) == 0) {
+                uint64_t victim = tag - 1 - sim_rng_below(&r, (uint32_t)(tag < 50 ? tag : 50));
+                if (h[victim].live) {
+                    ck_assert(sim_queue_cancel(&q, h[victim].slot, h[victim].gen));
+                    h[victim].live = false;
+                    ref_remove(ref, &n, victim);
+                }
+            }
+            for (int k = 0; k < phase[p].pops && n > 0; k++) {
+                sim_time t;
+                uint64_t got = pop_tag(&q, &t);
+                ck_assert_int_eq(t, ref[0].t);
+                ck_assert_uint_eq(got, ref[0].tag);
+                h[got].live = false;
+                memmove(ref, ref + 1, (size_t)(n - 1) * sizeof *ref);
+                n--;
+                now = t;
+            }
+        }
+    }
+    /* Drain. */
+    while (n > 0) {
+        sim_time t;
+        uint64_t got = pop_tag(&q, &t);
+        ck_assert_int_eq(t, ref[0].t);
+        ck_assert_uint_eq(got, ref[0].tag);
+        memmove(ref, ref + 1, (size_t)(n - 1) * sizeof *ref);
+        n--;
+    }
+    sim_time t;
+    ck_assert_uint_eq(sim_queue_pop(&q, &t), UINT32_MAX);
+    free(h);
+    free(ref);
+    sim_queue_fini(&q);
+}
+END_TEST
+
 START_TEST(test_queue_cancel_is_lazy_and_handles_go_stale) {
     sim_queue q;
     sim_queue_init(&q);
@@ -219,6 +382,8 @@ static Suite *queue_suite(void) {
     tcase_add_test(tc, test_queue_equal_time_is_fifo);
     tcase_add_test(tc, test_queue_matches_sorted_reference_with_ties);
     tcase_add_test(tc, test_queue_matches_sorted_reference_wide_times);
+    tcase_add_test(tc, test_queue_matches_sorted_reference_in_bursts);
+    tcase_add_test(tc, test_queue_fifo_at_the_end_of_bucket_0_across_a_spill);
     tcase_add_test(tc, test_queue_cancel_is_lazy_and_handles_go_stale);
     tcase_add_test(tc, test_queue_payloads_inline_and_pooled);
     tcase_add_test(tc, test_queue_reuses_slots);
