@@ -79,6 +79,10 @@ static inline void deliver_later(sim *s, uint32_t src, uint32_t dst, uint32_t ty
     s->in_flight++;
 }
 
+static void net_send_by_rules(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void *data,
+                              uint32_t len, uint32_t wire_bytes, sim_time delay)
+    __attribute__((noinline));
+
 void sim__net_send(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void *data,
                    uint32_t len, uint32_t wire_bytes, sim_time delay) {
     SIM_ASSERT(dst < s->n_nodes);
@@ -106,6 +110,14 @@ void sim__net_send(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void
         deliver_later(s, src, dst, type, data, len, wire_bytes, latency);
         return;
     }
+    net_send_by_rules(s, src, dst, type, data, len, wire_bytes, delay);
+}
+
+/* Partitions, link rules, loss, duplication and slow links: out of line, so
+ * that the plain path above stays small. */
+static void net_send_by_rules(sim *s, uint32_t src, uint32_t dst, uint32_t type, const void *data,
+                              uint32_t len, uint32_t wire_bytes, sim_time delay) {
+    sim__msg_stats *ms = &s->msg_stats[type];
     if (!sim__net_path_up(s, src, dst)) {
         ms->dropped++;
         s->kval[KC_DROPPED_PARTITION] += 1;

@@ -96,25 +96,15 @@ void sim_queue_fini(sim_queue *q) {
     q->free_head = UINT32_MAX;
 }
 
-uint32_t sim_queue_alloc(sim_queue *q) {
-    uint32_t slot;
-    if (q->free_head != UINT32_MAX) {
-        slot = q->free_head;
-        q->free_head = sim_queue_slot(q, slot)->node;
-    } else {
-        if (q->n_slots == SIM_QUEUE_MAX_SLOTS)
-            sim_panic(__FILE__, __LINE__, "more than %u pending events", SIM_QUEUE_MAX_SLOTS);
-        if (q->n_slots == q->n_chunks * SIM_QUEUE_CHUNK) {
-            q->chunks = sim_realloc(q->chunks, (q->n_chunks + 1) * sizeof *q->chunks);
-            q->chunks[q->n_chunks++] = sim_aligned_calloc(64, SIM_QUEUE_CHUNK, sizeof(sim_event));
-        }
-        slot = q->n_slots++;
-        sim_queue_slot(q, slot)->gen = 1;
+uint32_t sim__queue_alloc_new(sim_queue *q) {
+    if (q->n_slots == SIM_QUEUE_MAX_SLOTS)
+        sim_panic(__FILE__, __LINE__, "more than %u pending events", SIM_QUEUE_MAX_SLOTS);
+    if (q->n_slots == q->n_chunks * SIM_QUEUE_CHUNK) {
+        q->chunks = sim_realloc(q->chunks, (q->n_chunks + 1) * sizeof *q->chunks);
+        q->chunks[q->n_chunks++] = sim_aligned_calloc(64, SIM_QUEUE_CHUNK, sizeof(sim_event));
     }
-    sim_event *ev = sim_queue_slot(q, slot);
-    uint32_t gen = ev->gen;
-    memset(ev, 0, sizeof *ev);
-    ev->gen = gen;
+    uint32_t slot = q->n_slots++;
+    sim_queue_slot(q, slot)->gen = 1; /* the chunk is zeroed */
     return slot;
 }
 
@@ -135,21 +125,10 @@ void sim_queue_set_data(sim_queue *q, sim_event *ev, const void *data, uint32_t 
     ev->data.ext = b;
 }
 
-void sim_queue_free(sim_queue *q, uint32_t slot) {
-    sim_event *ev = sim_queue_slot(q, slot);
-    SIM_ASSERT(ev->kind != 0);
-    if (ev->len > SIM_EV_INLINE) {
-        uint32_t c = size_class(ev->len);
-        *(void **)ev->data.ext = q->buf_free[c];
-        q->buf_free[c] = ev->data.ext;
-    }
-    ev->kind = 0;
-    ev->len = 0;
-    ev->gen++;
-    if (ev->gen == 0)
-        ev->gen = 1; /* generation 0 is reserved for SIM_TIMER_NONE */
-    ev->node = q->free_head;
-    q->free_head = slot;
+void sim__queue_free_block(sim_queue *q, sim_event *ev) {
+    uint32_t c = size_class(ev->len);
+    *(void **)ev->data.ext = q->buf_free[c];
+    q->buf_free[c] = ev->data.ext;
 }
 
 static inline void append(sim_queue *q, uint32_t k, sim_qentry e) {

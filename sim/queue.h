@@ -24,6 +24,8 @@
 
 #include "sim.h"
 
+#include <string.h>
+
 #define SIM_EV_INLINE       24
 #define SIM_QUEUE_SLOT_BITS 24
 #define SIM_QUEUE_MAX_SLOTS (1u << SIM_QUEUE_SLOT_BITS)
@@ -106,13 +108,28 @@ void sim_queue_init(sim_queue *q);
 /* Frees slots, buckets and payload blocks. */
 void sim_queue_fini(sim_queue *q);
 
-/* Takes a free slot (zeroed except gen) and returns its index.  The caller
- * fills it and then pushes it with sim_queue_push. */
-uint32_t sim_queue_alloc(sim_queue *q);
 #define SIM_QUEUE_CHUNK_BITS 10
 #define SIM_QUEUE_CHUNK      (1u << SIM_QUEUE_CHUNK_BITS)
 static inline sim_event *sim_queue_slot(const sim_queue *q, uint32_t slot) {
     return &q->chunks[slot >> SIM_QUEUE_CHUNK_BITS][slot & (SIM_QUEUE_CHUNK - 1)];
+}
+uint32_t sim__queue_alloc_new(sim_queue *q);
+/* Takes a free slot (zeroed except gen) and returns its index.  The caller
+ * fills it and then pushes it with sim_queue_push.  Inline: every event
+ * takes one. */
+static inline uint32_t sim_queue_alloc(sim_queue *q) {
+    uint32_t slot;
+    if (q->free_head != UINT32_MAX) {
+        slot = q->free_head;
+        q->free_head = sim_queue_slot(q, slot)->node;
+    } else {
+        slot = sim__queue_alloc_new(q);
+    }
+    sim_event *ev = sim_queue_slot(q, slot);
+    uint32_t gen = ev->gen;
+    memset(ev, 0, sizeof *ev);
+    ev->gen = gen;
+    return slot;
 }
 /* Schedules slot at time t, which must not be before the last popped time
  * (scheduling into the past is an assertion failure).  The common case (t
@@ -160,8 +177,21 @@ uint32_t sim_queue_pop(sim_queue *q, sim_time *t);
 static inline uint32_t sim_queue_peek_node(const sim_queue *q) {
     return q->head0 < q->b[0].n ? q->b[0].e[q->head0].node : UINT32_MAX;
 }
+void sim__queue_free_block(sim_queue *q, sim_event *ev);
 /* Returns a slot (and its payload block) to the pool; bumps the generation. */
-void sim_queue_free(sim_queue *q, uint32_t slot);
+static inline void sim_queue_free(sim_queue *q, uint32_t slot) {
+    sim_event *ev = sim_queue_slot(q, slot);
+    SIM_ASSERT(ev->kind != 0);
+    if (ev->len > SIM_EV_INLINE)
+        sim__queue_free_block(q, ev);
+    ev->kind = 0;
+    ev->len = 0;
+    ev->gen++;
+    if (ev->gen == 0)
+        ev->gen = 1; /* generation 0 is reserved for SIM_TIMER_NONE */
+    ev->node = q->free_head;
+    q->free_head = slot;
+}
 /* Cancels the pending event of handle (slot, gen); true if it was pending. */
 bool sim_queue_cancel(sim_queue *q, uint32_t slot, uint32_t gen);
 static inline uint64_t sim_queue_live(const sim_queue *q) { return q->live; }

@@ -15,6 +15,7 @@
 #include "sim.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <xxhash.h>
 
 struct cJSON;
@@ -299,8 +300,51 @@ void sim__kstats_sync(sim *s);
 
 /* ---- trace.c ---- */
 void sim__trace_flush(sim *s);
-void sim__trace_event(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
-                      const void *data, uint32_t len);
+void sim__trace_event_slow(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
+                           const void *data, uint32_t len);
+
+/* Record header size: 32 bytes keep headers aligned in the buffer when
+ * payloads are multiples of 8 (most are), which makes the copy cheap. */
+#define SIM__TRACE_HDR 32
+
+/* Writes the 32-byte record header (layout in trace.c). */
+static inline void sim__trace_header(unsigned char *rec, sim_time now, int kind, uint32_t node,
+                                     uint32_t src, uint32_t type, uint32_t len) {
+    uint64_t t = (uint64_t)now;
+    uint32_t k = (uint32_t)kind, zero = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* The host order is the record's order: plain stores (this runs for
+     * every event).  Not through a temporary array: reading that back
+     * whole stalls on store forwarding. */
+    memcpy(rec, &t, 8);
+    memcpy(rec + 8, &node, 4);
+    memcpy(rec + 12, &src, 4);
+    memcpy(rec + 16, &k, 4);
+    memcpy(rec + 20, &type, 4);
+    memcpy(rec + 24, &len, 4);
+    memcpy(rec + 28, &zero, 4);
+#else
+    uint32_t v[8] = {(uint32_t)t, (uint32_t)(t >> 32), node, src, k, type, len, zero};
+    for (int i = 0; i < 8; i++)
+        for (int b = 0; b < 4; b++)
+            rec[4 * i + b] = (unsigned char)(v[i] >> (8 * b));
+#endif
+}
+
+/* Appends an event's record to the trace hash (and, with --trace, its line
+ * to the trace file).  Inline: every dispatched event makes one. */
+static inline void sim__trace_event(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
+                                    const void *data, uint32_t len) {
+    if (s->trace || s->hlen + SIM__TRACE_HDR + len > SIM__HASH_BUF) {
+        sim__trace_event_slow(s, kind, node, src, type, data, len);
+        return;
+    }
+    unsigned char *rec = s->hbuf + s->hlen;
+    sim__trace_header(rec, s->now, kind, node, src, type, len);
+    if (len)
+        memcpy(rec + SIM__TRACE_HDR, data, len);
+    s->hlen += SIM__TRACE_HDR + len;
+}
 void sim__trace_line(sim *s, const char *what, uint32_t node, const char *text);
 
 /* Calls a node hook with a context; the acting node is recorded. */

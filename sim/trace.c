@@ -21,6 +21,8 @@
 
 #include <string.h>
 
+#define HDR SIM__TRACE_HDR
+
 static void json_escape(FILE *f, const char *s) {
     fputc('"', f);
     for (; *s; s++) {
@@ -41,65 +43,24 @@ void sim__trace_flush(sim *s) {
     s->hlen = 0;
 }
 
-#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-static void put32(unsigned char *p, uint32_t v) {
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-#endif
-
 uint64_t sim_hash64(const void *data, size_t len, uint64_t seed) {
     return XXH3_64bits_withSeed(data, len, seed);
 }
 
-/* Record header size: 32 bytes keep headers aligned in the buffer when
- * payloads are multiples of 8 (most are), which makes the copy cheap. */
-#define HDR 32
-
-/* Writes the 32-byte record header. */
-static void header(unsigned char *rec, sim_time now, int kind, uint32_t node, uint32_t src,
-                   uint32_t type, uint32_t len) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* The host order is the record's order: plain stores (this runs for
-     * every event).  Not through a temporary array: reading that back
-     * whole stalls on store forwarding. */
-    uint64_t t = (uint64_t)now;
-    uint32_t k = (uint32_t)kind, zero = 0;
-    memcpy(rec, &t, 8);
-    memcpy(rec + 8, &node, 4);
-    memcpy(rec + 12, &src, 4);
-    memcpy(rec + 16, &k, 4);
-    memcpy(rec + 20, &type, 4);
-    memcpy(rec + 24, &len, 4);
-    memcpy(rec + 28, &zero, 4);
-#else
-    uint64_t t = (uint64_t)now;
-    put32(rec, (uint32_t)t);
-    put32(rec + 4, (uint32_t)(t >> 32));
-    put32(rec + 8, node);
-    put32(rec + 12, src);
-    put32(rec + 16, (uint32_t)kind);
-    put32(rec + 20, type);
-    put32(rec + 24, len);
-    put32(rec + 28, 0);
-#endif
-}
-
-void sim__trace_event(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
-                      const void *data, uint32_t len) {
+/* The record when it does not fit the buffer, or when a trace is written. */
+void sim__trace_event_slow(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
+                           const void *data, uint32_t len) {
     if (s->hlen + HDR + len > SIM__HASH_BUF)
         sim__trace_flush(s);
     if (HDR + len > SIM__HASH_BUF) {
         /* Too large to buffer: hash the record in place. */
         unsigned char rec[HDR];
-        header(rec, s->now, kind, node, src, type, len);
+        sim__trace_header(rec, s->now, kind, node, src, type, len);
         XXH3_64bits_update(s->hash, rec, sizeof rec);
         XXH3_64bits_update(s->hash, data, len);
     } else {
         unsigned char *rec = s->hbuf + s->hlen;
-        header(rec, s->now, kind, node, src, type, len);
+        sim__trace_header(rec, s->now, kind, node, src, type, len);
         if (len)
             memcpy(rec + HDR, data, len);
         s->hlen += HDR + len;
