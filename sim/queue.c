@@ -55,7 +55,10 @@
  *
  * Limits: 2^24 pending events (checked).
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "queue.h"
+
+#include <sys/mman.h>
 
 #include <string.h>
 
@@ -89,22 +92,44 @@ void sim_queue_fini(sim_queue *q) {
     for (uint32_t k = 0; k < SIM_QUEUE_BUCKETS; k++)
         sim_free(q->b[k].e);
     sim_free(q->spare);
-    for (uint32_t c = 0; c < q->n_chunks; c++)
-        sim_free(q->chunks[c]);
-    sim_free(q->chunks);
+    if (q->slots)
+        munmap(q->slots, (size_t)q->reserved * sizeof(sim_event));
     memset(q, 0, sizeof *q);
     q->free_head = UINT32_MAX;
 }
 
+/* The pool is one reservation of address space for SIM_QUEUE_MAX_SLOTS
+ * events (1 GiB of addresses, no memory; less under an address-space
+ * limit), made usable a chunk at a time as it grows:
+ * slots never move, so an event's address stays valid while handlers
+ * schedule more, and a slot's address is one shift and add. */
 uint32_t sim__queue_alloc_new(sim_queue *q) {
-    if (q->n_slots == SIM_QUEUE_MAX_SLOTS)
-        sim_panic(__FILE__, __LINE__, "more than %u pending events", SIM_QUEUE_MAX_SLOTS);
-    if (q->n_slots == q->n_chunks * SIM_QUEUE_CHUNK) {
-        q->chunks = sim_realloc(q->chunks, (q->n_chunks + 1) * sizeof *q->chunks);
-        q->chunks[q->n_chunks++] = sim_aligned_calloc(64, SIM_QUEUE_CHUNK, sizeof(sim_event));
+    const size_t chunk = (size_t)SIM_QUEUE_CHUNK * sizeof(sim_event);
+    if (!q->slots) {
+        /* Under an address-space limit (ulimit -v), settle for less. */
+        for (uint32_t want = SIM_QUEUE_MAX_SLOTS; want >= SIM_QUEUE_CHUNK; want /= 2) {
+            void *p = mmap(NULL, (size_t)want * sizeof(sim_event), PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p != MAP_FAILED) {
+                q->slots = p;
+                q->reserved = want;
+                break;
+            }
+        }
+        if (!q->slots)
+            sim_panic(__FILE__, __LINE__, "cannot reserve address space for the event pool");
+    }
+    if (q->n_slots == q->reserved)
+        sim_panic(__FILE__, __LINE__, "more than %u pending events", q->reserved);
+    if (q->n_slots == q->n_usable) {
+        if (mprotect((char *)q->slots + (size_t)q->n_usable * sizeof(sim_event), chunk,
+                     PROT_READ | PROT_WRITE) != 0)
+            sim_panic(__FILE__, __LINE__, "out of memory for the event pool (%u events)",
+                      q->n_slots);
+        q->n_usable += SIM_QUEUE_CHUNK;
     }
     uint32_t slot = q->n_slots++;
-    sim_queue_slot(q, slot)->gen = 1; /* the chunk is zeroed */
+    q->slots[slot].gen = 1; /* fresh pages are zero */
     return slot;
 }
 

@@ -95,10 +95,10 @@ typedef struct sim_queue {
     sim_qentry *spare;                  /* bucket 0's old array while it is spilled */
     uint32_t spare_cap;
     uint64_t size; /* entries queued, cancelled ones included */
-    /* Slots live in fixed chunks that never move, so an event's address
-     * stays valid while handlers schedule more events. */
-    sim_event **chunks;
-    uint32_t n_slots, n_chunks;
+    /* Slots live in one reserved region that never moves, so an event's
+     * address stays valid while handlers schedule more events (queue.c). */
+    sim_event *slots;
+    uint32_t n_slots, n_usable, reserved;
     uint32_t free_head; /* free list through sim_event.node; UINT32_MAX = empty */
     uint64_t live;      /* pending, not cancelled */
     void *buf_free[SIM_QUEUE_CLASSES];
@@ -111,7 +111,7 @@ void sim_queue_fini(sim_queue *q);
 #define SIM_QUEUE_CHUNK_BITS 10
 #define SIM_QUEUE_CHUNK      (1u << SIM_QUEUE_CHUNK_BITS)
 static inline sim_event *sim_queue_slot(const sim_queue *q, uint32_t slot) {
-    return &q->chunks[slot >> SIM_QUEUE_CHUNK_BITS][slot & (SIM_QUEUE_CHUNK - 1)];
+    return &q->slots[slot];
 }
 uint32_t sim__queue_alloc_new(sim_queue *q);
 /* Takes a free slot (zeroed except gen) and returns its index.  The caller
