@@ -69,6 +69,31 @@ static int ref_cmp(const void *a, const void *b) {
     return x->tag < y->tag ? -1 : (x->tag > y->tag);
 }
 
+static void ref_insert(ref_ev *ref, int *n, ref_ev e) {
+    int lo = 0, hi = *n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (ref_cmp(&ref[mid], &e) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(ref + lo + 1, ref + lo, (size_t)(*n - lo) * sizeof *ref);
+    ref[lo] = e;
+    (*n)++;
+}
+
+/* Pops one event and checks it is the reference's first, which it removes;
+ * returns the tag and stores the time. */
+static uint64_t pop_matches_reference(sim_queue *q, ref_ev *ref, int *n, sim_time *t) {
+    uint64_t got = pop_tag(q, t);
+    ck_assert_int_eq(*t, ref[0].t);
+    ck_assert_uint_eq(got, ref[0].tag);
+    memmove(ref, ref + 1, (size_t)(*n - 1) * sizeof *ref);
+    (*n)--;
+    return got;
+}
+
 /* A hold model (pop one, push one later) against a sorted reference: every
  * pop must be the (time, insertion) minimum, over times with many ties and
  * over times spread across the whole int64 range. */
@@ -89,28 +114,13 @@ static void hold_against_reference(int spread_bits) {
     qsort(ref, (size_t)n, sizeof *ref, ref_cmp);
     for (int op = 0; op < OPS; op++) {
         sim_time t;
-        uint64_t got = pop_tag(&q, &t);
-        ck_assert_int_eq(t, ref[0].t);
-        ck_assert_uint_eq(got, ref[0].tag);
-        memmove(ref, ref + 1, (size_t)(n - 1) * sizeof *ref);
-        n--;
+        pop_matches_reference(&q, ref, &n, &t);
         sim_time d = (sim_time)(sim_rng_u64(&r) >> (64 - spread_bits + 1));
         if (t > INT64_MAX - d)
             d = 0;
         ref_ev e = {t + d, tag};
         push_at(&q, e.t, tag++);
-        /* Insert into the sorted reference (binary search). */
-        int lo = 0, hi = n;
-        while (lo < hi) {
-            int mid = (lo + hi) / 2;
-            if (ref_cmp(&ref[mid], &e) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        memmove(ref + lo + 1, ref + lo, (size_t)(n - lo) * sizeof *ref);
-        ref[lo] = e;
-        n++;
+        ref_insert(ref, &n, e);
     }
     free(ref);
     sim_queue_fini(&q);
@@ -178,20 +188,6 @@ static void ref_remove(ref_ev *ref, int *n, uint64_t tag) {
     ck_abort_msg("tag %llu not in the reference", (unsigned long long)tag);
 }
 
-static void ref_insert(ref_ev *ref, int *n, ref_ev e) {
-    int lo = 0, hi = *n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (ref_cmp(&ref[mid], &e) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    memmove(ref + lo + 1, ref + lo, (size_t)(*n - lo) * sizeof *ref);
-    ref[lo] = e;
-    (*n)++;
-}
-
 START_TEST(test_queue_matches_sorted_reference_in_bursts) {
     enum { MAX = 200000 };
     sim_queue q;
@@ -213,11 +209,7 @@ START_TEST(test_queue_matches_sorted_reference_in_bursts) {
         tag++;
     }
     {
-        uint64_t got = pop_tag(&q, &now);
-        ck_assert_uint_eq(got, ref[0].tag);
-        h[got].live = false;
-        memmove(ref, ref + 1, (size_t)(n - 1) * sizeof *ref);
-        n--;
+        h[pop_matches_reference(&q, ref, &n, &now)].live = false;
         ck_assert_ptr_null(q.spare);
         for (int i = 0; i < 400; i++) {
             ref_ev e = {now + (sim_time)sim_rng_below(&r, 31000), tag};
@@ -256,28 +248,13 @@ START_TEST(test_queue_matches_sorted_reference_in_bursts) {
                     ref_remove(ref, &n, victim);
                 }
             }
-            for (int k = 0; k < phase[p].pops && n > 0; k++) {
-                sim_time t;
-                uint64_t got = pop_tag(&q, &t);
-                ck_assert_int_eq(t, ref[0].t);
-                ck_assert_uint_eq(got, ref[0].tag);
-                h[got].live = false;
-                memmove(ref, ref + 1, (size_t)(n - 1) * sizeof *ref);
-                n--;
-                now = t;
-            }
+            for (int k = 0; k < phase[p].pops && n > 0; k++)
+                h[pop_matches_reference(&q, ref, &n, &now)].live = false;
         }
     }
-    /* Drain. */
-    while (n > 0) {
-        sim_time t;
-        uint64_t got = pop_tag(&q, &t);
-        ck_assert_int_eq(t, ref[0].t);
-        ck_assert_uint_eq(got, ref[0].tag);
-        memmove(ref, ref + 1, (size_t)(n - 1) * sizeof *ref);
-        n--;
-    }
     sim_time t;
+    while (n > 0) /* drain */
+        pop_matches_reference(&q, ref, &n, &t);
     ck_assert_uint_eq(sim_queue_pop(&q, &t), UINT32_MAX);
     free(h);
     free(ref);
