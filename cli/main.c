@@ -152,18 +152,29 @@ static sim *load(const run_opts *o, cJSON **resolved) {
     return s;
 }
 
-static int cmd_validate(int argc, char **argv) {
-    run_opts o;
-    int rc = parse_args(argc, argv, &o, false);
+/* Parses the arguments of `run` (for_run) or `validate` and loads the
+ * scenario; returns 0 with *s and *resolved set, or the exit status. */
+static int parse_and_load(int argc, char **argv, bool for_run, run_opts *o, sim **s,
+                          cJSON **resolved) {
+    int rc = parse_args(argc, argv, o, for_run);
     if (rc) {
-        free(o.sets);
+        free(o->sets);
         return rc;
     }
-    cJSON *resolved = NULL;
-    sim *s = load(&o, &resolved);
-    free(o.sets);
-    if (!s)
-        return EXIT_BAD_INPUT;
+    *resolved = NULL;
+    *s = load(o, resolved);
+    free(o->sets);
+    o->sets = NULL;
+    return *s ? 0 : EXIT_BAD_INPUT;
+}
+
+static int cmd_validate(int argc, char **argv) {
+    run_opts o;
+    sim *s;
+    cJSON *resolved;
+    int rc = parse_and_load(argc, argv, false, &o, &s, &resolved);
+    if (rc)
+        return rc;
     char *text = cJSON_Print(resolved);
     printf("%s\n", text);
     cJSON_free(text);
@@ -200,16 +211,11 @@ static double wall_seconds(void) {
 
 static int cmd_run(int argc, char **argv) {
     run_opts o;
-    int rc = parse_args(argc, argv, &o, true);
-    if (rc) {
-        free(o.sets);
+    sim *s;
+    cJSON *resolved;
+    int rc = parse_and_load(argc, argv, true, &o, &s, &resolved);
+    if (rc)
         return rc;
-    }
-    cJSON *resolved = NULL;
-    sim *s = load(&o, &resolved);
-    free(o.sets);
-    if (!s)
-        return EXIT_BAD_INPUT;
 
     char dir[4096];
     if (o.out_dir)

@@ -644,6 +644,16 @@ static int run_forked(const sweep *sw, const size_t *todo, size_t n, int jobs, p
     return status;
 }
 
+/* Rank 0: stores a result received from another rank and counts it. */
+static void take_result(const sweep *sw, size_t run, char *text, int *status, size_t *received,
+                        progress *pg) {
+    if (store_record(sw, run, text) < 0)
+        *status = EXIT_INTERNAL;
+    sim_free(text);
+    (*received)++;
+    pg->done++;
+}
+
 /* MPI: rank r runs todo[k] for k % size == r; rank 0 stores everything. */
 static int run_distributed(const sweep *sw, const size_t *todo, size_t n, const sweep_dist *d,
                            progress *pg) {
@@ -667,13 +677,8 @@ static int run_distributed(const sweep *sw, const size_t *todo, size_t n, const 
         if (d->rank == 0) {
             size_t run;
             char *t;
-            while (d->recv_result(false, &run, &t) == 1) {
-                if (store_record(sw, run, t) < 0)
-                    status = EXIT_INTERNAL;
-                sim_free(t);
-                received++;
-                pg->done++;
-            }
+            while (d->recv_result(false, &run, &t) == 1)
+                take_result(sw, run, t, &status, &received, pg);
             progress_show(pg, false);
         }
     }
@@ -683,11 +688,7 @@ static int run_distributed(const sweep *sw, const size_t *todo, size_t n, const 
             char *t;
             if (d->recv_result(true, &run, &t) != 1)
                 return EXIT_INTERNAL;
-            if (store_record(sw, run, t) < 0)
-                status = EXIT_INTERNAL;
-            sim_free(t);
-            received++;
-            pg->done++;
+            take_result(sw, run, t, &status, &received, pg);
             progress_show(pg, false);
         }
     }
