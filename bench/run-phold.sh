@@ -17,6 +17,11 @@ trap 'rm -rf "$out"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# Say when and where, as docs/performance.md asks of every figure.
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+printf 'PHOLD, %s, %s (%s cores), %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    "${cpu:-unknown CPU}" "$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')" \
+    "$(${CC:-cc} --version 2>/dev/null | head -n 1)"
 printf '| M | straightforward heap (events/s) | dsim (events/s) | ratio (median of pairs) | events |\n'
 printf '|---|---|---|---|---|\n'
 for m in 1 16; do
