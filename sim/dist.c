@@ -141,11 +141,7 @@ static double raw_sample(const sim_dist *d, sim_rng *rng) {
 }
 
 double sim_dist_sample(const sim_dist *d, sim_rng *rng) {
-    /* The exponential first, without the switch: every exponential link
-     * latency and timer draws here. */
-    double v =
-        (d->kind == SIM_DIST_EXPONENTIAL ? d->a * std_exponential(rng) : raw_sample(d, rng)) +
-        d->offset;
+    double v = raw_sample(d, rng) + d->offset;
     /* Written so that NaN also maps to 0. */
     return v > 0.0 ? v : 0.0;
 }

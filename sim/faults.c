@@ -163,24 +163,21 @@ void sim__fault_apply(sim *s, const sim__fault *f) {
     case SIM_FAULT_PARTITION:
         set_partition(s, f->n_groups, f->groups);
         trace_fault(s, "partition", UINT32_MAX);
-        sim__net_refresh(s);
         notify_fault(s, "partition", UINT32_MAX);
-        return;
+        break;
     case SIM_FAULT_CUT:
         s->cuts = sim_realloc(s->cuts, (s->n_cuts + 1) * sizeof *s->cuts);
         s->cuts[s->n_cuts].from = copy_set(&f->cut.from);
         s->cuts[s->n_cuts].to = copy_set(&f->cut.to);
         s->n_cuts++;
         trace_fault(s, "partition_one_way", UINT32_MAX);
-        sim__net_refresh(s);
         notify_fault(s, "partition_one_way", UINT32_MAX);
-        return;
+        break;
     case SIM_FAULT_HEAL:
         heal(s);
         trace_fault(s, "heal", UINT32_MAX);
-        sim__net_refresh(s);
         notify_fault(s, "heal", UINT32_MAX);
-        return;
+        break;
     case SIM_FAULT_CRASH:
         for (uint32_t i = 0; i < f->n_nodes; i++)
             sim__node_crash(s, f->nodes[i]);
