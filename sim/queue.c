@@ -188,7 +188,6 @@ void sim__queue_push_slow(sim_queue *q, sim_time t, uint32_t slot) {
     SIM_ASSERT(t >= q->now);
     sim_qentry x = {t, slot, sim_queue_slot(q, slot)->node};
     sim_qbucket *b0 = &q->b[0];
-    q->size++;
     q->live++;
     if (q->head0 == b0->n || t > b0->e[b0->n - 1].time) {
         /* After everything in bucket 0 (or bucket 0 is empty): into the
@@ -333,7 +332,6 @@ uint32_t sim_queue_pop(sim_queue *q, sim_time *t) {
                 return UINT32_MAX;
         }
         sim_qentry e = b0->e[q->head0++];
-        q->size--;
         uint32_t slot = e.slot;
         sim_event *ev = sim_queue_slot(q, slot);
         /* Slots are recycled in free-list order, so pending events are

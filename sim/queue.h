@@ -94,7 +94,6 @@ typedef struct sim_queue {
                                            inline path of sim_queue_push */
     sim_qentry *spare;                  /* bucket 0's old array while it is spilled */
     uint32_t spare_cap;
-    uint64_t size; /* entries queued, cancelled ones included */
     /* Slots live in one reserved region that never moves, so an event's
      * address stays valid while handlers schedule more events (queue.c). */
     sim_event *slots;
@@ -108,8 +107,8 @@ void sim_queue_init(sim_queue *q);
 /* Frees slots, buckets and payload blocks. */
 void sim_queue_fini(sim_queue *q);
 
-#define SIM_QUEUE_CHUNK_BITS 10
-#define SIM_QUEUE_CHUNK      (1u << SIM_QUEUE_CHUNK_BITS)
+/* The pool's region is made usable this many slots (64 KB) at a time. */
+#define SIM_QUEUE_CHUNK 1024u
 static inline sim_event *sim_queue_slot(const sim_queue *q, uint32_t slot) {
     return &q->slots[slot];
 }
@@ -156,7 +155,6 @@ static inline void sim_queue_push(sim_queue *q, sim_time t, uint32_t slot) {
         if (b->n < b->cap) {
             b->e[b->n++] = (sim_qentry){t, slot, sim_queue_slot(q, slot)->node};
             sim__queue_mark(q, k);
-            q->size++;
             q->live++;
             return;
         }
