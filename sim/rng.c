@@ -91,19 +91,10 @@ uint64_t sim_rng_below64(sim_rng *rng, uint64_t bound) {
     }
 }
 
-/* The splitmix64 finalizer (Stafford's Mix13): a bijection of 64-bit words
- * with full avalanche, each input bit flipping each output bit with
- * probability close to 1/2. */
-static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* One link of the hash chain: for a fixed h it is a bijection of word, so two
  * tuples that share a prefix but differ in the next word never collide at
  * that step.  Adding the gamma keeps h ^ word == 0 from mapping to 0. */
-static uint64_t mix_step(uint64_t h, uint64_t word) { return mix64((h ^ word) + GOLDEN_GAMMA); }
+static uint64_t mix_step(uint64_t h, uint64_t word) { return sim_mix64((h ^ word) + GOLDEN_GAMMA); }
 
 /*
  * Stream derivation.  The five numbers are absorbed one 64-bit word at a time
@@ -114,7 +105,7 @@ static uint64_t mix_step(uint64_t h, uint64_t word) { return mix64((h ^ word) + 
  *   h2 = step(h1, entity << 32 | index)
  *   initstate = step(h2, 1),  initseq = step(h2, 2)
  *
- * where step(h, w) = mix64((h ^ w) + GOLDEN_GAMMA), and the result is seeded
+ * where step(h, w) = sim_mix64((h ^ w) + GOLDEN_GAMMA), and the result is seeded
  * like pcg32_srandom_r(initstate, initseq).  Both the starting state and the
  * increment (which selects one of 2^63 PCG sequences) come from the hash, so
  * neighbouring tuples such as entity 7 and entity 8 get unrelated states and

@@ -156,6 +156,14 @@ uint64_t sim_zipf_sample(const sim_zipf *z, sim_rng *rng);
 /* 64-bit hash of len bytes (XXH3-64 with seed): for consistent hashing and
  * digests in models.  The same on every machine. */
 uint64_t sim_hash64(const void *data, size_t len, uint64_t seed);
+/* The splitmix64 finalizer (Stafford's Mix13): a bijection of 64-bit words
+ * with full avalanche, each input bit flipping each output bit with
+ * probability close to 1/2.  Inline, for hashes built on whole words. */
+static inline uint64_t sim_mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Assertions and memory.                                                   */

@@ -14,21 +14,12 @@
 #define DIGEST_SEED 0x6b766d65726b6c65ull /* "kvmerkle" */
 #define NODE_SEED   0x6b766e6f64656873ull /* "kvnodehs" */
 
-/* The splitmix64 finalizer: a bijection on 64 bits whose every output bit
- * depends on every input bit.  The hashes below are built from it on whole
- * words rather than by XXH3 over a byte buffer: a write rehashes depth
- * nodes one after the other, and packing each pair of children into bytes
- * for XXH3 (a library call, and loads that wait on the byte stores) made
- * an update 2.5 to 3.5 times slower (docs/performance.md).  Word
+/* The hashes below are built from the splitmix64 finalizer (sim_mix64) on
+ * whole words rather than by XXH3 over a byte buffer: a write rehashes
+ * depth nodes one after the other, and packing each pair of children into
+ * bytes for XXH3 (a library call, and loads that wait on the byte stores)
+ * made an update 2.5 to 3.5 times slower (docs/performance.md).  Word
  * arithmetic is also the same on every host, whatever its byte order. */
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
 
 /* An internal node from its children: 0 for an empty subtree, never 0
  * otherwise.  For a fixed right child the map from the left one is a
@@ -40,7 +31,7 @@ static uint64_t mix64(uint64_t x) {
 static uint64_t node_hash(uint64_t left, uint64_t right) {
     if ((left | right) == 0)
         return 0;
-    uint64_t h = mix64(left ^ mix64(right ^ NODE_SEED));
+    uint64_t h = sim_mix64(left ^ sim_mix64(right ^ NODE_SEED));
     return h != 0 ? h : 1;
 }
 
@@ -82,7 +73,7 @@ uint64_t kv_merkle_digest(uint32_t key, int64_t ts, uint32_t wid) {
     if (wid == 0)
         return 0;
     uint64_t kw = ((uint64_t)wid << 32 | key) ^ DIGEST_SEED;
-    uint64_t h = mix64((uint64_t)ts ^ mix64(kw));
+    uint64_t h = sim_mix64((uint64_t)ts ^ sim_mix64(kw));
     return h != 0 ? h : 1;
 }
 
