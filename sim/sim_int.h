@@ -331,19 +331,24 @@ static inline void sim__trace_header(unsigned char *rec, sim_time now, int kind,
 #endif
 }
 
-/* Appends an event's record to the trace hash (and, with --trace, its line
- * to the trace file).  Inline: every dispatched event makes one. */
-static inline void sim__trace_event(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
-                                    const void *data, uint32_t len) {
-    if (s->trace || s->hlen + SIM__TRACE_HDR + len > SIM__HASH_BUF) {
-        sim__trace_event_slow(s, kind, node, src, type, data, len);
-        return;
-    }
+/* Appends a record to the hash buffer, which has room for it. */
+static inline void sim__trace_buffer(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
+                                     const void *data, uint32_t len) {
     unsigned char *rec = s->hbuf + s->hlen;
     sim__trace_header(rec, s->now, kind, node, src, type, len);
     if (len)
         memcpy(rec + SIM__TRACE_HDR, data, len);
     s->hlen += SIM__TRACE_HDR + len;
+}
+
+/* Appends an event's record to the trace hash (and, with --trace, its line
+ * to the trace file).  Inline: every dispatched event makes one. */
+static inline void sim__trace_event(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
+                                    const void *data, uint32_t len) {
+    if (s->trace || s->hlen + SIM__TRACE_HDR + len > SIM__HASH_BUF)
+        sim__trace_event_slow(s, kind, node, src, type, data, len);
+    else
+        sim__trace_buffer(s, kind, node, src, type, data, len);
 }
 void sim__trace_line(sim *s, const char *what, uint32_t node, const char *text);
 

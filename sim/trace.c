@@ -21,8 +21,6 @@
 
 #include <string.h>
 
-#define HDR SIM__TRACE_HDR
-
 static void json_escape(FILE *f, const char *s) {
     fputc('"', f);
     for (; *s; s++) {
@@ -50,20 +48,16 @@ uint64_t sim_hash64(const void *data, size_t len, uint64_t seed) {
 /* The record when it does not fit the buffer, or when a trace is written. */
 void sim__trace_event_slow(sim *s, int kind, uint32_t node, uint32_t src, uint32_t type,
                            const void *data, uint32_t len) {
-    if (s->hlen + HDR + len > SIM__HASH_BUF)
+    if (s->hlen + SIM__TRACE_HDR + len > SIM__HASH_BUF)
         sim__trace_flush(s);
-    if (HDR + len > SIM__HASH_BUF) {
+    if (SIM__TRACE_HDR + len > SIM__HASH_BUF) {
         /* Too large to buffer: hash the record in place. */
-        unsigned char rec[HDR];
+        unsigned char rec[SIM__TRACE_HDR];
         sim__trace_header(rec, s->now, kind, node, src, type, len);
         XXH3_64bits_update(s->hash, rec, sizeof rec);
         XXH3_64bits_update(s->hash, data, len);
     } else {
-        unsigned char *rec = s->hbuf + s->hlen;
-        sim__trace_header(rec, s->now, kind, node, src, type, len);
-        if (len)
-            memcpy(rec + HDR, data, len);
-        s->hlen += HDR + len;
+        sim__trace_buffer(s, kind, node, src, type, data, len);
     }
     if (!s->trace || kind == SIM_EV_FAULT)
         return;
