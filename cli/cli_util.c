@@ -36,3 +36,12 @@ int cli_fail(char *err, size_t n, const char *fmt, ...) {
     va_end(ap);
     return -1;
 }
+
+FILE *cli_open_out(const char *dir, const char *name) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "dsim: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}

@@ -9,6 +9,11 @@
 int cli_make_dirs(const char *path);
 
 #include <stddef.h>
+#include <stdio.h>
+
+/* Opens dir/name for writing; on failure says which file and why on stderr
+ * and returns NULL. */
+FILE *cli_open_out(const char *dir, const char *name);
 
 /* Formats an error message into err (n bytes) and returns -1: the parsers'
  * way to fail with a message for the caller to print. */

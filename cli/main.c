@@ -183,15 +183,6 @@ static int cmd_validate(int argc, char **argv) {
     return 0;
 }
 
-static FILE *open_out(const char *dir, const char *name) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "dsim: cannot write %s: %s\n", path, strerror(errno));
-    return f;
-}
-
 /* Simulated time for people: "17.002 s", "250 ms", "80 us". */
 static const char *human_time(sim_time t, char *buf, size_t n) {
     if (t >= SIM_S)
@@ -231,7 +222,7 @@ static int cmd_run(int argc, char **argv) {
         return EXIT_INTERNAL;
     }
     if (o.trace) {
-        s->trace = open_out(dir, "trace.jsonl");
+        s->trace = cli_open_out(dir, "trace.jsonl");
         if (!s->trace) {
             cJSON_Delete(resolved);
             sim_destroy(s);
@@ -270,7 +261,7 @@ static int cmd_run(int argc, char **argv) {
     cJSON_AddItemToObject(sum, "metrics", metrics);
 
     int status = 0;
-    FILE *f = open_out(dir, "summary.json");
+    FILE *f = cli_open_out(dir, "summary.json");
     if (f) {
         char *text = cJSON_Print(sum);
         fprintf(f, "%s\n", text);
@@ -280,14 +271,14 @@ static int cmd_run(int argc, char **argv) {
     } else {
         status = EXIT_INTERNAL;
     }
-    if ((f = open_out(dir, "timeseries.csv")) != NULL) {
+    if ((f = cli_open_out(dir, "timeseries.csv")) != NULL) {
         sim_metrics_write_timeseries_csv(s->metrics, f);
         if (fclose(f) != 0)
             status = EXIT_INTERNAL;
     } else {
         status = EXIT_INTERNAL;
     }
-    if ((f = open_out(dir, "histograms.csv")) != NULL) {
+    if ((f = cli_open_out(dir, "histograms.csv")) != NULL) {
         sim_metrics_write_histograms_csv(s->metrics, f);
         if (fclose(f) != 0)
             status = EXIT_INTERNAL;
@@ -295,7 +286,7 @@ static int cmd_run(int argc, char **argv) {
         status = EXIT_INTERNAL;
     }
     for (size_t i = 0; i < n_files; i++) {
-        if ((f = open_out(dir, files[i].name)) != NULL) {
+        if ((f = cli_open_out(dir, files[i].name)) != NULL) {
             fputs(files[i].text, f);
             if (fclose(f) != 0)
                 status = EXIT_INTERNAL;

@@ -22,6 +22,7 @@
  *          tradeoff (p99 read latency against stale-read rate)
  */
 #include "plot.h"
+#include "cli_util.h"
 
 #include "sim.h"
 #include "spacetime.h"
@@ -264,15 +265,6 @@ static bool find_on_path(const char *name, char *out, size_t n) {
     return false;
 }
 
-static FILE *data_file(plotter *pl, const char *name) {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", pl->data, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "dsim: cannot write %s: %s\n", path, strerror(errno));
-    return f;
-}
-
 static void data_path(const plotter *pl, const char *name, char *buf, size_t n) {
     snprintf(buf, n, "%s/%s", pl->data, name);
 }
@@ -377,7 +369,7 @@ static int write_faults(plotter *pl, const cJSON *scenario) {
     if (!ds || sim_time_parse(ds, &dur, &why) != 0)
         return 0;
     double end = sim_time_to_s(dur);
-    FILE *f = data_file(pl, "faults.gp");
+    FILE *f = cli_open_out(pl->data, "faults.gp");
     if (!f)
         return 0;
     fputs("# Fault windows of the run, for plots/*.gp (written by dsim plot).\n", f);
@@ -499,7 +491,7 @@ static void chart_latency(plotter *pl, const cJSON *summary) {
         double count = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(h, "count"));
         if (!unit || strcmp(unit, "ns") != 0 || !(count > 0) || cn < 0 || cu < 0 || cc < 0)
             continue;
-        if (!f && !(f = data_file(pl, "latency_cdf.dat")))
+        if (!f && !(f = cli_open_out(pl->data, "latency_cdf.dat")))
             break;
         fprintf(f, "%s# %s: upper bound of each bucket (ms), fraction of samples at or below\n",
                 blocks ? "\n\n" : "", h->string);
@@ -577,7 +569,7 @@ static void chart_timeline(plotter *pl, const cJSON *summary) {
         csv_free(&c);
         return;
     }
-    FILE *f = data_file(pl, "timeline.csv");
+    FILE *f = cli_open_out(pl->data, "timeline.csv");
     if (!f) {
         csv_free(&c);
         return;
@@ -669,7 +661,7 @@ static void chart_mq_timeline(plotter *pl, const cJSON *summary) {
             first[n++] = (int)i;
         }
     }
-    FILE *f = n ? data_file(pl, "mq_timeline.csv") : NULL;
+    FILE *f = n ? cli_open_out(pl->data, "mq_timeline.csv") : NULL;
     if (!f) {
         csv_free(&c);
         return;
@@ -712,7 +704,7 @@ static void chart_messages(plotter *pl, const cJSON *summary) {
         cJSON_GetObjectItemCaseSensitive(summary, "metrics"), "messages");
     if (!cJSON_GetArraySize(msgs))
         return;
-    FILE *f = data_file(pl, "messages.csv");
+    FILE *f = cli_open_out(pl->data, "messages.csv");
     if (!f)
         return;
     fputs("type,sent,delivered,dropped,bytes\n", f);
@@ -747,7 +739,7 @@ static void chart_t_visibility_run(plotter *pl, const cJSON *summary) {
     if (csv_read(pl->dir, "t_visibility.csv", &c) < 0)
         return;
     int ct = csv_col(&c, "t_to_s"), cr = csv_col(&c, "reads"), cc = csv_col(&c, "consistent");
-    FILE *f = ct >= 0 && cr >= 0 && cc >= 0 ? data_file(pl, "t_visibility.dat") : NULL;
+    FILE *f = ct >= 0 && cr >= 0 && cc >= 0 ? cli_open_out(pl->data, "t_visibility.dat") : NULL;
     if (!f) {
         csv_free(&c);
         return;
@@ -837,7 +829,8 @@ static void chart_t_visibility_sweep(plotter *pl, const sweep_info *si) {
         return;
     int cp = csv_col(&c, "point"), ct = csv_col(&c, "t_to_s"), cr = csv_col(&c, "reads"),
         cc = csv_col(&c, "consistent");
-    FILE *f = cp >= 0 && ct >= 0 && cr >= 0 && cc >= 0 ? data_file(pl, "t_visibility.dat") : NULL;
+    FILE *f = cp >= 0 && ct >= 0 && cr >= 0 && cc >= 0 ? cli_open_out(pl->data, "t_visibility.dat")
+                                                       : NULL;
     if (!f) {
         csv_free(&c);
         return;
@@ -885,7 +878,7 @@ static void chart_heatmap(plotter *pl, const sweep_info *si, const csv *pts) {
     if (pr < 0 || pw < 0 || m < 0 || si->n_params != 2)
         return;
     int cr = csv_col(pts, si->params[pr]), cw = csv_col(pts, si->params[pw]);
-    FILE *f = data_file(pl, "stale_heatmap.csv");
+    FILE *f = cli_open_out(pl->data, "stale_heatmap.csv");
     if (!f)
         return;
     fputs("r,w,stale_read_fraction\n", f);
@@ -922,8 +915,8 @@ static void chart_tradeoff(plotter *pl, const sweep_info *si, const csv *pts) {
         lat[i] = csv_num(pts, i, reads ? ry : wy);
         lat[n + i] = csv_num(pts, i, reads ? rye : wye);
     }
-    FILE *f = data_file(pl, "tradeoff.csv");
-    FILE *g = f ? data_file(pl, "pareto.csv") : NULL;
+    FILE *f = cli_open_out(pl->data, "tradeoff.csv");
+    FILE *g = f ? cli_open_out(pl->data, "pareto.csv") : NULL;
     if (!f || !g) {
         if (f)
             fclose(f);

@@ -9,6 +9,7 @@
  * (the same in every run of a model); a metric absent from a run leaves an
  * empty cell, and empty cells do not count in a point's n.
  */
+#include "cli_util.h"
 #include "sweep_int.h"
 
 #include <cjson/cJSON.h>
@@ -126,15 +127,6 @@ static void write_param_header(FILE *f, const sweep *sw) {
     }
 }
 
-static FILE *open_out(const sweep *sw, const char *name) {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/%s", sw->dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "dsim: cannot write %s: %s\n", path, strerror(errno));
-    return f;
-}
-
 int sweep__assemble(const sweep *sw) {
     columns cols = {0};
     cJSON **recs = sim_calloc(sw->n_runs, sizeof *recs);
@@ -152,8 +144,8 @@ int sweep__assemble(const sweep *sw) {
             hint = column_index(&cols, m->string, hint) + 1;
         }
     }
-    FILE *f = status ? NULL : open_out(sw, "runs.csv");
-    FILE *g = f ? open_out(sw, "points.csv") : NULL;
+    FILE *f = status ? NULL : cli_open_out(sw->dir, "runs.csv");
+    FILE *g = f ? cli_open_out(sw->dir, "points.csv") : NULL;
     if (!status && (!f || !g))
         status = SWEEP_EXIT_INTERNAL;
     double *vals = sim_calloc(cols.n * sw->n_seeds + sw->n_seeds, sizeof *vals);
@@ -162,7 +154,7 @@ int sweep__assemble(const sweep *sw) {
     if (!status) {
         for (size_t r = 0; r < sw->n_runs; r++)
             any_tvis |= cJSON_GetObjectItemCaseSensitive(recs[r], "t_visibility") != NULL;
-        if (any_tvis && !(tv = open_out(sw, "t_visibility.csv")))
+        if (any_tvis && !(tv = cli_open_out(sw->dir, "t_visibility.csv")))
             status = SWEEP_EXIT_INTERNAL;
     }
     if (!status) {
@@ -278,7 +270,7 @@ int sweep__assemble(const sweep *sw) {
         cJSON_Delete(spec);
         char *text = cJSON_Print(o);
         cJSON_Delete(o);
-        FILE *h = open_out(sw, "sweep.json");
+        FILE *h = cli_open_out(sw->dir, "sweep.json");
         if (!h || fprintf(h, "%s\n", text) < 0 || fclose(h) != 0)
             status = SWEEP_EXIT_INTERNAL;
         cJSON_free(text);
