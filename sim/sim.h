@@ -217,6 +217,49 @@ typedef struct sim_msg {
 } sim_msg;
 
 /*
+ * Charts a model declares.  The kernel never draws: `dsim plot` walks the
+ * table of the run's model, derives each chart's data file from the run's
+ * folder and runs the chart's gnuplot script (under plots/) on it.  A
+ * model's charts are data, not code: adding a model adds a table and its
+ * scripts, never a change to the command (docs/charts.md).
+ *
+ * A timeline chart (`series` set) is one panel per series over simulated
+ * time, derived from timeseries.csv.  A series names its column, or a
+ * pattern of columns: "{}" matches a part of a column's name and makes one
+ * series per distinct part (the label's "{}" is replaced by it), "*" matches
+ * any part and sums the columns it matches.  Series whose columns are
+ * missing, or that have no value at all, are left out; a chart left with no
+ * series is not drawn.
+ */
+typedef enum sim_series_op {
+    SIM_SERIES_VALUE,      /* the sampled value (a gauge, or a running count) */
+    SIM_SERIES_RATE,       /* the column's increase per simulated second, per interval */
+    SIM_SERIES_RATIO,      /* increase of col over increase of den, per interval */
+    SIM_SERIES_COMPLEMENT, /* 1 - that ratio (availability = 1 - failed / operations) */
+} sim_series_op;
+
+typedef struct sim_chart_series {
+    const char *label; /* column header of the chart's data, e.g. "availability" */
+    sim_series_op op;
+    const char *col; /* a timeseries column or pattern ("mq.backlog.{}.p*") */
+    const char *den; /* RATIO, COMPLEMENT: columns added up, '+' between ("kv.reads+kv.writes") */
+    const char *ylabel; /* the panel's axis label, e.g. "availability (% of ops)" */
+    const char *what;   /* the panel's title: what the series means */
+    double scale;       /* values are multiplied by it (100 for a percentage; 0 means 1) */
+} sim_chart_series;
+
+typedef struct sim_chart {
+    const char *name;   /* the chart is DIR/<name>.png and DIR/<name>.svg */
+    const char *script; /* under plots/, e.g. "timeline.gp", "web/servers.gp" */
+    const char *title;  /* the chart's title (NULL: the script's own) */
+    /* Either a timeline from timeseries.csv (series ends with label NULL), */
+    const sim_chart_series *series;
+    /* or a file of the run's folder (one the model's report wrote), which
+     * the script reads as it is, with `data` set to its path. */
+    const char *file;
+} sim_chart;
+
+/*
  * A model is one constant struct of hooks.  The kernel allocates
  * `shared_size` bytes once per simulation (configuration plus whatever all
  * nodes share, such as an oracle) and `node_size` bytes per node, zeroed.
@@ -267,6 +310,8 @@ typedef struct sim_model {
     void (*node_fini)(sim_ctx *ctx, void *node);
     /* Releases what shared owns. */
     void (*shared_fini)(void *shared);
+    /* The model's charts, ending with name NULL; NULL for none. */
+    const sim_chart *charts;
 } sim_model;
 
 /* ---- The context: valid only during a hook, names the acting node. ---- */
