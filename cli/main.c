@@ -222,7 +222,7 @@ static int cmd_run(int argc, char **argv) {
         return EXIT_INTERNAL;
     }
     if (o.trace) {
-        s->trace = cli_open_out(dir, "trace.jsonl");
+        s->trace = cli_open_stream(dir, "trace.jsonl", false);
         if (!s->trace) {
             cJSON_Delete(resolved);
             sim_destroy(s);
@@ -261,39 +261,33 @@ static int cmd_run(int argc, char **argv) {
     cJSON_AddItemToObject(sum, "metrics", metrics);
 
     int status = 0;
-    FILE *f = cli_open_out(dir, "summary.json");
-    if (f) {
-        char *text = cJSON_Print(sum);
-        fprintf(f, "%s\n", text);
-        cJSON_free(text);
-        if (fclose(f) != 0)
+    char *text = cJSON_Print(sum);
+    cli_out *f;
+    if ((f = cli_out_open(dir, "summary.json")) != NULL) {
+        fprintf(f->f, "%s\n", text);
+        if (cli_out_close(f) != 0)
             status = EXIT_INTERNAL;
     } else {
         status = EXIT_INTERNAL;
     }
-    if ((f = cli_open_out(dir, "timeseries.csv")) != NULL) {
-        sim_metrics_write_timeseries_csv(s->metrics, f);
-        if (fclose(f) != 0)
+    cJSON_free(text);
+    if ((f = cli_out_open(dir, "timeseries.csv")) != NULL) {
+        sim_metrics_write_timeseries_csv(s->metrics, f->f);
+        if (cli_out_close(f) != 0)
             status = EXIT_INTERNAL;
     } else {
         status = EXIT_INTERNAL;
     }
-    if ((f = cli_open_out(dir, "histograms.csv")) != NULL) {
-        sim_metrics_write_histograms_csv(s->metrics, f);
-        if (fclose(f) != 0)
+    if ((f = cli_out_open(dir, "histograms.csv")) != NULL) {
+        sim_metrics_write_histograms_csv(s->metrics, f->f);
+        if (cli_out_close(f) != 0)
             status = EXIT_INTERNAL;
     } else {
         status = EXIT_INTERNAL;
     }
-    for (size_t i = 0; i < n_files; i++) {
-        if ((f = cli_open_out(dir, files[i].name)) != NULL) {
-            fputs(files[i].text, f);
-            if (fclose(f) != 0)
-                status = EXIT_INTERNAL;
-        } else {
+    for (size_t i = 0; i < n_files; i++)
+        if (cli_write_file(dir, files[i].name, files[i].text) != 0)
             status = EXIT_INTERNAL;
-        }
-    }
 
     if (!o.quiet && status == 0) {
         char dbuf[40];

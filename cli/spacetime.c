@@ -20,7 +20,7 @@
  * messages in the window are drawn faint when there are few of them.
  */
 #include "spacetime.h"
-#include "cli_util.h"
+#include "plot_int.h"
 
 #include "kv.h"
 #include "registry.h"
@@ -141,14 +141,26 @@ static bool tell(const st_model *w, const int *map, size_t i, story *out) {
 
 static double ms(sim_time t, sim_time t0) { return (double)(t - t0) / 1e6; }
 
-static FILE *open_data(const char *data_dir, const char *name, char *path, size_t n) {
-    snprintf(path, n, "%s/%s", data_dir, name);
-    return fopen(path, "w");
+/* Closes the files of the diagram: 0, or -1 if one could not be written
+ * (those not written yet are discarded). */
+static int close_all(cli_out **o, int n) {
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (!o[i])
+            continue;
+        if (rc == 0)
+            rc = cli_out_close(o[i]);
+        else
+            cli_out_discard(o[i]);
+        o[i] = NULL;
+    }
+    return rc;
 }
 
 /* Writes the diagram's files for the chosen story. */
 static int write_story(const st_model *w, const int *map, const sim *s, const story *st,
-                       const cJSON *scenario, const char *data_dir, char *err, size_t errlen) {
+                       const cJSON *scenario, const char *data_dir, spacetime_info *info, char *err,
+                       size_t errlen) {
     const st_msg *rr = &w->msgs[st->stale];
     uint32_t key = rr->key;
     sim_time span = rr->recv - st->w_start;
@@ -196,18 +208,22 @@ static int write_story(const st_model *w, const int *map, const sim *s, const st
     int n_wids = 0;
     static const char *const files[] = {"spacetime-other.dat",   "spacetime-request.dat",
                                         "spacetime-replica.dat", "spacetime-reply.dat",
-                                        "spacetime-answer.dat",  "spacetime-points.dat"};
+                                        "spacetime-answer.dat",  "spacetime-points.dat",
+                                        "spacetime-lanes.dat"};
+    cli_out *o[7] = {0};
     FILE *f[6];
-    char path[4400];
-    for (int i = 0; i < 6; i++) {
-        f[i] = open_data(data_dir, files[i], path, sizeof path);
-        if (!f[i]) {
-            for (int k = 0; k < i; k++)
-                fclose(f[k]);
+    for (int i = 0; i < 7; i++) {
+        o[i] = cli_out_open(data_dir, files[i]);
+        if (!o[i]) {
+            close_all(o, i);
             sim_free(lane);
-            return cli_fail(err, errlen, "cannot write %s", path);
+            return cli_fail(err, errlen, "cannot write %s", files[i]);
         }
-        fprintf(f[i], "# %s: x (ms), y (lane), dx, dy or label; written by dsim plot\n", files[i]);
+        if (i < 6) {
+            f[i] = o[i]->f;
+            fprintf(f[i], "# %s: x (ms), y (lane), dx, dy or label; written by dsim plot\n",
+                    files[i]);
+        }
     }
     for (size_t j = 0; j < w->n; j++) {
         const st_msg *m = &w->msgs[j];
@@ -276,55 +292,35 @@ static int write_story(const st_model *w, const int *map, const sim *s, const st
             }
         }
     }
-    for (int i = 0; i < 6; i++)
-        fclose(f[i]);
-
-    FILE *g = open_data(data_dir, "spacetime.gp", path, sizeof path);
-    if (!g) {
-        sim_free(lane);
-        return cli_fail(err, errlen, "cannot write %s", path);
-    }
-    const cJSON *kvc = cJSON_GetObjectItemCaseSensitive(scenario, "kv");
-    double n = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "n"));
-    double r = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "r"));
-    double wq = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "w"));
-    fprintf(g, "# The space-time diagram's settings and plot command (dsim plot).\n");
-    fprintf(g, "st_lanes = %d\n", n_lanes);
-    fprintf(g,
-            "set title \"Key %u around a %s read (N=%.0f, R=%.0f, W=%.0f): one lane per "
-            "node, one arrow per message\" noenhanced\n",
-            key, rr->stale ? "stale" : "fresh", n, r, wq);
-    fprintf(g, "set xlabel \"simulated time (ms after %.6f s)\"\n", sim_time_to_s(t0));
-    fprintf(g, "set xrange [0:%.6f]\n", ms(t1, t0));
-    fprintf(g, "set yrange [%d.6:-0.6]\n", n_lanes - 1);
-    fprintf(g, "set ytics (");
-    for (uint32_t i = 0, k = 0; i < n_nodes; i++)
-        if (lane[i] >= 0)
-            fprintf(g, "%s\"%s\" %d", k++ ? ", " : "", sim_node_name(s, i), lane[i]);
-    fprintf(g, ")\n");
-    fprintf(g, "d = '%s/'\n", data_dir);
-    fprintf(g, "%s\n", show_faint ? "faint = 1" : "faint = 0");
-    fprintf(g, "faint_count = %zu\n", faint);
-    fclose(g);
+    /* The lanes: number and node name (a name the loader checked, cleaned
+     * again: it is read as data, by ytic()). */
+    for (uint32_t i = 0; i < n_nodes; i++)
+        if (lane[i] >= 0) {
+            char name[96];
+            plot_label(name, sizeof name, sim_node_name(s, i));
+            fprintf(o[6]->f, "%d \"%s\"\n", lane[i], name);
+        }
     sim_free(lane);
+    if (close_all(o, 7) < 0)
+        return cli_fail(err, errlen, "cannot write the diagram's data in %s", data_dir);
+    const cJSON *kvc = cJSON_GetObjectItemCaseSensitive(scenario, "kv");
+    *info = (spacetime_info){
+        .lanes = n_lanes,
+        .key = key,
+        .stale = rr->stale,
+        .n = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "n")),
+        .r = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "r")),
+        .w = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(kvc, "w")),
+        .t0_s = sim_time_to_s(t0),
+        .span_ms = ms(t1, t0),
+        .faint = show_faint,
+        .faint_count = faint,
+    };
     return 0;
 }
 
-int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t errlen) {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cli_fail(err, errlen, "cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = sim_malloc((size_t)(len > 0 ? len : 0) + 1);
-    size_t got = fread(text, 1, (size_t)(len > 0 ? len : 0), f);
-    text[got] = '\0';
-    fclose(f);
-    cJSON *sum = cJSON_Parse(text);
-    sim_free(text);
+int spacetime_derive(const cJSON *sum, const char *data_dir, spacetime_info *info, char *err,
+                     size_t errlen) {
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(sum, "scenario");
     const char *model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sc, "model"));
     const char *hash = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum, "trace_hash"));
@@ -340,15 +336,12 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
     snprintf(scen, sizeof scen, "%s/spacetime-scenario.json", data_dir);
     if (rc == 0) {
         char *t = cJSON_Print(sc);
-        FILE *o = fopen(scen, "w");
-        if (!o || fprintf(o, "%s\n", t) < 0 || fclose(o) != 0)
+        if (!t || cli_write_file(data_dir, "spacetime-scenario.json", t) < 0)
             rc = cli_fail(err, errlen, "cannot write %s", scen);
         cJSON_free(t);
     }
-    if (rc) {
-        cJSON_Delete(sum);
+    if (rc)
         return rc;
-    }
 
     /* The model table with kv replaced by its recording copy. */
     st_model w = {.m = kv_model, .orig = &kv_model};
@@ -367,6 +360,10 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
     if (!s) {
         rc = cli_fail(err, errlen, "the scenario does not load again: %s", lerr);
     } else {
+        /* The summary's count of events is the folder's word: the replay
+         * is bounded by itself. */
+        if (!s->max_events || s->max_events > MAX_EVENTS + 1)
+            s->max_events = MAX_EVENTS + 1;
         w.c_stale = sim_counter(s, "kv.stale_reads");
         int map[64];
         for (int i = 0; i < 64; i++)
@@ -380,9 +377,13 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
         snprintf(h, sizeof h, "%016llx", (unsigned long long)sim_trace_hash(s));
         story best = {0}, st;
         bool found = false;
-        if (strcmp(h, hash) != 0)
+        char shown[32];
+        plot_label(shown, sizeof shown, hash);
+        if (s->events > MAX_EVENTS)
+            rc = cli_fail(err, errlen, "more than %u events to replay", MAX_EVENTS);
+        else if (strcmp(h, hash) != 0)
             rc = cli_fail(err, errlen, "the replay differs from the run (trace hash %s, not %s)", h,
-                          hash);
+                          shown);
         else if (w.overflow)
             rc = cli_fail(err, errlen, "more than %u messages to replay", MAX_MESSAGES);
         /* A stale read if there is one; else a read that saw the latest
@@ -403,11 +404,10 @@ int spacetime_derive(const char *dir, const char *data_dir, char *err, size_t er
         if (rc == 0 && !found)
             rc = cli_fail(err, errlen, "the run has no read of a written key to draw");
         if (rc == 0)
-            rc = write_story(&w, map, s, &best, sc, data_dir, err, errlen);
+            rc = write_story(&w, map, s, &best, sc, data_dir, info, err, errlen);
         sim_destroy(s);
     }
     sim_free(w.msgs);
     sim_free(table);
-    cJSON_Delete(sum);
     return rc;
 }

@@ -113,22 +113,6 @@ static char *read_file(const char *path) {
     return buf;
 }
 
-/* Writes text to path through a temporary file and a rename, so that the
- * file either is whole or does not exist. */
-static int write_atomic(const char *path, const char *text) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    fputs(text, f);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 static void run_path(const sweep *sw, size_t run, char *buf, size_t n) {
     snprintf(buf, n, "%s/runs/run-%zu-%zu.json", sw->dir, sweep__run_point(sw, run),
              sweep__run_seed_index(sw, run));
@@ -512,13 +496,11 @@ cJSON *sweep__read_record(const sweep *sw, size_t run) {
 }
 
 static int store_record(const sweep *sw, size_t run, const char *text) {
-    char path[4300];
-    run_path(sw, run, path, sizeof path);
-    if (write_atomic(path, text) != 0) {
-        fprintf(stderr, "dsim: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    char runs[4200], name[64];
+    snprintf(runs, sizeof runs, "%s/runs", sw->dir);
+    snprintf(name, sizeof name, "run-%zu-%zu.json", sweep__run_point(sw, run),
+             sweep__run_seed_index(sw, run));
+    return cli_write_file(runs, name, text);
 }
 
 /* ---- Progress (stderr, only on a terminal). ---- */
@@ -746,10 +728,12 @@ static void sweep_fini(sweep *sw) {
 static int prepare(sweep *sw, size_t **todo, size_t *n_todo) {
     char runs[4200];
     snprintf(runs, sizeof runs, "%s/runs", sw->dir);
-    if (cli_make_dirs(runs) != 0) {
-        fprintf(stderr, "dsim: cannot create the output folder %s: %s\n", runs, strerror(errno));
+    if (cli_make_dirs(sw->dir) != 0) {
+        fprintf(stderr, "dsim: cannot create the output folder %s: %s\n", sw->dir, strerror(errno));
         return EXIT_INTERNAL;
     }
+    if (cli_own_dir(sw->dir, "runs") != 0)
+        return EXIT_INTERNAL;
     /* runs/spec.json says which sweep the run files belong to. */
     cJSON *spec = sweep__spec_json(sw);
     char *text = cJSON_Print(spec);
@@ -764,8 +748,7 @@ static int prepare(sweep *sw, size_t **todo, size_t *n_todo) {
                 "or delete %s to start again\n",
                 sw->dir, path, runs);
         rc = EXIT_BAD_INPUT;
-    } else if (!old && write_atomic(path, text) != 0) {
-        fprintf(stderr, "dsim: cannot write %s: %s\n", path, strerror(errno));
+    } else if (!old && cli_write_file(runs, "spec.json", text) != 0) {
         rc = EXIT_INTERNAL;
     }
     sim_free(old);
@@ -776,7 +759,9 @@ static int prepare(sweep *sw, size_t **todo, size_t *n_todo) {
     DIR *d = opendir(runs);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, "run-", 4) == 0 && strstr(e->d_name, ".json.tmp")) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, ".run-", 5) == 0 && len > 4 &&
+            strcmp(e->d_name + len - 4, ".tmp") == 0) {
             char tmp[4500];
             snprintf(tmp, sizeof tmp, "%s/%s", runs, e->d_name);
             remove(tmp);

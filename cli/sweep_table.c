@@ -144,18 +144,21 @@ int sweep__assemble(const sweep *sw) {
             hint = column_index(&cols, m->string, hint) + 1;
         }
     }
-    FILE *f = status ? NULL : cli_open_out(sw->dir, "runs.csv");
-    FILE *g = f ? cli_open_out(sw->dir, "points.csv") : NULL;
+    cli_out *fo = status ? NULL : cli_out_open(sw->dir, "runs.csv");
+    cli_out *go = fo ? cli_out_open(sw->dir, "points.csv") : NULL;
+    FILE *f = fo ? fo->f : NULL, *g = go ? go->f : NULL;
     if (!status && (!f || !g))
         status = SWEEP_EXIT_INTERNAL;
     double *vals = sim_calloc(cols.n * sw->n_seeds + sw->n_seeds, sizeof *vals);
     bool any_tvis = false;
+    cli_out *tvo = NULL;
     FILE *tv = NULL;
     if (!status) {
         for (size_t r = 0; r < sw->n_runs; r++)
             any_tvis |= cJSON_GetObjectItemCaseSensitive(recs[r], "t_visibility") != NULL;
-        if (any_tvis && !(tv = cli_open_out(sw->dir, "t_visibility.csv")))
+        if (any_tvis && !(tvo = cli_out_open(sw->dir, "t_visibility.csv")))
             status = SWEEP_EXIT_INTERNAL;
+        tv = tvo ? tvo->f : NULL;
     }
     if (!status) {
         write_param_header(f, sw);
@@ -247,12 +250,16 @@ int sweep__assemble(const sweep *sw) {
         }
         sim_free(rows);
     }
-    if (f && fclose(f) != 0)
-        status = SWEEP_EXIT_INTERNAL;
-    if (g && fclose(g) != 0)
-        status = SWEEP_EXIT_INTERNAL;
-    if (tv && fclose(tv) != 0)
-        status = SWEEP_EXIT_INTERNAL;
+    /* Each table is renamed into place whole, or not at all. */
+    cli_out *outs[] = {fo, go, tvo};
+    for (int i = 0; i < 3; i++) {
+        if (!outs[i])
+            continue;
+        if (status)
+            cli_out_discard(outs[i]);
+        else if (cli_out_close(outs[i]) != 0)
+            status = SWEEP_EXIT_INTERNAL;
+    }
     if (!status) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "dsim_version", DSIM_VERSION);
@@ -270,8 +277,8 @@ int sweep__assemble(const sweep *sw) {
         cJSON_Delete(spec);
         char *text = cJSON_Print(o);
         cJSON_Delete(o);
-        FILE *h = cli_open_out(sw->dir, "sweep.json");
-        if (!h || fprintf(h, "%s\n", text) < 0 || fclose(h) != 0)
+        cli_out *h = cli_out_open(sw->dir, "sweep.json");
+        if (!h || fprintf(h->f, "%s\n", text) < 0 || cli_out_close(h) != 0)
             status = SWEEP_EXIT_INTERNAL;
         cJSON_free(text);
     }

@@ -1,11 +1,11 @@
 # latency.gp - cumulative distributions of a run's latency histograms.
 #
-# gnuplot -e "plotdir='plots'; data='DIR/chart-data/latency_cdf.dat'; \
-#             names='kv.read_latency kv.write_latency'; out='DIR/latency'" plots/latency.gp
+# gnuplot -e "plotdir='plots'; data='../latency_cdf.dat'; n=2; out='latency'" plots/latency.gp
 #
-# data holds one block per name (blank-line separated): the upper bound of
-# each histogram bucket in ms and the fraction of samples at or below it.
-# Writes out.png and out.svg.
+# data holds n blocks (two blank lines between): a header line whose first
+# field, in double quotes, is the histogram's name (the curve's title, read
+# as data), then the upper bound of each bucket in ms and the fraction of
+# samples at or below it.  Writes out.png and out.svg.
 load plotdir.'/style.gp'
 set datafile separator whitespace
 set title 'Latency: fraction of operations finished within a time (CDF)'
@@ -24,6 +24,6 @@ do for [p in '0.5 0.9 0.99'] {
 w = 900; h = 500
 do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
-    plot for [i=1:words(names)] data index (i-1) using 1:2 with steps ls i title word(names, i)
+    plot for [i=1:n] data index (i-1) using 1:2 with steps ls ((i-1)%10+1) title columnhead(1)
     unset output
 }

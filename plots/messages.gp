@@ -1,6 +1,6 @@
 # messages.gp - messages and bytes sent by message type in a run.
 #
-# gnuplot -e "plotdir='plots'; data='DIR/chart-data/messages.csv'; out='DIR/messages'" plots/messages.gp
+# gnuplot -e "plotdir='plots'; data='../messages.csv'; out='messages'" plots/messages.gp
 #
 # data: type,sent,delivered,dropped,bytes.  Writes out.png and out.svg.
 load plotdir.'/style.gp'

@@ -1,25 +1,36 @@
 # spacetime.gp - a space-time (Lamport) diagram: one lane per node, one
 # arrow per message, of one key around a stale read.
 #
-# gnuplot -e "plotdir='plots'; data='DIR/chart-data/spacetime.gp'; out='DIR/spacetime'" plots/spacetime.gp
+# gnuplot -e "plotdir='plots'; d='../'; lanes=4; key=17; stale=1; qn=3; qr=1; qw=1; \
+#             t0=10.25; span=8.5; faint=1; out='spacetime'" plots/spacetime.gp
 #
-# data is written by dsim plot: the title, axes, lanes (st_lanes, ytics) and
-# d, the folder of the spacetime-*.dat files.  Writes out.png and out.svg.
+# d is the folder of the spacetime-*.dat files dsim plot writes (the lanes'
+# node names are data, in spacetime-lanes.dat, read with ytic()); the rest
+# are numbers: the lanes, the key, whether the read drawn was stale, N, R
+# and W, the simulated time of x = 0 (s) and the window's width (ms), and
+# whether other keys' messages are drawn.  Writes out.png and out.svg.
 load plotdir.'/style.gp'
-load data
+st_lanes = lanes
+set title sprintf('Key %d around a %s read (N=%d, R=%d, W=%d): one lane per node, one arrow per message', \
+                  key, stale ? 'stale' : 'fresh', qn, qr, qw)
+set xlabel sprintf('simulated time (ms after %.6f s)', t0)
+set xrange [0:span]
+set yrange [lanes - 0.4:-0.6]
 set datafile separator whitespace
 set grid noxtics ytics lc rgb '#bbbbbb' lt 1 lw 1
 set key horizontal maxrows 3 width 2 center top
 set border 1
 set ylabel ''
 set ytics nomirror scale 0 font ',11'
+set ytics ()
 w = 1300; h = 250 + 48 * st_lanes
 # The legend below the time axis and its label, in a margin kept for it.
 set bmargin at screen 150.0 / h
 set key at screen 0.5, screen 95.0 / h
 do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
-    plot (faint ? d.'spacetime-other.dat' : NaN) using 1:2:3:4 with vectors nohead lc rgb '#dddddd' lw 1 title 'other keys'' messages', \
+    plot d.'spacetime-lanes.dat' using (NaN):1:ytic(2) notitle, \
+         for [j=1:(faint != 0)] d.'spacetime-other.dat' using 1:2:3:4 with vectors nohead lc rgb '#dddddd' lw 1 title 'other keys'' messages', \
          d.'spacetime-request.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#1f77b4' lw 2 title 'client request', \
          d.'spacetime-replica.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#9467bd' lw 1.5 title 'coordinator to replica (put, get)', \
          d.'spacetime-reply.dat' using 1:2:3:4 with vectors head filled size screen 0.008,20 lc rgb '#8c8c8c' lw 1.5 title 'replica reply (ack, value)', \

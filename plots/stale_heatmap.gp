@@ -1,8 +1,8 @@
 # stale_heatmap.gp - mean stale-read fraction of a sweep over R and W, one
 # labelled cell per point.
 #
-# gnuplot -e "plotdir='plots'; data='DIR/chart-data/stale_heatmap.csv'; \
-#             subtitle='N=3, 20 seeds per cell'; out='DIR/stale_heatmap'" plots/stale_heatmap.gp
+# gnuplot -e "plotdir='plots'; data='../stale_heatmap.csv'; \
+#             subtitle='N=3, 20 seeds per cell'; out='stale_heatmap'" plots/stale_heatmap.gp
 #
 # data: r,w,stale_read_fraction.  Writes out.png and out.svg.
 load plotdir.'/style.gp'

@@ -2,11 +2,12 @@
 # against the time since that version was acknowledged: one line per run or
 # per sweep point.
 #
-# gnuplot -e "plotdir='plots'; data='DIR/chart-data/t_visibility.dat'; \
-#             names='r=1,w=1 r=2,w=1'; out='DIR/t_visibility'" plots/t_visibility.gp
+# gnuplot -e "plotdir='plots'; data='../t_visibility.dat'; n=2; out='t_visibility'" plots/t_visibility.gp
 #
-# data: one block per name; columns t (upper bound of the bucket, ms),
-# P(consistent), reads in the bucket.  Writes out.png and out.svg.
+# data: n blocks (two blank lines between), each a header line whose first
+# field, in double quotes, is the line's title ("r=1 w=1"; read as data),
+# then columns t (upper bound of the bucket, ms), P(consistent), reads in
+# the bucket.  Writes out.png and out.svg.
 load plotdir.'/style.gp'
 set datafile separator whitespace
 set title 't-visibility: P(consistent read) against time since the write was acknowledged'
@@ -15,10 +16,10 @@ set ylabel 'P(read returns the latest acknowledged write)'
 set logscale x
 set format x '%g'
 set yrange [0:1.05]
-if (words(names) > 6) { set key outside right top } else { set key bottom right box opaque width 2 }
-w = words(names) > 6 ? 1100 : 900; h = 520
+if (n > 6) { set key outside right top } else { set key bottom right box opaque width 2 }
+w = n > 6 ? 1100 : 900; h = 520
 do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
-    plot for [i=1:words(names)] data index (i-1) using 1:2 with linespoints ls ((i-1)%10+1) title word(names, i)
+    plot for [i=1:n] data index (i-1) using 1:2 with linespoints ls ((i-1)%10+1) title columnhead(1)
     unset output
 }

@@ -1,64 +1,64 @@
-# timeline.gp - a kv run over simulated time, one panel per series, with the
-# fault windows shaded and labelled.
+# timeline.gp - a model's series over simulated time, one panel each, with
+# the run's fault windows shaded and labelled.  dsim plot writes the data
+# from the model's chart table (docs/charts.md) and runs, in a folder inside
+# chart-data/:
 #
-# gnuplot -e "plotdir='plots'; data='DIR/chart-data/timeline.csv'; \
-#             cols='availability stale_read_fraction divergent_keys hints_pending'; \
-#             faults='DIR/chart-data/faults.gp'; out='DIR/timeline'" plots/timeline.gp
+# gnuplot -e "data='../timeline.csv'; panels='../timeline-panels.tsv'; n=4; \
+#             faults='../faults.csv'; nf=2; marks='../marks.csv'; nm=1; \
+#             plotdir='/path/to/plots'; out='timeline'" plots/timeline.gp
 #
-# cols are the columns of data to draw (whichever exist: dsim plot lists
-# them); faults (optional) is a file of gnuplot objects, one per fault
-# window.  Writes out.png and out.svg.
+#   data    time_s and one column per panel (its header is the panel's label)
+#   panels  one line per panel, tab-separated: label, ylabel, what (the panel's title),
+#           rate (1: a per-interval figure, drawn over the interval ending at
+#           its sample; 0: a gauge held until the next), zoom (1: a share
+#           near 100 % drawn on a range that shows a dip)
+#   faults  nf windows: from_s, to_s, colour (an RGB integer), label, label_y
+#   marks   nm instants (replace, clock): at_s, label
+#   title   (optional) the chart's title
+#
+# Every text comes from the data files as data; nothing here is built from
+# them as code.  Writes out.png and out.svg.
 load plotdir.'/style.gp'
-n = words(cols)
-ylab(c) = c eq 'availability' ? 'availability (% of ops)' : \
-          c eq 'stale_read_fraction' ? 'stale reads (% of reads)' : \
-          c eq 'divergent_keys' ? 'divergent keys' : \
-          c eq 'hints_pending' ? 'hints pending' : \
-          c[1:8] eq 'backlog:' ? 'messages waiting' : \
-          c[1:4] eq 'lag:' ? 'messages behind' : c
-scale(c) = (c eq 'availability' || c eq 'stale_read_fraction') ? 100 : 1
-what(c) = c eq 'availability' ? 'operations that succeeded, per interval' : \
-          c eq 'stale_read_fraction' ? 'reads that returned an old version, per interval' : \
-          c eq 'divergent_keys' ? 'keys whose replicas disagree' : \
-          c eq 'hints_pending' ? 'writes held for an absent replica (hinted handoff)' : \
-          c[1:8] eq 'backlog:' ? 'topic '.c[9:].': messages queued, all partitions' : \
-          c[1:4] eq 'lag:' ? 'group '.c[5:].': lag (messages published and not yet consumed)' : c
-rate(c) = (c eq 'availability' || c eq 'stale_read_fraction')
 w = 1000; h = 90 + 200 * n
 set xrange [0:*]
+set y2range [0:1]
+unset y2tics
 unset key
 do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
-    set multiplot layout n,1 title (exists('title') ? title : 'A kv run over time (shaded: fault windows)') \
+    set multiplot layout n,1 title (exists('title') ? title : 'A run over time (shaded: fault windows)') \
         margins 0.1,0.97,60.0/h,1-80.0/h spacing 0,70.0/h
     do for [i=1:n] {
-        c = word(cols, i)
-        unset label
-        unset object
-        unset arrow
-        fault_labels = (i == 1)
-        if (exists('faults')) { load faults }
-        set title what(c) font ',10'
-        set ylabel ylab(c)
+        # This panel's texts and flags, read from its line of panels.
+        set datafile separator tab
+        stats panels skip i every ::0::0 using (P_ylab = strcol(2), P_what = strcol(3), \
+              P_rate = column(4), P_zoom = column(5), 0) nooutput
+        set datafile separator comma
+        set title P_what font ',10'
+        set ylabel P_ylab
         set xlabel (i == n ? 'simulated time (s)' : '')
         set yrange [*:*]
         S_min = 100; S_max = 0
-        stats data using (column(c) * scale(c)) name 'S' nooutput
+        stats data skip 1 using (column(i + 1)) name 'S' nooutput
         # A column with no value at all leaves the S_ variables undefined.
         if (!exists('S_max')) { S_min = 100; S_max = 0 }
-        # Availability near 100 % is drawn on a range that shows a dip.
-        if (c eq 'availability') {
+        if (P_zoom) {
             set yrange [(S_min > 90 ? 90 : floor(S_min / 10) * 10):101]
         } else {
             set yrange [0:(S_max > 0 ? S_max * 1.15 : 1)]
         }
-        # Rates hold for the interval that ends at their sample: fsteps
-        # draws each over that interval; gauges hold until the next sample.
-        if (rate(c)) {
-            plot data using 'time_s':(column(c) * scale(c)) with fsteps ls i
-        } else {
-            plot data using 'time_s':(column(c) * scale(c)) with steps ls i
-        }
+        # Labels on the first panel only; windows and marks on all.
+        lab = (i == 1)
+        plot for [j=1:(nf > 0)] faults skip 1 using (($1 + $2) / 2):(0.5):(($2 - $1) / 2):(0.5):3 \
+                 axes x1y2 with boxxyerror lc rgb variable fs transparent solid 0.22 noborder, \
+             for [j=1:(nm > 0)] marks skip 1 using 1:(0):(0):(1) axes x1y2 \
+                 with vectors nohead lc rgb '#555555' dt 2 lw 1.5, \
+             for [j=1:(nf > 0 && lab)] faults skip 1 using (($1 + $2) / 2):5:4 axes x1y2 \
+                 with labels center font ',9' tc rgb '#333333', \
+             for [j=1:(nm > 0 && lab)] marks skip 1 using 1:(0.86):2 axes x1y2 \
+                 with labels left offset 0.5,0 font ',9' tc rgb '#333333', \
+             for [j=1:(P_rate != 0)] data skip 1 using 1:(column(i + 1)) with fsteps ls i, \
+             for [j=1:(P_rate == 0)] data skip 1 using 1:(column(i + 1)) with steps ls i
     }
     unset multiplot
     unset output

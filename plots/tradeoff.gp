@@ -2,8 +2,8 @@
 # 95 % confidence intervals on both axes; the Pareto frontier joins the
 # points that no other point beats on both.
 #
-# gnuplot -e "plotdir='plots'; data='DIR/chart-data/tradeoff.csv'; \
-#             frontier='DIR/chart-data/pareto.csv'; out='DIR/tradeoff'" plots/tradeoff.gp
+# gnuplot -e "plotdir='plots'; data='../tradeoff.csv'; \
+#             frontier='../pareto.csv'; out='tradeoff'" plots/tradeoff.gp
 #
 # data: stale_read_fraction,ci95,p99_ms,ci95_ms,label,pareto,label_y; p99_ms is
 # the slower of the read and the write p99 (mean of the seeds)

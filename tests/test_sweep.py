@@ -279,9 +279,14 @@ def test_runs_without_reads_and_mq_runs_draw_timelines(tmp):
     r = dsim("run", scen, "-o", "m", cwd=tmp)
     assert r.rc == 0, r
     check_chart(os.path.join(tmp, "m"), "timeline")
-    with open(os.path.join(tmp, "m", "chart-data", "mq_timeline.csv")) as f:
+    with open(os.path.join(tmp, "m", "chart-data", "timeline.csv")) as f:
         head = f.readline().strip().split(",")
-    assert "lag:inventory" in head and "backlog:orders" in head, head
+    assert "lag: inventory" in head and "backlog: orders" in head, head
+    # The panels' titles come from mq's chart table, the topic filled in.
+    with open(os.path.join(tmp, "m", "chart-data", "timeline-panels.tsv")) as f:
+        panels = [line.rstrip("\n").split("\t") for line in f][1:]
+    assert ["backlog: orders", "messages waiting",
+            "topic orders: messages queued, all partitions", "0", "0"] in panels, panels
 
 
 def test_sweep_draws_charts(tmp):

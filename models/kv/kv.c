@@ -2731,6 +2731,9 @@ static void kv_report(sim_report *r, void *shared) {
         }
 }
 
+/* The charts dsim plot draws of a run (kv_charts.c). */
+extern const sim_chart kv_charts[];
+
 const sim_model kv_model = {
     .name = "kv",
     .summary = "Dynamo-style replicated key-value store: N/R/W quorums, staleness oracle",
@@ -2749,4 +2752,5 @@ const sim_model kv_model = {
     .report = kv_report,
     .node_fini = kv_node_fini,
     .shared_fini = kv_shared_fini,
+    .charts = kv_charts,
 };

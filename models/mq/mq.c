@@ -569,6 +569,9 @@ static void mq_report(sim_report *r, void *shared) {
                         (long long)p->max_messages);
 }
 
+/* The charts dsim plot draws of a run (mq_charts.c). */
+extern const sim_chart mq_charts[];
+
 const sim_model mq_model = {
     .name = "mq",
     .summary = "message queues: producers, partitioned topics on brokers, consumer groups, "
@@ -586,4 +589,5 @@ const sim_model mq_model = {
     .report = mq_report,
     .node_fini = mq_node_fini,
     .shared_fini = mq_shared_fini,
+    .charts = mq_charts,
 };

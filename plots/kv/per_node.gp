@@ -1,7 +1,7 @@
 # per_node.gp - load per server of a kv run: keys held and operations
 # served, with the mean as a dashed line (sharding balance, hot spots).
 #
-# gnuplot -e "plotdir='plots'; data='DIR/per_node.csv'; out='DIR/per_node'" plots/per_node.gp
+# gnuplot -e "plotdir='plots'; data='../per_node.csv'; out='per_node'" plots/kv/per_node.gp
 #
 # Writes out.png and out.svg.
 load plotdir.'/style.gp'
