@@ -93,31 +93,6 @@ static double wall_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Reads a whole file; NULL if it cannot.  Caller frees with sim_free. */
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = sim_malloc(cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len - 1 == 0) {
-            cap *= 2;
-            buf = sim_realloc(buf, cap);
-        }
-    }
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
-}
-
-static void run_path(const sweep *sw, size_t run, char *buf, size_t n) {
-    snprintf(buf, n, "%s/runs/run-%zu-%zu.json", sw->dir, sweep__run_point(sw, run),
-             sweep__run_seed_index(sw, run));
-}
-
 /* ---- Loading. ---- */
 
 /* The base --set assignments followed by the point's. Caller frees the
@@ -474,35 +449,6 @@ static char *run_one(const sweep *sw, size_t run) {
     return text;
 }
 
-/* Reads a run's record; NULL when absent or not this run's. */
-cJSON *sweep__read_record(const sweep *sw, size_t run) {
-    char path[4300];
-    run_path(sw, run, path, sizeof path);
-    char *text = read_file(path);
-    if (!text)
-        return NULL;
-    cJSON *rec = cJSON_Parse(text);
-    sim_free(text);
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(rec, "point");
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "seed");
-    if (!cJSON_IsNumber(p) || !cJSON_IsNumber(s) ||
-        p->valuedouble != (double)sweep__run_point(sw, run) ||
-        s->valuedouble != (double)sweep__run_seed(sw, run) ||
-        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "metrics"))) {
-        cJSON_Delete(rec);
-        return NULL;
-    }
-    return rec;
-}
-
-static int store_record(const sweep *sw, size_t run, const char *text) {
-    char runs[4200], name[64];
-    snprintf(runs, sizeof runs, "%s/runs", sw->dir);
-    snprintf(name, sizeof name, "run-%zu-%zu.json", sweep__run_point(sw, run),
-             sweep__run_seed_index(sw, run));
-    return cli_write_file(runs, name, text);
-}
-
 /* ---- Progress (stderr, only on a terminal). ---- */
 
 typedef struct progress {
@@ -547,7 +493,7 @@ static int run_in_process(const sweep *sw, const size_t *todo, size_t n, progres
         char *text = run_one(sw, todo[k]);
         if (!text)
             return EXIT_INTERNAL;
-        int rc = store_record(sw, todo[k], text);
+        int rc = sweep__store_record(sw, todo[k], text);
         cJSON_free(text);
         if (rc < 0)
             return EXIT_INTERNAL;
@@ -582,7 +528,7 @@ static int run_forked(const sweep *sw, const size_t *todo, size_t n, int jobs, p
             int rc = 0;
             for (size_t k = (size_t)w; k < n; k += (size_t)jobs) {
                 char *text = run_one(sw, todo[k]);
-                if (!text || store_record(sw, todo[k], text) < 0) {
+                if (!text || sweep__store_record(sw, todo[k], text) < 0) {
                     rc = EXIT_INTERNAL;
                     cJSON_free(text);
                     break;
@@ -629,7 +575,7 @@ static int run_forked(const sweep *sw, const size_t *todo, size_t n, int jobs, p
 /* Rank 0: stores a result received from another rank and counts it. */
 static void take_result(const sweep *sw, size_t run, char *text, int *status, size_t *received,
                         progress *pg) {
-    if (store_record(sw, run, text) < 0)
+    if (sweep__store_record(sw, run, text) < 0)
         *status = EXIT_INTERNAL;
     sim_free(text);
     (*received)++;
@@ -651,7 +597,7 @@ static int run_distributed(const sweep *sw, const size_t *todo, size_t n, const 
         if (d->rank != 0) {
             d->send_result(todo[k], text);
         } else {
-            if (store_record(sw, todo[k], text) < 0)
+            if (sweep__store_record(sw, todo[k], text) < 0)
                 status = EXIT_INTERNAL;
             pg->done++;
         }
@@ -675,36 +621,6 @@ static int run_distributed(const sweep *sw, const size_t *todo, size_t n, const 
         }
     }
     return status;
-}
-
-/* ---- What rank 0 and sweep_table.c share. ---- */
-
-cJSON *sweep__spec_json(const sweep *sw) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *vary = cJSON_AddArrayToObject(o, "vary");
-    for (size_t k = 0; k < sw->n_params; k++) {
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "path", sw->params[k].path);
-        cJSON *vals = cJSON_AddArrayToObject(p, "values");
-        for (size_t i = 0; i < sw->params[k].n; i++)
-            cJSON_AddItemToArray(vals, cJSON_CreateString(sw->params[k].values[i].text));
-        cJSON_AddItemToArray(vary, p);
-    }
-    cJSON *sets = cJSON_AddArrayToObject(o, "set");
-    for (int i = 0; i < sw->n_sets; i++)
-        cJSON_AddItemToArray(sets, cJSON_CreateString(sw->sets[i]));
-    if (sw->where)
-        cJSON_AddStringToObject(o, "where", sw->where);
-    else
-        cJSON_AddNullToObject(o, "where");
-    cJSON *seeds = cJSON_AddObjectToObject(o, "seeds");
-    cJSON_AddNumberToObject(seeds, "per_point", (double)sw->n_seeds);
-    cJSON_AddNumberToObject(seeds, "first", (double)sw->seed0);
-    cJSON_AddBoolToObject(seeds, "common_random_numbers", !sw->independent);
-    cJSON_AddNumberToObject(o, "points", (double)sw->n_points);
-    cJSON_AddNumberToObject(o, "runs", (double)sw->n_runs);
-    cJSON_AddItemToObject(o, "base_scenario", cJSON_Duplicate(sw->base, true));
-    return o;
 }
 
 /* ---- The command. ---- */
@@ -740,7 +656,8 @@ static int prepare(sweep *sw, size_t **todo, size_t *n_todo) {
     cJSON_Delete(spec);
     char path[4300];
     snprintf(path, sizeof path, "%s/spec.json", runs);
-    char *old = read_file(path);
+    char why[256];
+    char *old = cli_read_file(path, 1u << 24, NULL, why, sizeof why);
     int rc = 0;
     if (old && strcmp(old, text) != 0) {
         fprintf(stderr,

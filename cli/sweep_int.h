@@ -1,6 +1,11 @@
 /*
- * sweep_int.h - what the files of `dsim sweep` share (cli/sweep.c runs,
- * cli/sweep_table.c writes the tables).  Prefix sweep__.
+ * sweep_int.h - what the files of `dsim sweep` share.  Prefix sweep__.
+ *
+ * The files, bottom up, each using only those below it:
+ *   sweep_parse.c   the --vary and --where languages (no sweep state)
+ *   sweep_record.c  the sweep's spec and the run records in DIR/runs/
+ *   sweep_table.c   runs.csv, points.csv, t_visibility.csv, sweep.json
+ *   sweep.c         the command: plan, run (threads or MPI), assemble
  */
 #ifndef DSIM_SWEEP_INT_H
 #define DSIM_SWEEP_INT_H
@@ -56,6 +61,8 @@ static inline const char *sweep__point_value(const sweep *sw, size_t point, size
 /* The run's record from DIR/runs/, or NULL when it is absent, torn or
  * another sweep's.  Caller owns. */
 cJSON *sweep__read_record(const sweep *sw, size_t run);
+/* Writes a run's record to DIR/runs/ (cli_write_file).  0 or -1. */
+int sweep__store_record(const sweep *sw, size_t run, const char *text);
 /* What the sweep is, without the command line: runs/spec.json and the
  * body of sweep.json.  Caller owns. */
 cJSON *sweep__spec_json(const sweep *sw);
