@@ -78,7 +78,16 @@ int plot_open(plotter *pl, const char *dir, bool quiet, bool *missing) {
     pl->dir = dir;
     pl->quiet = quiet;
     *missing = false;
-    if (!find_on_path("gnuplot", pl->gnuplot, sizeof pl->gnuplot)) {
+    /* DSIM_GNUPLOT names the program (another gnuplot; the fuzz target's
+     * stand-in); the default is gnuplot on the PATH. */
+    const char *prog = getenv("DSIM_GNUPLOT");
+    if (prog && *prog) {
+        if (access(prog, X_OK) != 0) {
+            *missing = true;
+            return -1;
+        }
+        snprintf(pl->gnuplot, sizeof pl->gnuplot, "%s", prog);
+    } else if (!find_on_path("gnuplot", pl->gnuplot, sizeof pl->gnuplot)) {
         *missing = true;
         return -1;
     }
