@@ -21,9 +21,10 @@ build: deps
 
 demo: build
 	@./$(BUILD)/dsim run $(DEMO) -o $(DEMO_OUT)
-	@gnuplot -e "csv='$(DEMO_OUT)/timeseries.csv'; cols='kv.reads kv.stale_reads'; \
-		out='$(DEMO_OUT)/stale-reads.png'; shade_from=10; shade_to=20; shade_label='partition'; \
-		title='N=3, R=1, W=1 through a partition: reads and stale reads per second'" plots/rates.gp
+	@# gnuplot runs in the output folder: its name is never part of gnuplot code.
+	@cd "$(DEMO_OUT)" && gnuplot -e "csv='timeseries.csv'; cols='kv.reads kv.stale_reads'; \
+		out='stale-reads.png'; shade_from=10; shade_to=20; shade_label='partition'; \
+		title='N=3, R=1, W=1 through a partition: reads and stale reads per second'" "$(CURDIR)/plots/rates.gp"
 	@echo "chart: $(DEMO_OUT)/stale-reads.png (and .svg)"
 	@echo "demo: the scenario is $(DEMO); its description says what to look for."
 
