@@ -110,6 +110,13 @@ static void chart_heatmap(plotter *pl, const sweep_info *si, const csv *pts) {
     int cr = csv_col(pts, si->params[pr]), cw = csv_col(pts, si->params[pw]);
     if (cr < 0 || cw < 0)
         return;
+    for (size_t r = 0; r < pts->rows; r++)
+        if (isnan(csv_num(pts, r, cr)) || isnan(csv_num(pts, r, cw))) {
+            if (!pl->quiet)
+                fprintf(stderr, "dsim: no stale_heatmap: points.csv:%zu: R or W is not a number\n",
+                        r + 2);
+            return;
+        }
     cli_out *o = plot_data_open(pl, "stale_heatmap.csv");
     if (!o)
         return;

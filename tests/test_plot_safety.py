@@ -148,6 +148,38 @@ def test_names_in_histograms_messages_and_sweeps_are_data(tmp):
     assert_nothing_ran(tmp)
 
 
+def test_sweep_folder_names_and_values_are_data(tmp):
+    need_gnuplot()
+    scen = os.path.join(SRCDIR, "scenarios", "kv", "quickstart.json")
+    name = "sw'; system('touch PWNED'); x='"
+    r = dsim("sweep", scen, *KV_SHORT, "--vary", "kv.r=1..2", "--vary", "kv.w=1..2",
+             "--seeds", "2", "-o", name, cwd=tmp)
+    assert r.rc == 0, r
+    for chart in ("t_visibility", "stale_heatmap", "tradeoff"):
+        check_png(os.path.join(tmp, name, chart + ".png"))
+    assert_nothing_ran(tmp)
+    # The sweep's tables edited: hostile values of the varied parameters
+    # become the points' labels (tradeoff, t_visibility), as data.
+    d = os.path.join(tmp, name)
+    for table in ("points.csv", "t_visibility.csv"):
+        with open(os.path.join(d, table)) as f:
+            lines = f.read().split("\n")
+        head = lines[0].split(",")
+        col = head.index("kv.r")
+        for i in range(1, len(lines)):
+            cells = lines[i].split(",")
+            if len(cells) == len(head):
+                cells[col] = '"%s"' % HOSTILE[i % len(HOSTILE)].replace('"', '""')
+                lines[i] = ",".join(cells)
+        with open(os.path.join(d, table), "w") as f:
+            f.write("\n".join(lines))
+    r = dsim("plot", d, cwd=tmp)
+    assert r.rc == 0, r
+    check_png(os.path.join(d, "tradeoff.png"))
+    check_png(os.path.join(d, "t_visibility.png"))
+    assert_nothing_ran(tmp)
+
+
 # ---------------------------------------------------------------- links
 
 
