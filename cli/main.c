@@ -19,12 +19,14 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { EXIT_BAD_INPUT = 2, EXIT_INTERNAL = 1 };
 
@@ -59,7 +61,10 @@ static const char run_help[] =
     "  --trace             also write trace.jsonl\n"
     "  --quiet             print nothing on success\n"
     "  --no-plot           do not draw charts (also: DSIM_NO_PLOT=1); charts are\n"
-    "                      drawn when gnuplot is on the PATH (see dsim help plot)\n";
+    "                      drawn when gnuplot is on the PATH (see dsim help plot)\n"
+    "A run that takes more than 2 s shows its progress on a terminal.  Ctrl-C stops\n"
+    "it after the current event: the results so far are written, summary.json says\n"
+    "\"incomplete\", and the exit status is 130 (a second Ctrl-C ends dsim at once).\n";
 
 static const char validate_help[] =
     "usage: dsim validate FILE [--seed N] [--set PATH=VALUE]...\n"
@@ -200,6 +205,45 @@ static double wall_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* ---- Progress and Ctrl-C during a run. ---- */
+
+static volatile sig_atomic_t got_sigint;
+
+/* The first Ctrl-C asks the run to stop after the current event, with its
+ * results written and marked incomplete; a second one ends dsim at once. */
+static void on_sigint(int sig) {
+    got_sigint = 1;
+    signal(sig, SIG_DFL);
+}
+
+typedef struct run_progress {
+    double t0, last;
+    bool tty, shown;
+} run_progress;
+
+/* The kernel's check (sim__set_check): a progress line on a terminal once
+ * the run has taken 2 s, and the stop on Ctrl-C.  Reads only. */
+static bool run_check(sim *s, void *arg) {
+    run_progress *p = arg;
+    if (got_sigint)
+        return true;
+    if (!p->tty)
+        return false;
+    double now = wall_seconds();
+    if (now - p->t0 < 2 || now - p->last < 0.25)
+        return false;
+    p->last = now;
+    p->shown = true;
+    double frac = s->duration > 0 ? (double)s->now / (double)s->duration : 0;
+    double eps = (double)s->events / (now - p->t0);
+    char left[32] = "";
+    if (frac > 0.001)
+        snprintf(left, sizeof left, ", about %.0f s left", (now - p->t0) * (1 - frac) / frac);
+    fprintf(stderr, "\rdsim: %.3f s of %.3f s simulated (%.0f %%), %.2f M events/s%s   ",
+            sim_time_to_s(s->now), sim_time_to_s(s->duration), 100 * frac, eps / 1e6, left);
+    return false;
+}
+
 static int cmd_run(int argc, char **argv) {
     run_opts o;
     sim *s;
@@ -231,7 +275,15 @@ static int cmd_run(int argc, char **argv) {
     }
 
     double t0 = wall_seconds();
+    run_progress prog = {.t0 = t0, .tty = !o.quiet && isatty(2)};
+    sim__set_check(s, 1u << 16, run_check, &prog);
+    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_sa);
     sim_run(s);
+    sigaction(SIGINT, &old_sa, NULL);
+    if (prog.shown)
+        fprintf(stderr, "\r%*s\r", 100, "");
     double wall = wall_seconds() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -250,6 +302,9 @@ static int cmd_run(int argc, char **argv) {
     cJSON_AddStringToObject(sum, "trace_hash", hash);
     char tbuf[40];
     cJSON_AddStringToObject(sum, "end_time", sim_time_format(s->now, tbuf, sizeof tbuf));
+    /* A run stopped by Ctrl-C: its figures cover 0 .. end_time only. */
+    if (s->interrupted)
+        cJSON_AddStringToObject(sum, "incomplete", "interrupted (Ctrl-C) at end_time");
     cJSON_AddItemToObject(sum, "scenario", resolved);
     cJSON *eng = cJSON_CreateObject();
     cJSON_AddNumberToObject(eng, "events", (double)s->events);
@@ -306,7 +361,15 @@ static int cmd_run(int argc, char **argv) {
     sim_free(human);
     sim__report_files_free(files, n_files);
     cJSON_Delete(sum);
+    bool interrupted = s->interrupted;
     sim_destroy(s);
+    if (interrupted) {
+        fprintf(stderr,
+                "dsim: interrupted at %s simulated: the results in %s cover the run until "
+                "then (summary.json says \"incomplete\")\n",
+                tbuf, dir);
+        return status ? status : 130;
+    }
     if (status == 0 && !o.no_plot)
         plot_auto(dir, o.quiet);
     return status;

@@ -184,6 +184,10 @@ int sim_run(sim *s) {
     sim__faults_schedule(s);
     schedule_sample(s, 0);
 
+    s->checkpoint = s->max_events ? s->max_events : UINT64_MAX;
+    if (s->check && s->check_every < s->checkpoint)
+        s->checkpoint = s->check_every;
+
     sim_time t;
     uint32_t slot;
     bool cut_short = false;
@@ -232,9 +236,20 @@ int sim_run(sim *s) {
             break;
         }
         sim_queue_free(&s->queue, slot);
-        if (s->stopping || (s->max_events && s->events >= s->max_events)) {
-            cut_short = true;
-            break;
+        /* One compare per event covers both max_events and the check. */
+        if (s->stopping || s->events >= s->checkpoint) {
+            if (!s->stopping && s->check && s->events >= s->checkpoint) {
+                while (s->checkpoint <= s->events)
+                    s->checkpoint += s->check_every;
+                if (s->max_events && s->checkpoint > s->max_events)
+                    s->checkpoint = s->max_events;
+                if (s->check(s, s->check_arg))
+                    s->stopping = s->interrupted = true;
+            }
+            if (s->stopping || (s->max_events && s->events >= s->max_events)) {
+                cut_short = true;
+                break;
+            }
         }
     }
     /* Unless cut short, simulated time runs to the end even when nothing is
@@ -246,6 +261,13 @@ int sim_run(sim *s) {
     if (rows == 0 || sim_metrics_sample_time(s->metrics, rows - 1) != s->now)
         take_sample(s);
     return 0;
+}
+
+void sim__set_check(sim *s, uint64_t every, bool (*check)(sim *s, void *arg), void *arg) {
+    SIM_ASSERT(!s->ran && every > 0);
+    s->check = check;
+    s->check_arg = arg;
+    s->check_every = every;
 }
 
 uint64_t sim_trace_hash(sim *s) {

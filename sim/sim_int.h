@@ -213,6 +213,13 @@ struct sim {
     int64_t in_flight; /* messages scheduled and not yet dispatched */
     bool stopping;
     bool ran;
+    /* The command's check, every check_every events (sim__set_check):
+     * progress and interruption.  checkpoint is the next event count at
+     * which the loop looks up from its work (a check or max_events). */
+    bool (*check)(sim *s, void *arg);
+    void *check_arg;
+    uint64_t check_every, checkpoint;
+    bool interrupted; /* a check asked the run to stop */
 
     /* Metrics and trace. */
     sim_metrics *metrics;
@@ -262,8 +269,15 @@ void sim_destroy(sim *s);
  * streams; called once by the scenario loader. */
 int sim__create_nodes(sim *s);
 /* Runs node_init on every node, schedules faults and sampling, then runs
- * until duration or max_events.  Returns 0. */
+ * until duration or max_events, or until a check asks it to stop (then
+ * s->interrupted is set).  Returns 0. */
 int sim_run(sim *s);
+/* Before sim_run: calls check(s, arg) every `every` events (> 0); when it
+ * returns true the run ends after that event, as if cut by max_events.  A
+ * check reads s->now and s->events and must change nothing of the run, so
+ * that a run with a check is the run without it: the command uses it for
+ * its progress line and for Ctrl-C, never a model. */
+void sim__set_check(sim *s, uint64_t every, bool (*check)(sim *s, void *arg), void *arg);
 /* The run's trace hash (valid after sim_run). */
 uint64_t sim_trace_hash(sim *s);
 /* Writes summary metrics and model report into a new cJSON object. */

@@ -19,7 +19,10 @@ library only.
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dsim_testlib import read_bytes, run, run_tests, take_filters  # noqa: E402
@@ -566,6 +569,30 @@ def test_validate_absolute_path(tmp):
     r = dsim("validate", os.path.join(tmp, f), cwd="/")
     assert r.rc == 0, r
     assert json.loads(r.out)["name"] == "scn"
+
+
+def test_ctrl_c_writes_results_marked_incomplete(tmp):
+    # A run far too long to finish: Ctrl-C (SIGINT) stops it after the
+    # current event; the results are written, summary.json says incomplete,
+    # and the status is 130 as for any command stopped by Ctrl-C.
+    f = os.path.join(SRCDIR, "scenarios", "kv", "quickstart.json")
+    p = subprocess.Popen([DSIM, "run", f, "--set", "duration=100000s", "-o", "r", "--no-plot"],
+                         cwd=tmp,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (p.returncode, out, err)
+    assert "interrupted at" in err and "incomplete" in err, err
+    s = read_json(os.path.join(tmp, "r", "summary.json"))
+    assert s["incomplete"].startswith("interrupted"), s
+    assert s["end_time"] != "100000s", s["end_time"]
+    assert os.path.getsize(os.path.join(tmp, "r", "timeseries.csv")) > 0
+    # Without Ctrl-C the same run (shortened) is not marked.
+    r = dsim("run", f, "--set", "duration=2s", "--set", "faults=[]", "-o", "q", "--no-plot",
+             cwd=tmp)
+    assert r.rc == 0, r
+    assert "incomplete" not in read_json(os.path.join(tmp, "q", "summary.json"))
 
 
 # ---------------------------------------------------------------- driver
