@@ -235,3 +235,9 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t
         *len = got;
     return buf;
 }
+
+void cli_print_error(const char *msg) {
+    char shown[2048];
+    sim_escape(shown, sizeof shown, msg);
+    fprintf(stderr, "dsim: %s\n", shown);
+}

@@ -66,6 +66,10 @@ void cli_buf_putc(cli_buf *b, char c);
  * ENOENT when the file does not exist.  Caller frees with sim_free. */
 char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t n);
 
+/* Prints "dsim: MSG" on stderr as one escaped line (sim_escape): for
+ * messages that quote an argument or a file. */
+void cli_print_error(const char *msg);
+
 /* Formats an error message into err (n bytes) and returns -1: the parsers'
  * way to fail with a message for the caller to print. */
 int cli_fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -76,8 +76,10 @@ static const char models_help[] = "usage: dsim models\n\nLists the models with a
                                   "summary each.  A scenario chooses one with \"model\".\n";
 
 static int usage_error(const char *fmt, const char *arg) {
+    char shown[600];
+    sim_escape(shown, sizeof shown, arg);
     fprintf(stderr, "dsim: ");
-    fprintf(stderr, fmt, arg);
+    fprintf(stderr, fmt, shown);
     fprintf(stderr, "\n(see dsim help)\n");
     return EXIT_BAD_INPUT;
 }

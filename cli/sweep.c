@@ -81,8 +81,10 @@ const char sweep_help[] =
 /* ---- Small helpers. ---- */
 
 static int usage_error(const char *fmt, const char *arg) {
+    char shown[600];
+    sim_escape(shown, sizeof shown, arg);
     fprintf(stderr, "dsim: ");
-    fprintf(stderr, fmt, arg);
+    fprintf(stderr, fmt, shown);
     fprintf(stderr, "\n(see dsim help sweep)\n");
     return EXIT_BAD_INPUT;
 }
@@ -197,7 +199,7 @@ static int parse_args(sweep *sw, int argc, char **argv) {
             char err[1024];
             sweep_param *p = &sw->params[sw->n_params++];
             if (sweep_param_parse(argv[++i], MAX_VALUES, p, err, sizeof err) < 0) {
-                fprintf(stderr, "dsim: %s\n", err);
+                cli_print_error(err);
                 return EXIT_BAD_INPUT;
             }
             for (size_t k = 0; k + 1 < sw->n_params; k++)
@@ -300,7 +302,7 @@ static int expand(sweep *sw) {
         sw->expr = sweep_expr_parse(sw->where, sw->names, sw->n_names, base_lookup, sw->base, err,
                                     sizeof err);
         if (!sw->expr) {
-            fprintf(stderr, "dsim: %s\n", err);
+            cli_print_error(err);
             rc = EXIT_BAD_INPUT;
         }
     }
@@ -325,7 +327,7 @@ static int expand(sweep *sw) {
         if (sw->expr) {
             double v;
             if (sweep_expr_eval(sw->expr, &v, err, sizeof err) < 0) {
-                fprintf(stderr, "dsim: %s\n", err);
+                cli_print_error(err);
                 rc = EXIT_BAD_INPUT;
                 break;
             }

@@ -752,7 +752,22 @@ static int load(sim_cfg *c, sim *s, const sim_load_opts *o) {
     return sim__cfg_failed(c) ? -1 : 0;
 }
 
+static sim *load_file(const sim_load_opts *o, cJSON **resolved, char *err, size_t errlen);
+
+/* Every message the loader returns quotes the file: one escaped line. */
 sim *sim_load(const sim_load_opts *o, cJSON **resolved, char *err, size_t errlen) {
+    if (errlen)
+        err[0] = '\0';
+    sim *s = load_file(o, resolved, err, errlen);
+    if (!s && errlen) {
+        char *raw = sim_strdup(err);
+        sim_escape(err, errlen, raw);
+        sim_free(raw);
+    }
+    return s;
+}
+
+static sim *load_file(const sim_load_opts *o, cJSON **resolved, char *err, size_t errlen) {
     size_t len;
     char *text = read_file(o->file, &len, err, errlen);
     if (!text)

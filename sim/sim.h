@@ -50,6 +50,17 @@ char *sim_time_format(sim_time t, char *buf, size_t size);
 /* Seconds as a double, for reports only (never for ordering). */
 static inline double sim_time_to_s(sim_time t) { return (double)t / 1e9; }
 
+/*
+ * Copies src into dst (n bytes, always terminated) so that it prints as one
+ * line that cannot drive a terminal: control characters become JSON-style
+ * escapes ("\n", "\t", "\r", "\u001b", DEL "\u007f"), bytes that are not
+ * valid UTF-8 (overlong forms, surrogates and past U+10FFFF included)
+ * become "\xNN"; valid UTF-8 and everything else is kept.  Every error
+ * message that quotes a file or an argument goes through it.  Returns the
+ * length written (cut at an escape or character boundary to fit).
+ */
+size_t sim_escape(char *dst, size_t n, const char *src);
+
 /* ------------------------------------------------------------------------ */
 /* Random numbers: PCG32 (O'Neill) with derived, independent streams.       */
 

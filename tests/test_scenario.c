@@ -8,6 +8,7 @@
 #include "engine_probe.h"
 
 #include <math.h>
+#include <string.h>
 
 static cJSON *resolve(const char *text, const char **sets, int n_sets, sim **out) {
     const char *path = temp_scenario(text);
@@ -234,10 +235,44 @@ START_TEST(test_scenario_default_name_from_any_file_name) {
 }
 END_TEST
 
+START_TEST(test_escape_keeps_messages_one_line) {
+    char out[128];
+    const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain text", "plain text"},
+        {"a\nb\tc\rd", "a\\nb\\tc\\rd"},
+        {"bad\nkey\x1b[31mRED", "bad\\nkey\\u001b[31mRED"},
+        {"\x01\x1f\x7f", "\\u0001\\u001f\\u007f"},
+        {"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80"},
+        {"x\xffy", "x\\xffy"},
+        {"\xc0\xaf", "\\xc0\\xaf"},                   /* overlong '/' */
+        {"\xed\xa0\x80", "\\xed\\xa0\\x80"},          /* a surrogate */
+        {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"}, /* past U+10FFFF */
+        {"\xe2\x82", "\\xe2\\x82"},                   /* cut short */
+        {"back\\slash \"q\"", "back\\slash \"q\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = sim_escape(out, sizeof out, cases[i].in);
+        ck_assert_str_eq(out, cases[i].out);
+        ck_assert_uint_eq(n, strlen(cases[i].out));
+    }
+    /* Cut to fit, never in the middle of an escape or a character. */
+    char small[6];
+    sim_escape(small, sizeof small, "ab\ncd");
+    ck_assert_str_eq(small, "ab\\nc");
+    sim_escape(small, sizeof small, "abc\x1b");
+    ck_assert_str_eq(small, "abc");
+    sim_escape(small, sizeof small, "abcd\xc3\xa9");
+    ck_assert_str_eq(small, "abcd");
+}
+END_TEST
+
 static Suite *scenario_suite(void) {
     Suite *s = suite_create("scenario");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_scenario_resolved_output_fills_defaults);
+    tcase_add_test(tc, test_escape_keeps_messages_one_line);
     tcase_add_test(tc, test_scenario_set_is_typed_by_the_schema);
     tcase_add_test(tc, test_scenario_set_reaches_list_elements_and_whole_values);
     tcase_add_test(tc, test_scenario_set_errors_name_the_path);
