@@ -1,8 +1,8 @@
 /*
  * kv.h - the Dynamo-style replicated key-value store: shared and per-node
  * state, messages, and the oracle's interface.  Declared here so that the
- * model's files (kv.c, oracle.c) and its tests share them; the kernel
- * treats the state as opaque bytes.
+ * model's files (through kv_int.h), its tests and the CLI share them; the
+ * kernel treats the state as opaque bytes.
  */
 #ifndef DSIM_KV_H
 #define DSIM_KV_H
@@ -14,7 +14,7 @@
 
 extern const sim_model kv_model;
 
-/* ---- Configuration enums (scenario strings in kv.c). ---- */
+/* ---- Configuration enums (scenario strings in kv_config.c). ---- */
 
 typedef enum { KV_COORD_FIRST, KV_COORD_RANDOM, KV_COORD_CLIENT } kv_coord_mode;
 typedef enum { KV_READ_ALL, KV_READ_QUORUM } kv_read_targets;
@@ -87,7 +87,7 @@ typedef struct kv_msg {
 
 /* ---- Requests in progress. ---- */
 
-/* The head of a pooled slot (kv.c's pool_*): a handle is the slot index
+/* The head of a pooled slot (kv.c's kv_pool_*): a handle is the slot index
  * plus the low bits of its generation, so a late reply to a finished
  * request never matches the slot's next use. */
 typedef struct kv_slot {
