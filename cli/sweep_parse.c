@@ -350,7 +350,14 @@ typedef struct parser {
     char *err;
     size_t errlen;
     bool failed;
+    int depth; /* nesting of '(', unary '-' and 'not' now open */
 } parser;
+
+/* The parser recurses once per level of nesting, and evaluating and freeing
+ * recurse once per level of the tree, which the length bounds: both limits
+ * keep the stack small whatever --where says. */
+#define WHERE_MAX_DEPTH 64
+#define WHERE_MAX_LEN   4096
 
 static sweep_expr *node(expr_op op, sweep_expr *a, sweep_expr *b) {
     sweep_expr *e = sim_calloc(1, sizeof *e);
@@ -471,12 +478,23 @@ static sweep_expr *parse_name(parser *ps) {
     return perr(ps, "unknown name \"%s\" (not varied, not set, not a scenario path)", name);
 }
 
+/* Enters one level of nesting; NULL after an error past the limit. */
+static bool nest(parser *ps) {
+    if (++ps->depth <= WHERE_MAX_DEPTH)
+        return true;
+    perr(ps, "nested more than %d levels deep", WHERE_MAX_DEPTH);
+    return false;
+}
+
 static sweep_expr *parse_primary(parser *ps) {
     skip_ws(ps);
     const char *start = ps->p;
     if (*ps->p == '(') {
         ps->p++;
+        if (!nest(ps))
+            return NULL;
         sweep_expr *e = parse_or(ps);
+        ps->depth--;
         if (!e)
             return NULL;
         if (!accept(ps, ")")) {
@@ -526,7 +544,10 @@ static sweep_expr *parse_primary(parser *ps) {
 
 static sweep_expr *parse_unary(parser *ps) {
     if (accept(ps, "-")) {
+        if (!nest(ps))
+            return NULL;
         sweep_expr *a = parse_unary(ps);
+        ps->depth--;
         return a ? node(OP_NEG, a, NULL) : NULL;
     }
     return parse_primary(ps);
@@ -609,7 +630,10 @@ static sweep_expr *parse_cmp(parser *ps) {
 static sweep_expr *parse_not(parser *ps) {
     skip_ws(ps);
     if (accept(ps, "not") || (ps->p[0] == '!' && ps->p[1] != '=' && accept(ps, "!"))) {
+        if (!nest(ps))
+            return NULL;
         sweep_expr *a = parse_not(ps);
+        ps->depth--;
         return a ? node(OP_NOT, a, NULL) : NULL;
     }
     return parse_cmp(ps);
@@ -654,6 +678,11 @@ sweep_expr *sweep_expr_parse(const char *text, const sweep_name *names, size_t n
     skip_ws(&ps);
     if (!*ps.p) {
         cli_fail(err, errlen, "--where: the expression is empty");
+        return NULL;
+    }
+    if (strlen(text) > WHERE_MAX_LEN) {
+        cli_fail(err, errlen, "--where: the expression is %zu characters long (at most %d)",
+                 strlen(text), WHERE_MAX_LEN);
         return NULL;
     }
     sweep_expr *e = parse_or(&ps);

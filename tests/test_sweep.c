@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,41 @@ START_TEST(test_where_bad_input_names_the_problem) {
 }
 END_TEST
 
+/* Nesting and length are bounded: 40,000 parentheses overflowed the stack
+ * (issue 15); 64 levels parse, 65 do not, and a long flat chain is refused
+ * by its length before it makes a deep tree. */
+START_TEST(test_where_depth_is_bounded) {
+    char *text = sim_malloc(100000);
+    const char *wrap[][2] = {{"(", ")"}, {"-", ""}, {"not ", ""}};
+    for (size_t w = 0; w < 3; w++)
+        for (int depth = 64; depth <= 65; depth++) {
+            size_t k = 0;
+            for (int i = 0; i < depth; i++)
+                k += (size_t)sprintf(text + k, "%s", wrap[w][0]);
+            k += (size_t)sprintf(text + k, "kv.r");
+            for (int i = 0; i < depth; i++)
+                k += (size_t)sprintf(text + k, "%s", wrap[w][1]);
+            if (depth == 64) {
+                sweep_name names[] = {{"kv.r", "2"}};
+                sweep_expr *e = sweep_expr_parse(text, names, 1, NULL, NULL, err, sizeof err);
+                ck_assert_msg(e != NULL, "%s", err);
+                sweep_expr_free(e);
+            } else {
+                expect_where_error(text, "nested more than 64 levels deep");
+            }
+        }
+    memset(text, '(', 40000);
+    strcpy(text + 40000, "1");
+    expect_where_error(text, "at most 4096");
+    size_t k = 0;
+    while (k < 60000)
+        k += (size_t)sprintf(text + k, "1+");
+    strcpy(text + k, "1");
+    expect_where_error(text, "at most 4096");
+    sim_free(text);
+}
+END_TEST
+
 static const char *lookup(void *arg, const char *path, char *buf, size_t n) {
     (void)arg;
     if (strcmp(path, "kv.n") == 0)
@@ -211,6 +247,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_vary_bad_input_names_the_problem);
     tcase_add_test(tc, test_where_arithmetic_and_logic);
     tcase_add_test(tc, test_where_bad_input_names_the_problem);
+    tcase_add_test(tc, test_where_depth_is_bounded);
     tcase_add_test(tc, test_where_reads_the_base_scenario);
     tcase_add_test(tc, test_t_quantiles);
     tcase_add_test(tc, test_numbers_round_trip);
