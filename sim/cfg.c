@@ -692,9 +692,9 @@ int sim_cfg_int_list(sim_cfg *c, const char *key, const char *def, int64_t min, 
         char num[SIM_FORMAT_DOUBLE_SIZE] = "";
         if (!cJSON_IsNumber(it))
             bad = "must be a whole number";
-        else if (sim_format_double(num, sizeof num, d), d != floor(d) || isnan(d))
+        else if (sim_format_double(num, sizeof num, d), isnan(d) || (isfinite(d) && d != floor(d)))
             bad = "is not a whole number";
-        else if (d < (double)min || d > (double)max || d >= 9.2e18 || d <= -9.2e18)
+        else if (!sim_double_to_int64(d, &vals[i]) || vals[i] < min || vals[i] > max)
             bad = "is out of range";
         if (bad) {
             sim_free(vals);
@@ -703,7 +703,6 @@ int sim_cfg_int_list(sim_cfg *c, const char *key, const char *def, int64_t min, 
             return sim__cfg_fail_at(c, iseg, "%s%s%s (allowed: an integer from %lld to %lld)", num,
                                     *num ? " " : "", bad, (long long)min, (long long)max);
         }
-        vals[i] = (int64_t)d;
         cJSON_AddItemToArray(res, cJSON_CreateNumber(d));
     }
     cJSON_Delete(tmp);
@@ -978,11 +977,10 @@ int sim_cfg_int(sim_cfg *c, const char *key, int64_t def, int64_t min, int64_t m
     if (r == 1) {
         char num[SIM_FORMAT_DOUBLE_SIZE];
         sim_format_double(num, sizeof num, d);
-        if (d != floor(d) || isnan(d))
+        if (isnan(d) || (isfinite(d) && d != floor(d)))
             return sim__cfg_fail_at(c, seg, "%s is not a whole number (allowed: %s)", num, what);
-        if (d < (double)min || d > (double)max || d >= 9.2e18 || d <= -9.2e18)
+        if (!sim_double_to_int64(d, &v) || v < min || v > max)
             return sim__cfg_fail_at(c, seg, "%s is out of range (allowed: %s)", num, what);
-        v = (int64_t)d;
     }
     *out = v;
     out_put(c, key, cJSON_CreateNumber((double)v));

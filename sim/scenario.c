@@ -220,11 +220,12 @@ static int read_node_groups(sim_cfg *c, sim *s) {
         is_count = *v->valuestring && *end == '\0';
     }
     if (is_count) {
-        if (d != (double)(int64_t)d || d < 1 || d > SIM_MAX_NODES)
+        int64_t count;
+        if (!sim_double_to_int64(d, &count) || count < 1 || count > SIM_MAX_NODES)
             return sim__cfg_fail_at(c, ".nodes",
                                     "%.17g is not allowed (a whole number from 1 to %u)", d,
                                     SIM_MAX_NODES);
-        if (sim_cfg_add_nodes(c, "n", (uint32_t)d) < 0)
+        if (sim_cfg_add_nodes(c, "n", (uint32_t)count) < 0)
             return -1;
         cJSON *g = cJSON_CreateObject();
         cJSON_AddStringToObject(g, "group", "n");

@@ -61,6 +61,12 @@ static inline double sim_time_to_s(sim_time t) { return (double)t / 1e9; }
  */
 size_t sim_escape(char *dst, size_t n, const char *src);
 
+/* Converts d to an integer only when that is exact and defined: d finite,
+ * whole, and in [-2^63, 2^63).  Returns false (and leaves *out) otherwise,
+ * for the caller's message.  Never cast a JSON number to an integer type
+ * without it. */
+bool sim_double_to_int64(double d, int64_t *out);
+
 /* ------------------------------------------------------------------------ */
 /* Random numbers: PCG32 (O'Neill) with derived, independent streams.       */
 

@@ -28,7 +28,7 @@ static const char *const names[] = {"summary.json",   "sweep.json",     "timeser
 
 /* Removes dir's files and its chart-data folder (one level each). */
 static void clear(const char *dir) {
-    char p[512];
+    char p[1024];
     for (int pass = 0; pass < 2; pass++) {
         char sub[300];
         snprintf(sub, sizeof sub, "%s%s", dir, pass == 0 ? "/chart-data" : "");
