@@ -8,41 +8,14 @@
  * Only the first error is kept; every later call fails at once, so a caller
  * may read a whole object and check once.
  */
-#include "cfg.h"
+#include "cfg_int.h"
 #include "metrics.h"
-#include "sim_int.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct frame {
-    cJSON *obj; /* input object, NULL when absent (reads see defaults) */
-    cJSON *out; /* resolved copy, owned by the tree rooted at c->resolved */
-    size_t path_len;
-    const char **seen;
-    size_t n_seen, cap_seen;
-    bool reentered; /* read before: its unknown keys were checked then */
-} frame;
-
-struct sim_cfg {
-    sim *s;
-    const char *file;
-    cJSON *root;
-    cJSON *resolved;
-    frame stack[SIM_CFG_MAX_DEPTH];
-    int depth;
-    char path[1024];
-    char err[3072];
-    bool failed;
-    const cJSON **set_nodes;
-    size_t n_set, cap_set;
-};
-
-static cJSON *coerce_set(const cJSON *v);
-static void out_put(sim_cfg *c, const char *key, cJSON *item);
 
 /* ---- JSON parsing with positions. ---- */
 
@@ -323,7 +296,7 @@ cJSON *sim__json_parse(const char *file, const char *text, size_t len, char *err
 
 /* ---- Frames. ---- */
 
-static frame *top(sim_cfg *c) { return &c->stack[c->depth - 1]; }
+frame *cfg__top(sim_cfg *c) { return &c->stack[c->depth - 1]; }
 
 static int check_duplicates(sim_cfg *c, cJSON *obj) {
     if (!obj)
@@ -338,7 +311,7 @@ static int check_duplicates(sim_cfg *c, cJSON *obj) {
     return 0;
 }
 
-static int push(sim_cfg *c, cJSON *obj, const char *seg, cJSON *out) {
+int cfg__push(sim_cfg *c, cJSON *obj, const char *seg, cJSON *out) {
     if (c->failed)
         return -1;
     if (c->depth == SIM_CFG_MAX_DEPTH)
@@ -350,7 +323,15 @@ static int push(sim_cfg *c, cJSON *obj, const char *seg, cJSON *out) {
     f->obj = obj;
     f->out = out;
     f->path_len = len;
-    return check_duplicates(c, obj);
+    if (check_duplicates(c, obj) < 0) {
+        /* Not entered: the caller does not leave, and the resolved copy
+         * goes to the parent as usual (it leaked into itself before). */
+        sim_free(f->seen);
+        c->depth--;
+        c->path[len] = '\0';
+        return -1;
+    }
+    return 0;
 }
 
 sim_cfg *sim__cfg_create(sim *s, const char *file, cJSON *root) {
@@ -390,7 +371,7 @@ bool sim__cfg_failed(const sim_cfg *c) { return c->failed; }
 bool sim_cfg_failed(const sim_cfg *c) { return c->failed; }
 const char *sim__cfg_error(const sim_cfg *c) { return c->err; }
 const char *sim__cfg_path(sim_cfg *c) { return c->path; }
-cJSON *sim__cfg_out(sim_cfg *c) { return top(c)->out; }
+cJSON *sim__cfg_out(sim_cfg *c) { return cfg__top(c)->out; }
 
 static void vfail(sim_cfg *c, const char *seg, const char *fmt, va_list ap) {
     if (c->failed)
@@ -476,9 +457,9 @@ const char *sim__suggest(const char *word, const char *const *candidates, size_t
 
 /* A required key is missing.  If the object has an unknown key that looks
  * like it (a typo: "stdev" for "stddev"), the typo is the real error. */
-static int fail_required(sim_cfg *c, const char *key, const char *fmt, ...)
+int cfg__fail_required(sim_cfg *c, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int fail_required(sim_cfg *c, const char *key, const char *fmt, ...) {
+int cfg__fail_required(sim_cfg *c, const char *key, const char *fmt, ...) {
     frame *f = &c->stack[c->depth - 1];
     char seg[300];
     if (f->obj)
@@ -546,7 +527,7 @@ static void check_unknown(sim_cfg *c, frame *f) {
 
 void sim_cfg_leave(sim_cfg *c) {
     SIM_ASSERT(c->depth > 1);
-    frame *f = top(c);
+    frame *f = cfg__top(c);
     check_unknown(c, f);
     sim_free(f->seen);
     f->seen = NULL;
@@ -558,11 +539,11 @@ void sim_cfg_leave(sim_cfg *c) {
 void sim__cfg_finish(sim_cfg *c);
 void sim__cfg_finish(sim_cfg *c) {
     SIM_ASSERT(c->depth == 1);
-    check_unknown(c, top(c));
+    check_unknown(c, cfg__top(c));
 }
 
 cJSON *sim__cfg_take(sim_cfg *c, const char *key) {
-    frame *f = top(c);
+    frame *f = cfg__top(c);
     mark_seen(f, key);
     return f->obj ? cJSON_GetObjectItemCaseSensitive(f->obj, key) : NULL;
 }
@@ -572,7 +553,7 @@ int sim__cfg_enter_value(sim_cfg *c, cJSON *obj, const char *seg, cJSON *out) {
         return -1;
     if (obj && !cJSON_IsObject(obj))
         return sim__cfg_fail_at(c, seg, "must be an object");
-    return push(c, obj, seg, out);
+    return cfg__push(c, obj, seg, out);
 }
 
 int sim_cfg_enter(sim_cfg *c, const char *key) {
@@ -583,28 +564,28 @@ int sim_cfg_enter(sim_cfg *c, const char *key) {
     key_seg(seg, sizeof seg, key);
     if (v && cJSON_IsString(v) && sim__cfg_from_set(c, v)) {
         /* --set key={...}: the whole object as JSON. */
-        cJSON *j = coerce_set(v);
+        cJSON *j = cfg__coerce_set(v);
         if (!j || !cJSON_IsObject(j)) {
             cJSON_Delete(j);
             return sim__cfg_fail_at(c, seg, "\"%s\" is not a JSON object {...}", v->valuestring);
         }
-        cJSON_ReplaceItemInObjectCaseSensitive(top(c)->obj, key, j);
+        cJSON_ReplaceItemInObjectCaseSensitive(cfg__top(c)->obj, key, j);
         v = j;
     }
     if (v && !cJSON_IsObject(v))
         return sim__cfg_fail_at(c, seg, "must be an object {...}");
-    cJSON *out = cJSON_GetObjectItemCaseSensitive(top(c)->out, key);
+    cJSON *out = cJSON_GetObjectItemCaseSensitive(cfg__top(c)->out, key);
     if (!out) {
         out = cJSON_CreateObject();
-        cJSON_AddItemToObject(top(c)->out, key, out);
+        cJSON_AddItemToObject(cfg__top(c)->out, key, out);
     }
-    return push(c, v, seg, out);
+    return cfg__push(c, v, seg, out);
 }
 
 int sim__cfg_reenter(sim_cfg *c, const char *key) {
     if (sim_cfg_enter(c, key) < 0)
         return -1;
-    top(c)->reentered = true;
+    cfg__top(c)->reentered = true;
     return 0;
 }
 
@@ -663,7 +644,7 @@ int sim_cfg_time_list(sim_cfg *c, const char *key, const char *def, sim_time min
         cJSON_AddItemToArray(res, cJSON_CreateString(sim_time_format(ts[i], buf, sizeof buf)));
     }
     cJSON_Delete(tmp);
-    out_put(c, key, res);
+    cfg__out_put(c, key, res);
     *out = ts;
     *n = (uint32_t)len;
     return 0;
@@ -706,7 +687,7 @@ int sim_cfg_int_list(sim_cfg *c, const char *key, const char *def, int64_t min, 
         cJSON_AddItemToArray(res, cJSON_CreateNumber(d));
     }
     cJSON_Delete(tmp);
-    out_put(c, key, res);
+    cfg__out_put(c, key, res);
     *out = vals;
     *n = (uint32_t)len;
     return 0;
@@ -719,7 +700,7 @@ int sim_cfg_list(sim_cfg *c, const char *key, uint32_t max_n, uint32_t *n) {
     cJSON *v = sim__cfg_take(c, key);
     char seg[300];
     key_seg(seg, sizeof seg, key);
-    out_put(c, key, cJSON_CreateArray());
+    cfg__out_put(c, key, cJSON_CreateArray());
     if (!v)
         return 0;
     if (!cJSON_IsArray(v))
@@ -734,7 +715,7 @@ int sim_cfg_list(sim_cfg *c, const char *key, uint32_t max_n, uint32_t *n) {
 int sim_cfg_enter_item(sim_cfg *c, const char *key, uint32_t i) {
     if (c->failed)
         return -1;
-    frame *f = top(c);
+    frame *f = cfg__top(c);
     cJSON *list = f->obj ? cJSON_GetObjectItemCaseSensitive(f->obj, key) : NULL;
     SIM_ASSERT(cJSON_IsArray(list) && (int)i < cJSON_GetArraySize(list));
     cJSON *item = cJSON_GetArrayItem(list, (int)i);
@@ -920,7 +901,7 @@ int sim__cfg_set(sim_cfg *c, const char *assignment) {
 /* A --set string may stand for a number or a boolean: parse it when the
  * schema wants one.  Returns a node the caller owns (or NULL if it does not
  * parse). */
-static cJSON *coerce_set(const cJSON *v) {
+cJSON *cfg__coerce_set(const cJSON *v) {
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(v->valuestring, &end, true);
     return j;
@@ -928,18 +909,18 @@ static cJSON *coerce_set(const cJSON *v) {
 
 /* ---- Scalar readers. ---- */
 
-static void seg_of(char *seg, size_t n, const char *key) { key_seg(seg, n, key); }
+void cfg__seg_of(char *seg, size_t n, const char *key) { key_seg(seg, n, key); }
 
 /* Reads a number at key (with --set coercion).  Returns 1 if present, 0 if
  * absent, -1 on a type error. */
-static int get_number(sim_cfg *c, const char *key, const char *what, double *out) {
+int cfg__get_number(sim_cfg *c, const char *key, const char *what, double *out) {
     cJSON *v = sim__cfg_take(c, key);
     if (!v)
         return 0;
     char seg[300];
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     if (cJSON_IsString(v) && sim__cfg_from_set(c, v)) {
-        cJSON *j = coerce_set(v);
+        cJSON *j = cfg__coerce_set(v);
         bool ok = j && cJSON_IsNumber(j);
         double d = ok ? j->valuedouble : 0;
         cJSON_Delete(j);
@@ -955,8 +936,8 @@ static int get_number(sim_cfg *c, const char *key, const char *what, double *out
     return 1;
 }
 
-static void out_put(sim_cfg *c, const char *key, cJSON *item) {
-    cJSON *o = top(c)->out;
+void cfg__out_put(sim_cfg *c, const char *key, cJSON *item) {
+    cJSON *o = cfg__top(c)->out;
     if (cJSON_GetObjectItemCaseSensitive(o, key))
         cJSON_ReplaceItemInObjectCaseSensitive(o, key, item);
     else
@@ -968,9 +949,9 @@ int sim_cfg_int(sim_cfg *c, const char *key, int64_t def, int64_t min, int64_t m
         return -1;
     char what[128], seg[300];
     snprintf(what, sizeof what, "an integer from %lld to %lld", (long long)min, (long long)max);
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     double d;
-    int r = get_number(c, key, what, &d);
+    int r = cfg__get_number(c, key, what, &d);
     if (r < 0)
         return -1;
     int64_t v = def;
@@ -983,7 +964,7 @@ int sim_cfg_int(sim_cfg *c, const char *key, int64_t def, int64_t min, int64_t m
             return sim__cfg_fail_at(c, seg, "%s is out of range (allowed: %s)", num, what);
     }
     *out = v;
-    out_put(c, key, cJSON_CreateNumber((double)v));
+    cfg__out_put(c, key, cJSON_CreateNumber((double)v));
     return 0;
 }
 
@@ -992,9 +973,9 @@ int sim_cfg_num(sim_cfg *c, const char *key, double def, double min, double max,
         return -1;
     char what[128], seg[300];
     snprintf(what, sizeof what, "a number from %g to %g", min, max);
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     double d = def;
-    int r = get_number(c, key, what, &d);
+    int r = cfg__get_number(c, key, what, &d);
     if (r < 0)
         return -1;
     if (isnan(d) || d < min || d > max) {
@@ -1003,7 +984,7 @@ int sim_cfg_num(sim_cfg *c, const char *key, double def, double min, double max,
         return sim__cfg_fail_at(c, seg, "%s is out of range (allowed: %s)", num, what);
     }
     *out = d;
-    out_put(c, key, cJSON_CreateNumber(d));
+    cfg__out_put(c, key, cJSON_CreateNumber(d));
     return 0;
 }
 
@@ -1011,9 +992,9 @@ int sim_cfg_prob(sim_cfg *c, const char *key, double def, double *out) {
     if (c->failed)
         return -1;
     char seg[300];
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     double d = def;
-    int r = get_number(c, key, "a probability from 0 to 1", &d);
+    int r = cfg__get_number(c, key, "a probability from 0 to 1", &d);
     if (r < 0)
         return -1;
     if (!(d >= 0 && d <= 1)) {
@@ -1022,7 +1003,7 @@ int sim_cfg_prob(sim_cfg *c, const char *key, double def, double *out) {
         return sim__cfg_fail_at(c, seg, "%s is not a probability (allowed: 0 to 1)", num);
     }
     *out = d;
-    out_put(c, key, cJSON_CreateNumber(d));
+    cfg__out_put(c, key, cJSON_CreateNumber(d));
     return 0;
 }
 
@@ -1031,7 +1012,7 @@ int sim_cfg_bool(sim_cfg *c, const char *key, bool def, bool *out) {
         return -1;
     cJSON *v = sim__cfg_take(c, key);
     char seg[300];
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     bool b = def;
     if (v) {
         if (cJSON_IsString(v) && sim__cfg_from_set(c, v) &&
@@ -1043,7 +1024,7 @@ int sim_cfg_bool(sim_cfg *c, const char *key, bool def, bool *out) {
             return sim__cfg_fail_at(c, seg, "must be true or false");
     }
     *out = b;
-    out_put(c, key, cJSON_CreateBool(b));
+    cfg__out_put(c, key, cJSON_CreateBool(b));
     return 0;
 }
 
@@ -1077,7 +1058,7 @@ int sim_cfg_time(sim_cfg *c, const char *key, const char *def, sim_time min, sim
         return -1;
     cJSON *v = sim__cfg_take(c, key);
     char seg[300];
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     sim_time t;
     if (v) {
         if (sim__cfg_parse_time(c, v, seg, min, max, &t) < 0)
@@ -1088,7 +1069,7 @@ int sim_cfg_time(sim_cfg *c, const char *key, const char *def, sim_time min, sim
     }
     *out = t;
     char buf[40];
-    out_put(c, key, cJSON_CreateString(sim_time_format(t, buf, sizeof buf)));
+    cfg__out_put(c, key, cJSON_CreateString(sim_time_format(t, buf, sizeof buf)));
     return 0;
 }
 
@@ -1097,17 +1078,17 @@ int sim_cfg_str(sim_cfg *c, const char *key, const char *def, const char **out) 
         return -1;
     cJSON *v = sim__cfg_take(c, key);
     char seg[300];
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     if (!v) {
         if (!def)
-            return fail_required(c, key, "is required");
+            return cfg__fail_required(c, key, "is required");
         *out = def;
     } else if (!cJSON_IsString(v)) {
         return sim__cfg_fail_at(c, seg, "must be a string");
     } else {
         *out = v->valuestring;
     }
-    out_put(c, key, cJSON_CreateString(*out));
+    cfg__out_put(c, key, cJSON_CreateString(*out));
     return 0;
 }
 
@@ -1118,7 +1099,7 @@ int sim_cfg_enum(sim_cfg *c, const char *key, const char *def, const char *const
     const char *s;
     cJSON *v = sim__cfg_take(c, key);
     char seg[300];
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     char list[400] = "";
     size_t n = 0;
     for (; choices[n]; n++) {
@@ -1127,7 +1108,7 @@ int sim_cfg_enum(sim_cfg *c, const char *key, const char *def, const char *const
     }
     if (!v) {
         if (!def)
-            return fail_required(c, key, "is required (one of %s)", list);
+            return cfg__fail_required(c, key, "is required (one of %s)", list);
         s = def;
     } else if (!cJSON_IsString(v)) {
         return sim__cfg_fail_at(c, seg, "must be a string (one of %s)", list);
@@ -1137,7 +1118,7 @@ int sim_cfg_enum(sim_cfg *c, const char *key, const char *def, const char *const
     for (size_t i = 0; i < n; i++)
         if (strcmp(s, choices[i]) == 0) {
             *out = (int)i;
-            out_put(c, key, cJSON_CreateString(s));
+            cfg__out_put(c, key, cJSON_CreateString(s));
             return 0;
         }
     const char *hint = sim__suggest(s, choices, n);
@@ -1167,7 +1148,7 @@ int sim_cfg_node(sim_cfg *c, const char *key, const char *def, uint32_t *out) {
                  s->groups[g].name, s->groups[g].count - 1);
     }
     char seg[300];
-    seg_of(seg, sizeof seg, key);
+    cfg__seg_of(seg, sizeof seg, key);
     return sim__cfg_fail_at(c, seg, "\"%s\" is not a node (nodes: %s)", name, groups);
 }
 
@@ -1193,388 +1174,5 @@ int sim_cfg_add_nodes(sim_cfg *c, const char *group, uint32_t count) {
     g->first = s->n_nodes;
     g->count = count;
     s->n_nodes = (uint32_t)total;
-    return 0;
-}
-
-/* ---- Distributions. ---- */
-
-static const char *const dist_types[] = {"constant",  "uniform", "exponential", "normal",
-                                         "lognormal", "pareto",  "weibull",     "empirical",
-                                         "mixture",   NULL};
-
-/* Reads one value of the distribution's unit at key (required). */
-static int dist_value(sim_cfg *c, const char *key, sim_dist_unit unit, bool required, double def,
-                      double *out) {
-    cJSON *v = sim__cfg_take(c, key);
-    char seg[300];
-    seg_of(seg, sizeof seg, key);
-    if (!v) {
-        if (required)
-            return fail_required(c, key, "is required");
-        *out = def;
-    } else if (unit == SIM_UNIT_TIME) {
-        sim_time t;
-        if (sim__cfg_parse_time(c, v, seg, 0, SIM_TIME_MAX, &t) < 0)
-            return -1;
-        *out = (double)t;
-    } else {
-        if (cJSON_IsString(v) && sim__cfg_from_set(c, v)) {
-            char *end;
-            *out = strtod(v->valuestring, &end);
-            if (*end)
-                return sim__cfg_fail_at(c, seg, "must be a number");
-        } else if (!cJSON_IsNumber(v)) {
-            return sim__cfg_fail_at(c, seg, "must be a number");
-        } else {
-            *out = v->valuedouble;
-        }
-        if (!(*out >= 0) || isinf(*out))
-            return sim__cfg_fail_at(c, seg, "%g is not allowed (a finite number >= 0)", *out);
-    }
-    return 0;
-}
-
-static cJSON *value_json(double v, sim_dist_unit unit) {
-    if (unit == SIM_UNIT_TIME) {
-        char buf[40];
-        return cJSON_CreateString(sim_time_format((sim_time)llround(v), buf, sizeof buf));
-    }
-    return cJSON_CreateNumber(v);
-}
-
-static int dist_param(sim_cfg *c, const char *key, double min_excl, double *out) {
-    double d;
-    int r = get_number(c, key, "a positive number", &d);
-    char seg[300];
-    seg_of(seg, sizeof seg, key);
-    if (r < 0)
-        return -1;
-    if (r == 0)
-        return fail_required(c, key, "is required");
-    if (!(d > min_excl) || isinf(d))
-        return sim__cfg_fail_at(c, seg, "%g is not allowed (a finite number > %g)", d, min_excl);
-    *out = d;
-    return 0;
-}
-
-/* Parses the current frame as a distribution; a mixture part (weight != NULL)
- * first reads its weight. */
-static int parse_dist_body(sim_cfg *c, sim_dist_unit unit, sim_dist *d, cJSON *out, double *weight);
-
-static int parse_points(sim_cfg *c, sim_dist_unit unit, sim_dist *d, cJSON *out) {
-    cJSON *samples = sim__cfg_take(c, "samples");
-    cJSON *cdf = sim__cfg_take(c, "cdf");
-    if ((samples != NULL) == (cdf != NULL))
-        return sim__cfg_fail_at(c, NULL,
-                                "an empirical distribution needs exactly one of "
-                                "\"samples\" (a list of values) or \"cdf\" "
-                                "(a list of [value, probability] pairs)");
-    cJSON *list = samples ? samples : cdf;
-    const char *name = samples ? "samples" : "cdf";
-    char seg[300];
-    snprintf(seg, sizeof seg, ".%s", name);
-    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
-        return sim__cfg_fail_at(c, seg, "must be a non-empty list");
-    int n = cJSON_GetArraySize(list);
-    if (n > 10000000)
-        return sim__cfg_fail_at(c, seg, "has too many points (at most 10000000)");
-    d->n = (size_t)n;
-    d->xs = sim_calloc((size_t)n, sizeof *d->xs);
-    d->ps = sim_calloc((size_t)n, sizeof *d->ps);
-    d->interpolate = cdf != NULL;
-    cJSON *arr = cJSON_CreateArray();
-    cJSON_AddItemToObject(out, name, arr);
-    int i = 0;
-    for (cJSON *it = list->child; it; it = it->next, i++) {
-        char iseg[340];
-        snprintf(iseg, sizeof iseg, "%s[%d]", seg, i);
-        cJSON *xv = it, *pv = NULL;
-        if (cdf) {
-            if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 2)
-                return sim__cfg_fail_at(c, iseg, "must be a [value, probability] pair");
-            xv = it->child;
-            pv = it->child->next;
-        }
-        double x;
-        if (unit == SIM_UNIT_TIME) {
-            sim_time t;
-            if (sim__cfg_parse_time(c, xv, iseg, 0, SIM_TIME_MAX, &t) < 0)
-                return -1;
-            x = (double)t;
-        } else {
-            if (!cJSON_IsNumber(xv) || !(xv->valuedouble >= 0) || isinf(xv->valuedouble))
-                return sim__cfg_fail_at(c, iseg, "must be a finite number >= 0");
-            x = xv->valuedouble;
-        }
-        d->xs[i] = x;
-        if (cdf) {
-            if (!cJSON_IsNumber(pv) || !(pv->valuedouble >= 0 && pv->valuedouble <= 1))
-                return sim__cfg_fail_at(c, iseg, "the probability must be a number from 0 to 1");
-            d->ps[i] = pv->valuedouble;
-            if (i > 0 && (d->xs[i] < d->xs[i - 1] || d->ps[i] < d->ps[i - 1]))
-                return sim__cfg_fail_at(c, iseg, "CDF points must ascend in value and probability");
-            cJSON *pair = cJSON_CreateArray();
-            cJSON_AddItemToArray(pair, value_json(x, unit));
-            cJSON_AddItemToArray(pair, cJSON_CreateNumber(d->ps[i]));
-            cJSON_AddItemToArray(arr, pair);
-        } else {
-            cJSON_AddItemToArray(arr, value_json(x, unit));
-        }
-    }
-    if (cdf) {
-        if (d->ps[n - 1] != 1.0)
-            return sim__cfg_fail_at(c, seg, "the last CDF point must have probability 1");
-    } else {
-        /* Sort the samples so the CDF is a step function over ascending xs. */
-        for (int a = 1; a < n; a++) {
-            double x = d->xs[a];
-            int b = a - 1;
-            while (b >= 0 && d->xs[b] > x) {
-                d->xs[b + 1] = d->xs[b];
-                b--;
-            }
-            d->xs[b + 1] = x;
-        }
-        for (int k = 0; k < n; k++)
-            d->ps[k] = (double)(k + 1) / n;
-    }
-    return 0;
-}
-
-static int parse_dist_body(sim_cfg *c, sim_dist_unit unit, sim_dist *d, cJSON *out,
-                           double *weight) {
-    int kind;
-    if (weight) {
-        if (dist_param(c, "weight", 0, weight) < 0)
-            return -1;
-        cJSON_AddNumberToObject(out, "weight", *weight);
-    }
-    cJSON *save_out = top(c)->out;
-    top(c)->out = out;
-    int rc = sim_cfg_enum(c, "type", NULL, dist_types, &kind);
-    top(c)->out = save_out;
-    if (rc < 0)
-        return -1;
-    memset(d, 0, sizeof *d);
-    d->kind = (sim_dist_kind)kind;
-    double a = 0, b = 0;
-    switch (d->kind) {
-    case SIM_DIST_CONSTANT:
-        rc = dist_value(c, "value", unit, true, 0, &a);
-        if (!rc)
-            cJSON_AddItemToObject(out, "value", value_json(a, unit));
-        break;
-    case SIM_DIST_UNIFORM:
-        rc = dist_value(c, "min", unit, true, 0, &a);
-        if (!rc)
-            rc = dist_value(c, "max", unit, true, 0, &b);
-        if (!rc && b < a)
-            rc = sim__cfg_fail_at(c, ".max", "must not be less than min");
-        if (!rc) {
-            cJSON_AddItemToObject(out, "min", value_json(a, unit));
-            cJSON_AddItemToObject(out, "max", value_json(b, unit));
-        }
-        break;
-    case SIM_DIST_EXPONENTIAL:
-        rc = dist_value(c, "mean", unit, true, 0, &a);
-        if (!rc && a <= 0)
-            rc = sim__cfg_fail_at(c, ".mean", "must be greater than 0");
-        if (!rc)
-            cJSON_AddItemToObject(out, "mean", value_json(a, unit));
-        break;
-    case SIM_DIST_NORMAL:
-        rc = dist_value(c, "mean", unit, true, 0, &a);
-        if (!rc)
-            rc = dist_value(c, "stddev", unit, true, 0, &b);
-        if (!rc) {
-            cJSON_AddItemToObject(out, "mean", value_json(a, unit));
-            cJSON_AddItemToObject(out, "stddev", value_json(b, unit));
-        }
-        break;
-    case SIM_DIST_LOGNORMAL:
-        rc = dist_value(c, "median", unit, true, 0, &a);
-        if (!rc && a <= 0)
-            rc = sim__cfg_fail_at(c, ".median", "must be greater than 0");
-        if (!rc) {
-            double sig;
-            int r = get_number(c, "sigma", "a number >= 0", &sig);
-            if (r < 0)
-                rc = -1;
-            else if (r == 0)
-                rc = fail_required(c, "sigma", "is required");
-            else if (!(sig >= 0) || isinf(sig))
-                rc = sim__cfg_fail_at(c, ".sigma", "%g is not allowed (a finite number >= 0)", sig);
-            b = sig;
-        }
-        if (!rc) {
-            cJSON_AddItemToObject(out, "median", value_json(a, unit));
-            cJSON_AddNumberToObject(out, "sigma", b);
-            a = log(a);
-        }
-        break;
-    case SIM_DIST_PARETO:
-        rc = dist_value(c, "xm", unit, true, 0, &a);
-        if (!rc && a <= 0)
-            rc = sim__cfg_fail_at(c, ".xm", "must be greater than 0");
-        if (!rc)
-            rc = dist_param(c, "alpha", 0, &b);
-        if (!rc) {
-            cJSON_AddItemToObject(out, "xm", value_json(a, unit));
-            cJSON_AddNumberToObject(out, "alpha", b);
-        }
-        break;
-    case SIM_DIST_WEIBULL:
-        rc = dist_value(c, "scale", unit, true, 0, &a);
-        if (!rc && a <= 0)
-            rc = sim__cfg_fail_at(c, ".scale", "must be greater than 0");
-        if (!rc)
-            rc = dist_param(c, "shape", 0, &b);
-        if (!rc) {
-            cJSON_AddItemToObject(out, "scale", value_json(a, unit));
-            cJSON_AddNumberToObject(out, "shape", b);
-        }
-        break;
-    case SIM_DIST_EMPIRICAL:
-        rc = parse_points(c, unit, d, out);
-        break;
-    case SIM_DIST_MIXTURE: {
-        cJSON *parts = sim__cfg_take(c, "components");
-        if (!cJSON_IsArray(parts) || cJSON_GetArraySize(parts) == 0) {
-            rc = sim__cfg_fail_at(c, ".components",
-                                  "a mixture needs a non-empty list of components, each a "
-                                  "distribution with a \"weight\"");
-            break;
-        }
-        int n = cJSON_GetArraySize(parts);
-        d->n = (size_t)n;
-        d->parts = sim_calloc((size_t)n, sizeof *d->parts);
-        d->ps = sim_calloc((size_t)n, sizeof *d->ps);
-        cJSON *arr = cJSON_CreateArray();
-        cJSON_AddItemToObject(out, "components", arr);
-        double total = 0;
-        int i = 0;
-        for (cJSON *it = parts->child; it && !rc; it = it->next, i++) {
-            char seg[64];
-            snprintf(seg, sizeof seg, ".components[%d]", i);
-            cJSON *po = cJSON_CreateObject();
-            cJSON_AddItemToArray(arr, po);
-            if (!cJSON_IsObject(it)) {
-                rc = sim__cfg_fail_at(c, seg, "must be an object (a distribution with a weight)");
-                break;
-            }
-            if (push(c, it, seg, po) < 0) {
-                rc = -1;
-                break;
-            }
-            rc = parse_dist_body(c, unit, &d->parts[i], po, &d->ps[i]);
-            sim_cfg_leave(c);
-            if (c->failed)
-                rc = -1;
-        }
-        if (!rc) {
-            /* Weights become cumulative probabilities. */
-            for (size_t k = 0; k < d->n; k++)
-                total += d->ps[k];
-            double acc = 0;
-            for (size_t k = 0; k < d->n; k++) {
-                acc += d->ps[k];
-                d->ps[k] = acc / total;
-            }
-            d->ps[d->n - 1] = 1.0;
-        }
-        break;
-    }
-    }
-    if (rc)
-        return -1;
-    if (d->kind != SIM_DIST_EMPIRICAL && d->kind != SIM_DIST_MIXTURE) {
-        d->a = a;
-        d->b = b;
-    }
-    double off = 0;
-    if (dist_value(c, "offset", unit, false, 0, &off) < 0)
-        return -1;
-    d->offset = off;
-    if (off != 0)
-        cJSON_AddItemToObject(out, "offset", value_json(off, unit));
-    const char *why = sim_dist_check(d);
-    if (why)
-        return sim__cfg_fail_at(c, NULL, "%s", why);
-    return 0;
-}
-
-int sim__cfg_parse_dist(sim_cfg *c, cJSON *v, const char *seg, sim_dist_unit unit, sim_dist *out,
-                        cJSON **resolved) {
-    memset(out, 0, sizeof *out);
-    cJSON *o = cJSON_CreateObject();
-    *resolved = o;
-    if (cJSON_IsString(v) && sim__cfg_from_set(c, v) && v->valuestring[0] == '{') {
-        /* A whole distribution given on the command line as JSON. */
-        cJSON *j = coerce_set(v);
-        if (!j)
-            return sim__cfg_fail_at(c, seg, "\"%s\" is not valid JSON", v->valuestring);
-        cJSON_Delete(o);
-        int rc = sim__cfg_parse_dist(c, j, seg, unit, out, resolved);
-        cJSON_Delete(j);
-        return rc;
-    }
-    if (cJSON_IsString(v) || cJSON_IsNumber(v)) {
-        /* Shorthand: a plain value is a constant. */
-        double x;
-        if (unit == SIM_UNIT_TIME) {
-            sim_time t;
-            if (sim__cfg_parse_time(c, v, seg, 0, SIM_TIME_MAX, &t) < 0)
-                return -1;
-            x = (double)t;
-        } else {
-            if (cJSON_IsString(v)) {
-                char *end;
-                x = strtod(v->valuestring, &end);
-                if (*end || !sim__cfg_from_set(c, v))
-                    return sim__cfg_fail_at(c, seg, "must be a number or a distribution object");
-            } else {
-                x = v->valuedouble;
-            }
-            if (!(x >= 0) || isinf(x))
-                return sim__cfg_fail_at(c, seg, "%g is not allowed (a finite number >= 0)", x);
-        }
-        out->kind = SIM_DIST_CONSTANT;
-        out->a = x;
-        cJSON_AddStringToObject(o, "type", "constant");
-        cJSON_AddItemToObject(o, "value", value_json(x, unit));
-        return 0;
-    }
-    if (!cJSON_IsObject(v))
-        return sim__cfg_fail_at(c, seg, "must be a distribution: a %s or an object with a \"type\"",
-                                unit == SIM_UNIT_TIME ? "duration" : "number");
-    if (push(c, v, seg, o) < 0)
-        return -1;
-    int rc = parse_dist_body(c, unit, out, o, false);
-    sim_cfg_leave(c);
-    return rc < 0 || c->failed ? -1 : 0;
-}
-
-int sim_cfg_dist(sim_cfg *c, const char *key, const char *def, sim_dist_unit unit, sim_dist *out) {
-    if (c->failed)
-        return -1;
-    cJSON *v = sim__cfg_take(c, key);
-    char seg[300];
-    seg_of(seg, sizeof seg, key);
-    cJSON *tmp = NULL;
-    if (!v) {
-        SIM_ASSERT(def);
-        tmp = cJSON_ParseWithOpts(def, NULL, true);
-        if (!tmp)
-            tmp = cJSON_CreateString(def);
-        v = tmp;
-    }
-    cJSON *resolved = NULL;
-    int rc = sim__cfg_parse_dist(c, v, seg, unit, out, &resolved);
-    cJSON_Delete(tmp);
-    out_put(c, key, resolved);
-    if (rc < 0) {
-        sim_dist_fini(out);
-        return -1;
-    }
     return 0;
 }
