@@ -154,6 +154,9 @@ typedef struct mq_oracle {
     int64_t crash_held; /* copies consumers held when they crashed */
 } mq_oracle;
 
+struct mq_broker;
+struct mq_bpart;
+
 typedef struct mq_shared {
     sim *s;
     /* Configuration. */
@@ -193,6 +196,11 @@ typedef struct mq_shared {
     int64_t rebalances, failovers, redeliveries, deduplicated, busy_rejects;
 
     mq_oracle oracle;
+    /* Delivery of newly committed entries (mq_broker.c's
+     * mq_bpart_dispatch), set by the broker: the followers' file (mq_repl.c)
+     * commits, and calls up through it rather than naming the broker. */
+    void (*dispatch)(sim_ctx *ctx, struct mq_shared *p, struct mq_broker *b, struct mq_bpart *bp,
+                     int sub);
 } mq_shared;
 
 /* ---- Node state. ---- */

@@ -37,136 +37,6 @@
 
 #include <stdio.h>
 
-uint8_t *mq_bpart_st(const mq_bpart *bp, uint32_t off, int sub) {
-    return &bp->st[(size_t)(off & (bp->cap - 1)) * bp->n_subs + (size_t)sub];
-}
-
-static uint8_t *att_of(const mq_bpart *bp, uint32_t off, int sub) {
-    return &bp->att[(size_t)(off & (bp->cap - 1)) * bp->n_subs + (size_t)sub];
-}
-
-static const mq_group_cfg *group_of(const mq_shared *p, const mq_bpart *bp, int sub) {
-    return &p->groups[p->topics[p->parts[bp->pg].topic].subs[sub]];
-}
-
-static void grow_log(mq_bpart *bp) {
-    uint32_t cap = bp->cap ? bp->cap * 2 : 64;
-    uint32_t *ids = sim_malloc((size_t)cap * sizeof *ids);
-    uint8_t *hops = sim_malloc(cap);
-    uint8_t *st = sim_malloc((size_t)cap * bp->n_subs);
-    uint8_t *att = sim_malloc((size_t)cap * bp->n_subs);
-    for (uint32_t off = bp->lo; off != bp->hi; off++) {
-        uint32_t i = off & (bp->cap - 1), j = off & (cap - 1);
-        ids[j] = bp->ids[i];
-        hops[j] = bp->hops[i];
-        memcpy(&st[(size_t)j * bp->n_subs], &bp->st[(size_t)i * bp->n_subs], bp->n_subs);
-        memcpy(&att[(size_t)j * bp->n_subs], &bp->att[(size_t)i * bp->n_subs], bp->n_subs);
-    }
-    sim_free(bp->ids);
-    sim_free(bp->hops);
-    sim_free(bp->st);
-    sim_free(bp->att);
-    bp->ids = ids;
-    bp->hops = hops;
-    bp->st = st;
-    bp->att = att;
-    bp->cap = cap;
-}
-
-void mq_bpart_backlog(sim_ctx *ctx, const mq_shared *p, const mq_bpart *bp) {
-    if (bp->leading)
-        sim_gauge_set(sim_of(ctx), p->parts[bp->pg].g_backlog, (double)bp->n_live);
-}
-
-void mq_bpart_append(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, uint32_t msg, uint8_t hops) {
-    if (bp->hi - bp->lo == bp->cap)
-        grow_log(bp);
-    uint32_t off = bp->hi++;
-    uint32_t i = off & (bp->cap - 1);
-    bp->ids[i] = msg;
-    bp->hops[i] = hops;
-    bool pending = bp->n_replicas > 1;
-    memset(&bp->st[(size_t)i * bp->n_subs], pending ? MQ_ST_PENDING : MQ_ST_READY, bp->n_subs);
-    memset(&bp->att[(size_t)i * bp->n_subs], 0, bp->n_subs);
-    bp->n_live++;
-    for (int k = 0; k < bp->n_subs; k++) {
-        bp->subs[k].ready += !pending;
-        mq_oracle_hold(p, sim_now(ctx), msg, k, MQ_HOLD_BROKER);
-    }
-}
-
-static bool all_done(const mq_bpart *bp, uint32_t off) {
-    for (int k = 0; k < bp->n_subs; k++)
-        if (*mq_bpart_st(bp, off, k) != MQ_ST_DONE)
-            return false;
-    return true;
-}
-
-/* Group `sub` is done with the entry at off (processed, dead-lettered,
- * dropped or deleted on delivery); the broker lets its copy go. */
-void mq_bpart_finish(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, uint32_t off, int sub, int kind,
-                     int cause) {
-    (void)kind;
-    uint8_t *st = mq_bpart_st(bp, off, sub);
-    SIM_ASSERT(off >= bp->lo && off < bp->hi && *st != MQ_ST_DONE);
-    mq_bsub *s = &bp->subs[sub];
-    if (*st == MQ_ST_READY)
-        s->ready--;
-    else if (*st == MQ_ST_FLIGHT)
-        s->inflight--;
-    *st = MQ_ST_DONE;
-    mq_oracle_release(p, sim_now(ctx), bp->ids[off & (bp->cap - 1)], sub, MQ_HOLD_BROKER, cause);
-    if (all_done(bp, off)) {
-        bp->n_live--;
-        while (bp->lo < bp->hi && all_done(bp, bp->lo))
-            bp->lo++;
-        for (int k = 0; k < bp->n_subs; k++)
-            if (bp->subs[k].cursor < bp->lo)
-                bp->subs[k].cursor = bp->lo;
-    }
-}
-
-void mq_bpart_drop_oldest(sim_ctx *ctx, mq_shared *p, mq_bpart *bp) {
-    SIM_ASSERT(bp->lo < bp->hi);
-    uint32_t off = bp->lo; /* the head is always live: finished heads leave */
-    for (int k = 0; k < bp->n_subs; k++)
-        if (*mq_bpart_st(bp, off, k) != MQ_ST_DONE)
-            mq_bpart_finish(ctx, p, bp, off, k, MQ_OP_DROP, MQ_CAUSE_DROPPED_OLDEST);
-}
-
-/* Deliveries in flight come back to READY (crash, or leadership lost). */
-void mq_bpart_unflight(mq_bpart *bp) {
-    for (int k = 0; k < bp->n_subs; k++) {
-        mq_bsub *s = &bp->subs[k];
-        mq_ring_clear(&s->fly);
-        s->vis_armed = false;
-        s->cursor = bp->lo;
-    }
-    for (uint32_t off = bp->lo; off != bp->hi; off++)
-        for (int k = 0; k < bp->n_subs; k++) {
-            uint8_t *st = mq_bpart_st(bp, off, k);
-            if (*st == MQ_ST_FLIGHT) {
-                *st = MQ_ST_READY;
-                bp->subs[k].inflight--;
-                bp->subs[k].ready++;
-            }
-        }
-}
-
-/* Empties the log, letting every copy go with `cause`. */
-void mq_bpart_wipe(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, int cause) {
-    mq_bpart_unflight(bp);
-    for (uint32_t off = bp->lo; off != bp->hi; off++)
-        for (int k = 0; k < bp->n_subs; k++)
-            if (*mq_bpart_st(bp, off, k) != MQ_ST_DONE)
-                mq_oracle_release(p, sim_now(ctx), bp->ids[off & (bp->cap - 1)], k, MQ_HOLD_BROKER,
-                                  cause);
-    bp->lo = bp->hi = 0;
-    bp->n_live = bp->hw_ops = bp->committed = 0;
-    for (int k = 0; k < bp->n_subs; k++)
-        bp->subs[k].cursor = bp->subs[k].ready = bp->subs[k].inflight = 0;
-}
-
 /* ---- Delivery. ---- */
 
 static void arm_sub_timer(sim_ctx *ctx, const mq_bpart *bp, int sub, uint32_t kind,
@@ -190,7 +60,7 @@ static void dead_letter(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, uint32_t off, 
 /* Back to READY after a nack or a visibility timeout, or dead-lettered
  * after max_attempts deliveries. */
 static void requeue(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, uint32_t off, int sub) {
-    if (*att_of(bp, off, sub) >= group_of(p, bp, sub)->max_attempts) {
+    if (*mq_bpart_att(bp, off, sub) >= mq_bpart_group(p, bp, sub)->max_attempts) {
         dead_letter(ctx, p, bp, off, sub);
         return;
     }
@@ -204,14 +74,14 @@ static void requeue(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, uint32_t off, int 
 
 static void deliver_one(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, int sub, const mq_poll *q) {
     mq_bsub *s = &bp->subs[sub];
-    const mq_group_cfg *g = group_of(p, bp, sub);
+    const mq_group_cfg *g = mq_bpart_group(p, bp, sub);
     uint32_t off = s->cursor > bp->lo ? s->cursor : bp->lo;
     while (*mq_bpart_st(bp, off, sub) != MQ_ST_READY) {
         off++;
         SIM_ASSERT(off < bp->hi);
     }
     s->cursor = off + 1;
-    uint8_t *att = att_of(bp, off, sub);
+    uint8_t *att = mq_bpart_att(bp, off, sub);
     if (*att < UINT8_MAX)
         (*att)++;
     uint32_t i = off & (bp->cap - 1);
@@ -250,7 +120,7 @@ static void deliver_one(sim_ctx *ctx, mq_shared *p, mq_bpart *bp, int sub, const
 void mq_bpart_dispatch(sim_ctx *ctx, mq_shared *p, mq_broker *b, mq_bpart *bp, int sub) {
     if (!bp->leading)
         return;
-    mq_gpolls *gp = &b->gpolls[group_of(p, bp, sub) - p->groups];
+    mq_gpolls *gp = &b->gpolls[mq_bpart_group(p, bp, sub) - p->groups];
     uint32_t bit = 1u << p->parts[bp->pg].index;
     mq_bsub *s = &bp->subs[sub];
     for (uint32_t i = 0; s->ready && i < gp->polls.n;) {
@@ -268,7 +138,7 @@ void mq_bpart_dispatch(sim_ctx *ctx, mq_shared *p, mq_broker *b, mq_bpart *bp, i
 /* True if the fly record no longer describes a delivery in flight. */
 static bool stale_fly(const mq_bpart *bp, int sub, const mq_fly *f) {
     return f->offset < bp->lo || *mq_bpart_st(bp, f->offset, sub) != MQ_ST_FLIGHT ||
-           *att_of(bp, f->offset, sub) != f->attempt;
+           *mq_bpart_att(bp, f->offset, sub) != f->attempt;
 }
 
 static void pop_stale_fly(mq_bpart *bp, int sub) {
@@ -410,9 +280,9 @@ static void on_ack(sim_ctx *ctx, mq_shared *p, mq_node *n, uint32_t src, const m
         if (!nack && st != MQ_ST_DONE) {
             /* Processed: even when the timeout already made it READY. */
             lead_finish(ctx, p, bp, off, sub, MQ_OP_ACK, MQ_CAUSE_NONE);
-        } else if (nack && st == MQ_ST_FLIGHT && *att_of(bp, off, sub) == w->attempt) {
+        } else if (nack && st == MQ_ST_FLIGHT && *mq_bpart_att(bp, off, sub) == w->attempt) {
             if (w->flags & MQ_F_RELEASE)
-                (*att_of(bp, off, sub))--;
+                (*mq_bpart_att(bp, off, sub))--;
             requeue(ctx, p, bp, off, sub);
         }
         pop_stale_fly(bp, sub);
@@ -568,6 +438,7 @@ static void arm_tick(sim_ctx *ctx, const mq_shared *p, const mq_broker *b) {
 }
 
 void mq_broker_init(sim_ctx *ctx, mq_shared *p, mq_node *n) {
+    p->dispatch = mq_bpart_dispatch;
     mq_broker *b = sim_calloc(1, sizeof *b);
     n->broker = b;
     uint32_t self = sim_self(ctx);

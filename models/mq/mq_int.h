@@ -2,6 +2,17 @@
  * mq_int.h - the mq model's internal header: message formats, node-side
  * structures, the ring buffer, and the functions the model's files share
  * (prefixes mq_oracle_, mq_pub_, mq_cons_, mq_broker_, mq_lb_).
+ *
+ * The files, bottom up; each calls only files above it in this list:
+ *   mq_common.c  ring buffer, sending, partition of a key, leader hints
+ *   mq_oracle.c  the oracle: every message's fate, judged as it happens
+ *   mq_config.c  reading the scenario's "mq" object
+ *   mq_part.c    a partition's log at a broker
+ *   mq_repl.c    followers: replicating a leader's log, leader election
+ *   mq_broker.c  a broker: delivery, requests from clients, coordinator
+ *   mq_client.c  producers and consumers
+ *   mq_direct.c  the no-queue baseline: a balancer and its services
+ *   mq.c         the model: hook table, dispatch to the roles, report
  */
 #ifndef DSIM_MQ_INT_H
 #define DSIM_MQ_INT_H
@@ -383,6 +394,14 @@ void mq_bpart_unflight(mq_bpart *bp);
 void mq_bpart_backlog(sim_ctx *ctx, const mq_shared *p, const mq_bpart *bp);
 void mq_bpart_dispatch(sim_ctx *ctx, mq_shared *p, mq_broker *b, mq_bpart *bp, int sub);
 uint8_t *mq_bpart_st(const mq_bpart *bp, uint32_t off, int sub);
+/* The deliveries so far of entry off to the topic's group sub. */
+static inline uint8_t *mq_bpart_att(const mq_bpart *bp, uint32_t off, int sub) {
+    return &bp->att[(size_t)(off & (bp->cap - 1)) * bp->n_subs + (size_t)sub];
+}
+/* The configuration of the topic's group sub. */
+static inline const mq_group_cfg *mq_bpart_group(const mq_shared *p, const mq_bpart *bp, int sub) {
+    return &p->groups[p->topics[p->parts[bp->pg].topic].subs[sub]];
+}
 void mq_repl_record(mq_shared *p, mq_bpart *bp, int kind, uint32_t a, int sub, uint8_t hops);
 void mq_repl_on_message(sim_ctx *ctx, mq_shared *p, mq_broker *b, const sim_msg *msg);
 void mq_repl_tick(sim_ctx *ctx, mq_shared *p, mq_bpart *bp);

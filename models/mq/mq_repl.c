@@ -119,7 +119,7 @@ void mq_repl_advance(sim_ctx *ctx, mq_shared *p, mq_bpart *bp) {
     if (hw > bp->hw_ops) {
         commit(p, bp, hw);
         for (int k = 0; k < bp->n_subs; k++)
-            mq_bpart_dispatch(ctx, p, bp->broker, bp, k);
+            p->dispatch(ctx, p, bp->broker, bp, k);
         mq_bpart_backlog(ctx, p, bp);
     }
     while (bp->acks.n) {
