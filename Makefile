@@ -1,14 +1,14 @@
 # The two commands of the README quick start, wrapping CMake.
 #   make demo   install what is missing, build, run the default scenario
 #   make test   install what is missing, build, run the whole suite
-# Other targets: build, bench, format, clean.
+# Other targets: build, bench, fuzz, format, clean.
 
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO ?= scenarios/kv/quickstart.json
 DEMO_OUT ?= out/demo
 
-.PHONY: all deps build demo test test-fast valgrind bench format format-check clean
+.PHONY: all deps build demo test test-fast valgrind bench fuzz format format-check clean
 
 all: build
 
@@ -35,6 +35,21 @@ test: deps
 
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The fuzz targets of tests/fuzz/ (clang, libFuzzer, ASan + UBSan), each for
+# FUZZ_SECONDS (default 600), with a corpus kept in $(BUILD)-fuzz/corpus-*;
+# findings are written to $(BUILD)-fuzz/ (crash-*, leak-*, timeout-*).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	@cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DDSIM_FUZZ=ON \
+		-DDSIM_LTO=OFF >/dev/null
+	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_load fuzz_plot
+	@mkdir -p $(BUILD)-fuzz/corpus-load $(BUILD)-fuzz/corpus-plot
+	cd $(BUILD)-fuzz && ./tests/fuzz_load -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=1 \
+		-rss_limit_mb=2048 -timeout=20 -print_final_stats=1 -dict=$(CURDIR)/tests/fuzz/scenario.dict \
+		corpus-load $(CURDIR)/scenarios $(CURDIR)/tests/scenarios
+	cd $(BUILD)-fuzz && ./tests/fuzz_plot -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
+		-rss_limit_mb=2048 -timeout=20 -print_final_stats=1 corpus-plot $(CURDIR)/tests/fuzz/plot-corpus
 
 # Every shipped scenario (the benchmark shortened) under valgrind's memcheck,
 # on an unoptimised build; fails on any error or leak.
