@@ -68,6 +68,18 @@ uint32_t kv_client_issue(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_t ke
     sim *s = sim_of(ctx);
     uint32_t h;
     kv_client_op *op = kv_op_new(nd, &h);
+    if (!op) {
+        /* The client has KV_MAX_TRACKED operations outstanding already:
+         * this one fails at once, counted as issued and failed. */
+        k->overload_rejects++;
+        sim_count(s, kind == KV_OP_PUT ? k->c_writes : k->c_reads, 1);
+        sim_count(s, k->c_failed, 1);
+        if (kind == KV_OP_PUT)
+            k->oracle.writes_failed++;
+        else
+            k->oracle.reads_failed++;
+        return UINT32_MAX;
+    }
     op->kind = (uint8_t)kind;
     op->key = key;
     op->start = sim_now(ctx);

@@ -112,6 +112,14 @@ void kv_coord_start(sim_ctx *ctx, kv_node *nd, kv_op_kind kind, uint32_t key, kv
     kv_shared *k = kv_shared_of(ctx);
     uint32_t h;
     kv_coord_req *q = kv_req_new(nd, &h);
+    if (!q) {
+        /* The coordinator tracks KV_MAX_TRACKED requests already: it
+         * refuses this one with a failure at once (load shedding). */
+        k->overload_rejects++;
+        kv_coord_req refused = {.kind = (uint8_t)kind, .key = key, .client = client, .creq = creq};
+        reply_client(ctx, nd, &refused, false);
+        return;
+    }
     q->kind = (uint8_t)kind;
     q->key = key;
     q->client = client;

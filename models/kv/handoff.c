@@ -50,9 +50,13 @@ void kv_hint_store(sim_ctx *ctx, kv_node *nd, uint32_t target, uint32_t key, kv_
         k->hints_dropped_full++;
         return;
     }
-    kv_session_put(k, &nd->hinted, key, v); /* the stand-in answers reads with it */
     uint32_t h;
     kv_hint *hn = kv_pool_new(&nd->hints, sizeof *hn, &h);
+    if (!hn) { /* KV_MAX_TRACKED hints held already: as full as max_hints */
+        k->hints_dropped_full++;
+        return;
+    }
+    kv_session_put(k, &nd->hinted, key, v); /* the stand-in answers reads with it */
     hn->target = target;
     hn->key = key;
     hn->v = v;

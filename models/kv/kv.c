@@ -123,11 +123,15 @@ void *kv_pool_find(const kv_pool *p, size_t size, uint32_t h) {
 }
 
 /* A zeroed slot (but for its head) and its handle; the pool doubles when
- * full. */
+ * full, up to KV_MAX_TRACKED slots, and then returns NULL. */
 void *kv_pool_new(kv_pool *p, size_t size, uint32_t *h) {
     if (p->n == 0 || p->free == UINT32_MAX) {
         uint32_t old = p->n, cap = old ? old * 2 : 16;
-        SIM_ASSERT(cap <= SLOT_MASK);
+        /* A full pool at the largest size refuses (NULL), and the caller
+         * models the overload. */
+        _Static_assert(KV_MAX_TRACKED <= SLOT_MASK, "handles name every slot");
+        if (cap > KV_MAX_TRACKED)
+            return NULL;
         p->items = sim_realloc(p->items, (size_t)cap * size);
         memset((char *)p->items + (size_t)old * size, 0, (size_t)(cap - old) * size);
         uint32_t head = old ? p->free : UINT32_MAX;

@@ -359,6 +359,9 @@ typedef struct kv_shared {
         hints_lost_with_holder, hints_pending;
     int64_t rr_reads, rr_repairs, rr_applied, rr_digest_mismatch;
     int64_t deletes, tombstones_purged, resurrections, resurrected_at_end;
+    /* Requests refused because a node already tracks KV_MAX_TRACKED of
+     * them (as a client, or as a coordinator): overload, modelled. */
+    int64_t overload_rejects;
     int64_t ae_exchanges, ae_in_sync, ae_hashes, ae_levels, ae_messages, ae_bytes;
     int64_t ae_keys_listed, ae_keys_streamed, ae_keys_repaired, stream_keys, stream_applied,
         stream_bytes;

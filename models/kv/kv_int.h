@@ -36,8 +36,14 @@ enum { W_MEMBERSHIP = 1 };
 /* Handles: slot in the low 20 bits, generation above. */
 #define SLOT_BITS 20u
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
-#define GEN_BITS  (32u - SLOT_BITS)
-#define GEN_MASK  ((1u << GEN_BITS) - 1)
+/* The most client operations, coordinated requests or hints one node
+ * tracks at once (a pool doubles from 16 up to it).  Past it a node refuses
+ * new work (overload_rejects, hints_dropped_full): memory and the event
+ * queue stay bounded by the configuration, however high the offered load.
+ * Far above what the shipped scenarios reach (their runs are unchanged). */
+#define KV_MAX_TRACKED (1u << 14)
+#define GEN_BITS       (32u - SLOT_BITS)
+#define GEN_MASK       ((1u << GEN_BITS) - 1)
 
 static inline kv_shared *kv_shared_of(sim_ctx *ctx) { return sim_shared(ctx); }
 static inline kv_node *kv_node_at(kv_shared *k, uint32_t node) {

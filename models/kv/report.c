@@ -257,6 +257,8 @@ void kv_report(sim_report *r, void *shared) {
     sim_report_int(r, "reads_ok", o->reads_ok);
     sim_report_int(r, "writes_ok", o->writes_ok);
     sim_report_int(r, "failed_ops", o->reads_failed + o->writes_failed);
+    if (k->overload_rejects)
+        sim_report_int(r, "overload_rejects", k->overload_rejects);
     sim_report_int(r, "ops_in_flight_at_end", in_flight);
     sim_report_num(r, "availability", availability);
     sim_report_int(r, "stale_reads", o->stale);
