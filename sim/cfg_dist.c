@@ -77,6 +77,11 @@ static int dist_param(sim_cfg *c, const char *key, double min_excl, double *out)
  * first reads its weight. */
 static int parse_dist_body(sim_cfg *c, sim_dist_unit unit, sim_dist *d, cJSON *out, double *weight);
 
+static int cmp_double(const void *pa, const void *pb) {
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
 static int parse_points(sim_cfg *c, sim_dist_unit unit, sim_dist *d, cJSON *out) {
     cJSON *samples = sim__cfg_take(c, "samples");
     cJSON *cdf = sim__cfg_take(c, "cdf");
@@ -141,16 +146,9 @@ static int parse_points(sim_cfg *c, sim_dist_unit unit, sim_dist *d, cJSON *out)
         if (d->ps[n - 1] != 1.0)
             return sim__cfg_fail_at(c, seg, "the last CDF point must have probability 1");
     } else {
-        /* Sort the samples so the CDF is a step function over ascending xs. */
-        for (int a = 1; a < n; a++) {
-            double x = d->xs[a];
-            int b = a - 1;
-            while (b >= 0 && d->xs[b] > x) {
-                d->xs[b + 1] = d->xs[b];
-                b--;
-            }
-            d->xs[b + 1] = x;
-        }
+        /* Sort the samples so the CDF is a step function over ascending xs
+         * (qsort: O(n log n) in any order; equal values are interchangeable). */
+        qsort(d->xs, (size_t)n, sizeof *d->xs, cmp_double);
         for (int k = 0; k < n; k++)
             d->ps[k] = (double)(k + 1) / n;
     }

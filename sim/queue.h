@@ -100,6 +100,7 @@ typedef struct sim_queue {
     uint32_t n_slots, n_usable, reserved;
     uint32_t free_head; /* free list through sim_event.node; UINT32_MAX = empty */
     uint64_t live;      /* pending, not cancelled */
+    uint64_t cancelled; /* cancelled, still queued (freed when popped or purged) */
     void *buf_free[SIM_QUEUE_CLASSES];
 } sim_queue;
 
@@ -190,7 +191,11 @@ static inline void sim_queue_free(sim_queue *q, uint32_t slot) {
     ev->node = q->free_head;
     q->free_head = slot;
 }
-/* Cancels the pending event of handle (slot, gen); true if it was pending. */
+/* Cancels the pending event of handle (slot, gen); true if it was pending.
+ * A cancelled event stays queued until its time, unless cancelled events
+ * outnumber live ones (and SIM_QUEUE_PURGE_MIN): then all are dropped at
+ * once, so memory follows the live events, not the cancellations. */
+#define SIM_QUEUE_PURGE_MIN 65536u
 bool sim_queue_cancel(sim_queue *q, uint32_t slot, uint32_t gen);
 static inline uint64_t sim_queue_live(const sim_queue *q) { return q->live; }
 

@@ -323,6 +323,76 @@ START_TEST(test_queue_payloads_inline_and_pooled) {
 }
 END_TEST
 
+/* The timeout pattern: every request sets a far timeout that its reply
+ * cancels.  Dead entries would pile up to (rate x timeout); the purge keeps
+ * the pool near the live events, and what stays pops in exactly the
+ * (time, insertion) order of a sorted reference without the cancelled. */
+START_TEST(test_queue_purges_cancelled_timeouts) {
+    enum { LIVE = 500, OPS = 400000 };
+    sim_queue q;
+    sim_queue_init(&q);
+    sim_rng r;
+    sim_rng_seed(&r, 7, 3);
+    /* ref holds the live events only; a timeout's tag is odd, a reply's even.
+     * timeouts[i] is the pending timeout of the request whose reply is tag
+     * 2i (slot, gen). */
+    ref_ev *ref = malloc((3 * LIVE + 8) * sizeof *ref);
+    uint32_t *to_slot = calloc(2 * OPS + 2 * LIVE, sizeof *to_slot);
+    uint32_t *to_gen = calloc(2 * OPS + 2 * LIVE, sizeof *to_gen);
+    int n = 0;
+    uint64_t next = 0; /* request number */
+    sim_time now = 0;
+    for (int i = 0; i < LIVE; i++) {
+        sim_time t = (sim_time)sim_rng_below(&r, 1000);
+        uint64_t tag = 2 * next;
+        ref_insert(ref, &n, (ref_ev){t, tag});
+        push_at(&q, t, tag);
+        uint32_t slot = push_at(&q, t + 1000000000, tag + 1);
+        to_slot[next] = slot;
+        to_gen[next] = sim_queue_slot(&q, slot)->gen;
+        ref_insert(ref, &n, (ref_ev){t + 1000000000, tag + 1});
+        next++;
+    }
+    uint32_t max_slots = 0;
+    for (int op = 0; op < OPS; op++) {
+        uint64_t got = pop_matches_reference(&q, ref, &n, &now);
+        ck_assert_uint_eq(got % 2, 0); /* no timeout ever fires */
+        uint64_t req = got / 2;
+        /* The reply cancels its timeout: out of the reference too. */
+        ck_assert(sim_queue_cancel(&q, to_slot[req], to_gen[req]));
+        for (int i = 0; i < n; i++)
+            if (ref[i].tag == got + 1) {
+                memmove(ref + i, ref + i + 1, (size_t)(n - i - 1) * sizeof *ref);
+                n--;
+                break;
+            }
+        /* The next request: a reply soon (some at the same time), a timeout
+         * far off. */
+        sim_time t = now + (sim_time)sim_rng_below(&r, 1000);
+        uint64_t tag = 2 * next;
+        push_at(&q, t, tag);
+        ref_insert(ref, &n, (ref_ev){t, tag});
+        uint32_t slot = push_at(&q, t + 1000000000, tag + 1);
+        to_slot[next] = slot;
+        to_gen[next] = sim_queue_slot(&q, slot)->gen;
+        ref_insert(ref, &n, (ref_ev){t + 1000000000, tag + 1});
+        next++;
+        if (q.n_slots > max_slots)
+            max_slots = q.n_slots;
+    }
+    ck_assert_uint_eq(sim_queue_live(&q), (uint64_t)n);
+    /* Without the purge the pool would hold every timeout: OPS + 2 LIVE. */
+    ck_assert_uint_le(max_slots, SIM_QUEUE_PURGE_MIN + 2 * LIVE + SIM_QUEUE_CHUNK);
+    while (n > 0)
+        pop_matches_reference(&q, ref, &n, &now);
+    ck_assert_uint_eq(sim_queue_pop(&q, &now), UINT32_MAX);
+    free(ref);
+    free(to_slot);
+    free(to_gen);
+    sim_queue_fini(&q);
+}
+END_TEST
+
 /* In a steady state (pop one, push one) the pool does not grow. */
 START_TEST(test_queue_reuses_slots) {
     sim_queue q;
@@ -364,6 +434,7 @@ static Suite *queue_suite(void) {
     tcase_add_test(tc, test_queue_cancel_is_lazy_and_handles_go_stale);
     tcase_add_test(tc, test_queue_payloads_inline_and_pooled);
     tcase_add_test(tc, test_queue_reuses_slots);
+    tcase_add_test(tc, test_queue_purges_cancelled_timeouts);
     tcase_add_test_raise_signal(tc, test_queue_rejects_scheduling_into_the_past, SIGABRT);
     suite_add_tcase(s, tc);
     return s;
