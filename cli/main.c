@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "plot.h"
 #include "registry.h"
+#include "report.h"
 #include "scenario.h"
 #include "sweep.h"
 #ifdef DSIM_MPI
@@ -38,6 +39,7 @@ static const char usage_text[] =
     "  validate FILE  check a scenario and print it with every default filled in\n"
     "  sweep FILE     run a scenario over a grid of values and seeds\n"
     "  plot DIR       draw the charts of a run's or a sweep's folder (gnuplot)\n"
+    "  report DIR     write DIR/report.html, the run's page for a browser\n"
     "  models         list the models\n"
     "  help [COMMAND] show help\n"
     "\n"
@@ -374,6 +376,8 @@ static int cmd_run(int argc, char **argv) {
     }
     if (status == 0 && !o.no_plot)
         plot_auto(dir, o.quiet);
+    if (status == 0)
+        report_auto(dir, o.quiet);
     return status;
 }
 
@@ -398,6 +402,8 @@ static int cmd_help(int argc, char **argv) {
         fputs(sweep_help, stdout);
     else if (strcmp(argv[0], "plot") == 0)
         fputs(plot_help, stdout);
+    else if (strcmp(argv[0], "report") == 0)
+        fputs(report_help, stdout);
     else if (strcmp(argv[0], "help") == 0)
         fputs(usage_text, stdout);
     else
@@ -433,5 +439,7 @@ int main(int argc, char **argv) {
         return sweep_cmd(argc - 2, argv + 2, NULL);
     if (strcmp(cmd, "plot") == 0)
         return plot_cmd(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return report_cmd(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }
