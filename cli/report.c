@@ -1030,7 +1030,7 @@ static void write_charts(page *p) {
                           "put them here).</p>\n");
     if (skipped)
         cli_buf_printf(h,
-                       "<p class=\"note\">%zu more SVG files are left out (a link, too "
+                       "<p class=\"note\">%zu SVG file(s) left out (a link, too "
                        "large, or past the page's limit of %u charts and %u MiB).</p>\n",
                        skipped, REPORT_MAX_SVGS, REPORT_MAX_SVG_BYTES >> 20);
     cli_buf_printf(h, "<p class=\"note\">docs/charts.md explains every chart.</p></section>\n");

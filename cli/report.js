@@ -2,7 +2,7 @@
  * report.js - the script of report.html (cli/report.c embeds it; see
  * docs/report.md).  Vanilla JavaScript, no library, nothing fetched.
  *
- * Its data is the JSON of <script id="dsim-data">, read with JSON.parse.
+ * Its data is the JSON text of the element #dsim-data, read with JSON.parse.
  * Text from the data reaches the page through textContent only (never
  * innerHTML), so a hostile name stays text.
  *
@@ -14,9 +14,9 @@
  * them) and the oracle's verdict on each read of it; for gossip, lanes of
  * nodes that know the update are coloured.
  *
- * Test hooks: errors are counted in <body data-errors>; a page opened with
- * #selftest moves the slider and writes the outcome to <body
- * data-selftest> (tests/test_report_browser.py reads it with --dump-dom).
+ * Test hooks: errors are counted in the body's data-errors; a page opened with
+ * #selftest moves the slider and writes the outcome to the body's
+ * data-selftest (tests/test_report_browser.py reads it with --dump-dom).
  */
 (function () {
   'use strict';
