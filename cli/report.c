@@ -34,6 +34,7 @@
 #include "report.h"
 
 #include "cli_util.h"
+#include "predict.h"
 #include "registry.h"
 
 #include <dirent.h>
@@ -565,6 +566,85 @@ static void write_metrics(page *p) {
     cli_buf_printf(h, "</table></details>\n</section>\n");
 }
 
+/* ---- Predict, then run. ---- */
+
+/* The questions of the scenario, each with its answer folded away: the
+ * measured value, the explanation and, after `dsim run --predict`, the
+ * prediction made (DIR/predictions.json, read as data). */
+static void write_predict(page *p) {
+    const cJSON *qs = get(p->sc, "predict");
+    int n = cJSON_IsArray(qs) ? cJSON_GetArraySize(qs) : 0;
+    if (n == 0)
+        return;
+    if (n > 100)
+        n = 100;
+    cli_buf *h = &p->h;
+    section(p, "predict", "Predict, then run");
+    char *path = sim_malloc(strlen(p->dir) + 20);
+    sprintf(path, "%s/predictions.json", p->dir);
+    char why[512];
+    size_t len;
+    struct stat st;
+    char *text = lstat(path, &st) == 0 && S_ISREG(st.st_mode)
+                     ? cli_read_file(path, 1u << 20, &len, why, sizeof why)
+                     : NULL;
+    sim_free(path);
+    cJSON *pred = text ? cJSON_ParseWithLength(text, len) : NULL;
+    sim_free(text);
+    cli_buf_printf(h, "<p>Answer each question before you look further down this page (or "
+                      "run <code>dsim run FILE --predict</code>, which asks them on the terminal "
+                      "and grades the answers). Open an answer to see what the run "
+                      "measured.</p>\n<ol class=\"predict\">\n");
+    for (int i = 0; i < n; i++) {
+        const cJSON *q = cJSON_GetArrayItem(qs, i);
+        cli_buf_printf(h, "<li><p class=\"ask\">");
+        html_text_n(h, get_str(q, "ask"), 2000);
+        cli_buf_printf(h, "</p><details><summary>The answer</summary><p>Measured as <code>");
+        html_text_n(h, get_str(q, "metric"), 200);
+        cli_buf_printf(h, "</code>");
+        const cJSON *w = get(q, "window");
+        if (cJSON_GetArraySize(w) == 2) {
+            cli_buf_printf(h, " from ");
+            html_text_n(h, cJSON_GetStringValue(cJSON_GetArrayItem(w, 0)), 40);
+            cli_buf_printf(h, " to ");
+            html_text_n(h, cJSON_GetStringValue(cJSON_GetArrayItem(w, 1)), 40);
+        }
+        double m, tol = 0;
+        get_num(q, "tolerance", &tol);
+        char err[600];
+        bool measured = predict_measure(p->dir, p->sum, q, &m, err, sizeof err) == 0;
+        if (measured)
+            cli_buf_printf(h,
+                           ": <b class=\"num\">%.4g</b> (a prediction within %g of it is "
+                           "right).",
+                           m, tol);
+        else {
+            cli_buf_printf(h, ": not measured (");
+            html_text(h, err);
+            cli_buf_printf(h, ").");
+        }
+        const cJSON *qa = get(cJSON_GetArrayItem(get(pred, "questions"), i), "answer");
+        if (cJSON_IsNumber(qa) && isfinite(qa->valuedouble)) {
+            bool ok = measured && predict_correct(q, qa->valuedouble, m);
+            cli_buf_printf(h, " The prediction made with <code>--predict</code> was <b>%.4g</b>%s",
+                           qa->valuedouble,
+                           !measured ? "."
+                           : ok      ? ": right."
+                                     : ": not right.");
+        }
+        cli_buf_printf(h, "</p>");
+        const char *explain = get_str(q, "explain");
+        if (explain && *explain) {
+            cli_buf_printf(h, "<p class=\"explain\"><b>Why:</b> ");
+            html_text_n(h, explain, 4000);
+            cli_buf_printf(h, "</p>");
+        }
+        cli_buf_printf(h, "</details></li>\n");
+    }
+    cJSON_Delete(pred);
+    cli_buf_printf(h, "</ol>\n</section>\n");
+}
+
 /* ---- kv: the stale reads, told. ---- */
 
 /* The key of a narration line "... of key K..." after prefix, or -1. */
@@ -1094,6 +1174,7 @@ static int report_write(const char *dir, char *err, size_t errlen, bool *bad) {
     }
     write_head(&p);
     write_scenario(&p);
+    write_predict(&p);
     write_faults(&p);
     write_metrics(&p);
     build_data(&p);

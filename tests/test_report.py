@@ -14,6 +14,7 @@ WebSocket or import().  Python 3 standard library only.
 import json
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -235,6 +236,73 @@ def test_no_report_when_switched_off(tmp):
     folder = os.path.join(tmp, "off")
     r = dsim("run", path, "-o", folder, "--quiet", cwd=tmp, env_extra={"DSIM_NO_REPORT": "1"})
     assert r.rc == 0 and not os.path.exists(os.path.join(folder, "report.html")), r
+
+
+def run_with_input(args, cwd, text):
+    env = sanitizer_env(None, drop=("DSIM_NO_REPORT",))
+    env["DSIM_NO_PLOT"] = "1"
+    p = subprocess.run([DSIM] + args, cwd=cwd, input=text.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=env, timeout=TIMEOUT_S)
+    err = p.stderr.decode("utf-8", "replace")
+    assert not any(m in err for m in dsim_testlib.SANITIZER_MARKS), err
+    return p.returncode, p.stdout.decode("utf-8", "replace"), err
+
+
+def test_predict_asks_then_grades_and_the_report_shows_it(tmp):
+    path = os.path.join(SRCDIR, "scenarios", "kv", "quickstart.json")
+    folder = os.path.join(tmp, "q")
+    rc, out, err = run_with_input(["run", path, "-o", folder, "--predict"], tmp, "0.01\n30%\n")
+    assert rc == 0, (out, err)
+    assert "1. Before the partition" in out and "your prediction:" in out, out
+    assert "1 of 2 right (2 answered)" in out, out
+    with open(os.path.join(folder, "predictions.json")) as f:
+        pred = json.load(f)
+    q = pred["questions"]
+    assert [x["answer"] for x in q] == [0.01, 0.3], q
+    assert q[0]["correct"] is True and q[1]["correct"] is False, q
+    assert 0.15 < q[1]["measured"] < 0.3, q
+    html, _ = check_page(folder, "predict")
+    assert '<section id="predict">' in html and "The prediction made with" in html
+    assert "not right." in html and "<b>Why:</b>" in html
+    # No answer on stdin: the questions stay unanswered, the run goes on.
+    rc, out, err = run_with_input(["run", path, "-o", folder, "--predict", "--quiet"], tmp, "")
+    assert rc == 0, (out, err)
+    with open(os.path.join(folder, "predictions.json")) as f:
+        assert [x["answer"] for x in json.load(f)["questions"]] == [None, None]
+    # Without --predict the page still asks the questions, answers folded.
+    r = dsim("run", path, "-o", os.path.join(tmp, "plain"), "--quiet", cwd=tmp)
+    assert r.rc == 0, r
+    html, _ = check_page(os.path.join(tmp, "plain"), "plain")
+    assert '<section id="predict">' in html and "<summary>The answer</summary>" in html
+
+
+def test_grade_a_folder_of_answers(tmp):
+    path = os.path.join(SRCDIR, "scenarios", "kv", "quickstart.json")
+    run = os.path.join(tmp, "run")
+    r = dsim("run", path, "-o", run, "--quiet", cwd=tmp)
+    assert r.rc == 0, r
+    ans = os.path.join(tmp, "answers")
+    os.mkdir(ans)
+    for name, body in (("alice.json", '{"answers": [0, 0.2]}'),
+                       ('bob"\x1b[31m.json', '{"answers": [0.5, null]}'),
+                       ("carol.json", "not json")):
+        with open(os.path.join(ans, name), "w") as f:
+            f.write(body)
+    r = dsim("grade", run, ans, cwd=tmp)
+    assert r.rc == 0, r
+    assert "alice.json: q1 right q2 right (2 of 2 right)" in r.out, r
+    assert "\x1b" not in r.out and "q1 wrong q2 - (0 of 2 right)" in r.out, r
+    assert "carol.json: not an answer file (skipped)" in r.out, r
+    with open(os.path.join(ans, "grades.csv")) as f:
+        rows = f.read().splitlines()
+    assert rows[0] == "file,question,answer,measured,correct" and len(rows) == 5, rows
+    r = dsim("grade", run, cwd=tmp)
+    assert r.rc == 2, r
+    other = os.path.join(tmp, "mq")
+    r = dsim("run", os.path.join(SRCDIR, "scenarios", "mq", "order-flow.json"), "-o", other,
+             "--quiet", cwd=tmp)
+    r = dsim("grade", other, ans, cwd=tmp)
+    assert r.rc == 2 and "no questions" in r.err, r
 
 
 def main():
