@@ -32,6 +32,7 @@
  * REPORT_MAX_SVG_BYTES in all.
  */
 #include "report.h"
+#include "report_int.h"
 
 #include "cli_util.h"
 #include "predict.h"
@@ -275,21 +276,30 @@ static void section(page *p, const char *id, const char *title) {
     cli_buf_printf(&p->h, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
 }
 
+void report_html_text(cli_buf *b, const char *s, size_t max) { html_text_n(b, s, max); }
+
+void report_page_head(cli_buf *h, const char *prefix, const char *name) {
+    cli_buf_printf(h,
+                   "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+                   "'none'; img-src data:; style-src 'unsafe-inline'; script-src "
+                   "'unsafe-inline'\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<title>%s",
+                   prefix);
+    html_text_n(h, name, 200);
+    cli_buf_printf(h, " \xe2\x80\x94 dsim report</title>\n<style>%s</style>\n</head><body>\n",
+                   report_css);
+    cli_buf_printf(h, "<header><h1>%s", prefix);
+    html_text_n(h, name, 200);
+    cli_buf_printf(h, "</h1>");
+}
+
 static void write_head(page *p) {
     const char *name = get_str(p->sc, "name");
     cli_buf *h = &p->h;
-    cli_buf_printf(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-                      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-                      "'none'; img-src data:; style-src 'unsafe-inline'; script-src "
-                      "'unsafe-inline'\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<title>");
-    html_text_n(h, name ? name : "a dsim run", 200);
-    cli_buf_printf(h, " \xe2\x80\x94 dsim run report</title>\n<style>%s</style>\n</head><body>\n",
-                   report_css);
-    cli_buf_printf(h, "<header><h1>");
-    html_text_n(h, name ? name : "A dsim run", 200);
-    cli_buf_printf(h, "</h1><p class=\"sub\">model <b>");
+    report_page_head(h, "", name ? name : "A dsim run");
+    cli_buf_printf(h, "<p class=\"sub\">model <b>");
     html_text_n(h, p->model, 64);
     double seed = 0;
     get_num(p->sum, "seed", &seed);
@@ -1026,6 +1036,12 @@ static const chart_doc chart_docs[] = {
     {"t_visibility", "How soon a write becomes visible",
      "The chance that a read sees the latest acknowledged write, against how long after its "
      "commit the read started."},
+    {"stale_heatmap", "Stale reads over R \xc3\x97 W",
+     "Each cell is the mean stale-read fraction of one (R, W) point; the cells with R + W > N "
+     "are zero."},
+    {"tradeoff", "Latency against staleness, with the Pareto frontier",
+     "Everything off the dashed frontier is beaten by another configuration on both axes: along "
+     "it, freshness is bought with latency."},
     {"spacetime", "One read, message by message (gnuplot)",
      "The stale read with the shortest story: the write it missed, the read, and the replica "
      "traffic between."},
@@ -1043,10 +1059,9 @@ static int svg_cmp(const void *a, const void *b) {
     return strcmp(x->name, y->name);
 }
 
-static void write_charts(page *p) {
-    cli_buf *h = &p->h;
-    section(p, "charts", "Every chart of the run");
-    DIR *dp = opendir(p->dir);
+void report_charts(cli_buf *h, const char *dir) {
+    cli_buf_printf(h, "<section id=\"charts\"><h2>Every chart</h2>\n");
+    DIR *dp = opendir(dir);
     svg_file files[REPORT_MAX_SVGS];
     size_t n = 0, skipped = 0;
     struct dirent *de;
@@ -1072,8 +1087,8 @@ static void write_charts(page *p) {
     qsort(files, n, sizeof *files, svg_cmp);
     size_t total = 0, drawn = 0;
     for (size_t i = 0; i < n; i++) {
-        char *path = sim_malloc(strlen(p->dir) + strlen(files[i].name) + 2);
-        sprintf(path, "%s/%s", p->dir, files[i].name);
+        char *path = sim_malloc(strlen(dir) + strlen(files[i].name) + 2);
+        sprintf(path, "%s/%s", dir, files[i].name);
         struct stat st;
         char err[256];
         size_t len = 0;
@@ -1130,6 +1145,21 @@ static void write_tail(page *p) {
  * *bad set when the folder is not a run's. */
 static int report_write(const char *dir, char *err, size_t errlen, bool *bad) {
     *bad = false;
+    char *swp = sim_malloc(strlen(dir) + 16);
+    sprintf(swp, "%s/sweep.json", dir);
+    struct stat sst;
+    bool is_sweep = lstat(swp, &sst) == 0;
+    sim_free(swp);
+    if (is_sweep) {
+        cli_buf h = {0};
+        int rc = report_sweep_page(dir, &h, err, errlen);
+        if (rc < 0)
+            *bad = true;
+        else if (cli_write_file(dir, "report.html", h.s) != 0)
+            rc = cli_fail(err, errlen, "cannot write %s/report.html", dir);
+        sim_free(h.s);
+        return rc;
+    }
     char *path = sim_malloc(strlen(dir) + 16);
     sprintf(path, "%s/summary.json", dir);
     char rerr[512];
@@ -1185,7 +1215,7 @@ static int report_write(const char *dir, char *err, size_t errlen, bool *bad) {
         write_lifecycle(&p);
     else if (strcmp(model, "gossip") == 0)
         write_rumour(&p);
-    write_charts(&p);
+    report_charts(&p.h, dir);
     write_tail(&p);
     if (cli_write_file(dir, "report.html", p.h.s) != 0)
         rc = cli_fail(err, errlen, "cannot write %s/report.html", dir);

@@ -70,7 +70,7 @@ def page_data(html):
     return json.loads(m.group(1))
 
 
-def assert_self_contained(html, where):
+def assert_self_contained(html, where, scripts=2):
     for bad in ("http://", "https://", "<link", "@import", "url(", "fetch(", "XMLHttpRequest",
                 "WebSocket", "import(", "<iframe", "<object", "<embed"):
         assert bad not in html, "%s: the page holds %r" % (where, bad)
@@ -79,7 +79,7 @@ def assert_self_contained(html, where):
         assert v.startswith("data:image/svg+xml;base64,") or v.startswith("#"), \
             "%s: %s=%r" % (where, m.group(1), v[:80])
     # Two scripts exactly: the data and the page's own.
-    assert html.count("<script") == 2 and html.count("</script") == 2, \
+    assert html.count("<script") == scripts and html.count("</script") == scripts, \
         "%s: %d <script" % (where, html.count("<script"))
     assert "default-src 'none'" in html, where
 
@@ -303,6 +303,33 @@ def test_grade_a_folder_of_answers(tmp):
              "--quiet", cwd=tmp)
     r = dsim("grade", other, ans, cwd=tmp)
     assert r.rc == 2 and "no questions" in r.err, r
+
+
+def test_sweep_report_heat_map_frontier_and_points(tmp):
+    path = os.path.join(SRCDIR, "scenarios", "kv", "quickstart.json")
+    folder = os.path.join(tmp, "sw")
+    r = dsim("sweep", path, "--vary", "kv.r=1..2", "--vary", "kv.w=1..2", "--seeds", "2",
+             "--set", "duration=4s", "--set", "faults[0].at=1s", "--set", "faults[1].at=2s",
+             "--set", "description=" + HOSTILE, "-o", folder, "--quiet", cwd=tmp)
+    assert r.rc == 0, r
+    page = os.path.join(folder, "report.html")
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    assert_self_contained(html, "sweep", scripts=0)
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in html and "<img src=x" not in html
+    assert '<table class="heat">' in html and html.count("<td style=\"background:") == 4
+    assert html.count("--seed 1 -o out/point-") == 4, "a run command per point"
+    assert "\u2605 on it" in html, "no point on the frontier"
+    # Rebuilt by dsim report, through a link planted at report.html.
+    target = os.path.join(tmp, "precious.txt")
+    with open(target, "w") as fh:
+        fh.write("keep\n")
+    os.remove(page)
+    os.symlink(target, page)
+    r = dsim("report", folder, "--quiet", cwd=tmp)
+    assert r.rc == 0 and not os.path.islink(page), r
+    with open(target) as fh:
+        assert fh.read() == "keep\n"
 
 
 def main():
