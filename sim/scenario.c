@@ -655,7 +655,7 @@ static int read_predict(sim_cfg *c) {
     if (sim_cfg_list(c, "predict", 100, &n) < 0)
         return -1;
     for (uint32_t i = 0; i < n; i++) {
-        const char *ask, *metric, *explain;
+        const char *ask = "", *metric = "", *explain = "";
         double tol;
         sim_time *win = NULL;
         uint32_t nw = 0;
