@@ -103,10 +103,11 @@
 
   /* Lanes and their names (textContent: names are data). */
   var laneLines = [];
-  lanes.forEach(function (node) {
+  var every = Math.ceil(10 / LH);
+  lanes.forEach(function (node, li) {
     var y = Y(node);
     laneLines.push(el('line', { x1: left, y1: y, x2: W - right, y2: y, 'class': 'lane' }, gLane));
-    if (LH >= 9) {
+    if (li % every === 0) {
       var tx = el('text', { x: left - 6, y: y + 4, 'class': 'lname' }, gLane);
       tx.textContent = nodes[node];
     }
@@ -351,6 +352,11 @@
   if (isKv) {
     for (var j = 0; j < msgs.length; j++)
       if (msgs[j][8] & 2) { start = Math.max(0, Math.round((msgs[j][1] - t0) / (t1 - t0) * 1000) - 5); break; }
+  }
+  if (isGossip) {
+    /* Where half the lanes know the update: the rumour mid-spread. */
+    var times = lanes.map(function (n) { return knewAt[n]; }).filter(function (t) { return t !== undefined; }).sort(function (a, b) { return a - b; });
+    if (times.length) start = Math.round((times[Math.floor(times.length / 2)] - t0) / (t1 - t0) * 1000);
   }
   slider.value = String(start);
   update();
