@@ -1,5 +1,6 @@
 # The two commands of the README quick start, wrapping CMake.
-#   make demo   install what is missing, build, run the default scenario
+#   make demo   install what is missing, build, run the default scenario,
+#               and print the path of its report.html
 #   make test   install what is missing, build, run the whole suite
 # Other targets: build, bench, fuzz, format, clean.
 
@@ -26,7 +27,10 @@ demo: build
 		out='stale-reads.png'; shade_from=10; shade_to=20; shade_label='partition'; \
 		title='N=3, R=1, W=1 through a partition: reads and stale reads per second'" "$(CURDIR)/plots/rates.gp"
 	@echo "chart: $(DEMO_OUT)/stale-reads.png (and .svg)"
+	@# The page again, now with the chart above among its images.
+	@./$(BUILD)/dsim report $(DEMO_OUT) --quiet
 	@echo "demo: the scenario is $(DEMO); its description says what to look for."
+	@echo "report: $(DEMO_OUT)/report.html (open it in a browser: it needs no network)"
 
 # The whole suite: the normal build, the sanitizer build, and the clang
 # build's trace hashes compared with gcc's.

@@ -10,7 +10,9 @@
 #include "cli_util.h"
 #include "metrics.h"
 #include "plot.h"
+#include "predict.h"
 #include "registry.h"
+#include "report.h"
 #include "scenario.h"
 #include "sweep.h"
 #ifdef DSIM_MPI
@@ -38,6 +40,8 @@ static const char usage_text[] =
     "  validate FILE  check a scenario and print it with every default filled in\n"
     "  sweep FILE     run a scenario over a grid of values and seeds\n"
     "  plot DIR       draw the charts of a run's or a sweep's folder (gnuplot)\n"
+    "  report DIR     write DIR/report.html, the run's page for a browser\n"
+    "  grade RUN DIR  grade a folder of answers to a scenario's questions\n"
     "  models         list the models\n"
     "  help [COMMAND] show help\n"
     "\n"
@@ -45,7 +49,7 @@ static const char usage_text[] =
 
 static const char run_help[] =
     "usage: dsim run FILE [-o DIR] [--seed N] [--set PATH=VALUE]... [--trace] [--quiet]\n"
-    "                [--no-plot]\n"
+    "                [--no-plot] [--predict]\n"
     "\n"
     "Runs the scenario FILE and writes DIR (default out/<scenario name>/):\n"
     "  summary.json     resolved scenario, seed, trace_hash, engine stats, every metric\n"
@@ -62,6 +66,8 @@ static const char run_help[] =
     "  --quiet             print nothing on success\n"
     "  --no-plot           do not draw charts (also: DSIM_NO_PLOT=1); charts are\n"
     "                      drawn when gnuplot is on the PATH (see dsim help plot)\n"
+    "  --predict           ask the scenario's questions (\"predict\") on the terminal\n"
+    "                      first, grade the answers after (DIR/predictions.json)\n"
     "A run that takes more than 2 s shows its progress on a terminal.  Ctrl-C stops\n"
     "it after the current event: the results so far are written, summary.json says\n"
     "\"incomplete\", and the exit status is 130 (a second Ctrl-C ends dsim at once).\n";
@@ -250,6 +256,7 @@ static int cmd_run(int argc, char **argv) {
     run_opts o;
     sim *s;
     cJSON *resolved;
+    bool predict = predict_take_flag(&argc, argv);
     int rc = parse_and_load(argc, argv, true, &o, &s, &resolved);
     if (rc)
         return rc;
@@ -276,6 +283,9 @@ static int cmd_run(int argc, char **argv) {
         }
     }
 
+    cJSON *answers = predict ? predict_ask(resolved, stdin, stdout) : NULL;
+    if (predict && !answers)
+        fprintf(stderr, "dsim: the scenario has no questions (\"predict\"): nothing to ask\n");
     double t0 = wall_seconds();
     run_progress prog = {.t0 = t0, .tty = !o.quiet && isatty(2)};
     sim__set_check(s, 1u << 16, run_check, &prog);
@@ -370,10 +380,16 @@ static int cmd_run(int argc, char **argv) {
                 "dsim: interrupted at %s simulated: the results in %s cover the run until "
                 "then (summary.json says \"incomplete\")\n",
                 tbuf, dir);
+        cJSON_Delete(answers);
         return status ? status : 130;
     }
     if (status == 0 && !o.no_plot)
         plot_auto(dir, o.quiet);
+    if (status == 0 && answers)
+        predict_grade_run(dir, answers, o.quiet);
+    cJSON_Delete(answers);
+    if (status == 0)
+        report_auto(dir, o.quiet);
     return status;
 }
 
@@ -398,6 +414,10 @@ static int cmd_help(int argc, char **argv) {
         fputs(sweep_help, stdout);
     else if (strcmp(argv[0], "plot") == 0)
         fputs(plot_help, stdout);
+    else if (strcmp(argv[0], "report") == 0)
+        fputs(report_help, stdout);
+    else if (strcmp(argv[0], "grade") == 0)
+        fputs(grade_help, stdout);
     else if (strcmp(argv[0], "help") == 0)
         fputs(usage_text, stdout);
     else
@@ -433,5 +453,9 @@ int main(int argc, char **argv) {
         return sweep_cmd(argc - 2, argv + 2, NULL);
     if (strcmp(cmd, "plot") == 0)
         return plot_cmd(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return report_cmd(argc - 2, argv + 2);
+    if (strcmp(cmd, "grade") == 0)
+        return predict_grade_cmd(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

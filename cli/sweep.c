@@ -27,6 +27,7 @@
 #include "cfg.h"
 #include "plot.h"
 #include "registry.h"
+#include "report.h"
 #include "scenario.h"
 #include "sweep_parse.h"
 
@@ -798,6 +799,8 @@ int sweep_cmd(int argc, char **argv, const sweep_dist *dist) {
     }
     if (rc == 0 && root && !sw.no_plot)
         plot_auto(sw.dir, sw.quiet);
+    if (rc == 0 && root)
+        report_auto(sw.dir, sw.quiet);
     sweep_fini(&sw);
     return rc;
 }

@@ -645,6 +645,51 @@ static int read_random_faults(sim_cfg *c, sim *s) {
     return sim__cfg_failed(c) ? -1 : 0;
 }
 
+/* "predict": questions to answer before the run (`dsim run --predict`,
+ * docs/report.md).  The kernel checks only their shape; which metrics can
+ * be measured is the command's business (cli/predict.c). */
+static int read_predict(sim_cfg *c) {
+    if (!sim__cfg_take(c, "predict"))
+        return 0;
+    uint32_t n;
+    if (sim_cfg_list(c, "predict", 100, &n) < 0)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *ask = "", *metric = "", *explain = "";
+        double tol;
+        sim_time *win = NULL;
+        uint32_t nw = 0;
+        if (sim_cfg_enter_item(c, "predict", i) < 0)
+            return -1;
+        int rc = sim_cfg_str(c, "ask", NULL, &ask) < 0 ||
+                         sim_cfg_str(c, "metric", NULL, &metric) < 0 ||
+                         sim_cfg_time_list(c, "window", "[]", 0, (sim_time)1000000 * 3600 * SIM_S,
+                                           2, &win, &nw) < 0 ||
+                         sim_cfg_num(c, "tolerance", 0.05, 0, 1e15, &tol) < 0 ||
+                         sim_cfg_str(c, "explain", "", &explain) < 0
+                     ? -1
+                     : 0;
+        if (rc == 0 && !*ask)
+            rc = sim_cfg_fail(c, "ask", "must not be empty");
+        bool name_ok = rc == 0 && strchr(metric, '.') && strlen(metric) <= 128;
+        for (const char *p = metric; rc == 0 && name_ok && *p; p++)
+            name_ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-';
+        if (rc == 0 && !name_ok)
+            rc = sim_cfg_fail(c, "metric",
+                              "\"%s\" is not a metric name (model.figure, e.g. "
+                              "\"kv.stale_read_fraction\"; letters, digits, '_', '.', '-')",
+                              metric);
+        if (rc == 0 && (nw == 1 || (nw == 2 && win[1] <= win[0])))
+            rc = sim_cfg_fail(c, "window", "must be [from, to] with from before to");
+        sim_free(win);
+        if (rc < 0)
+            return -1;
+        sim_cfg_leave(c);
+    }
+    return sim__cfg_failed(c) ? -1 : 0;
+}
+
 /* ---- the whole scenario ---- */
 
 /* The default name: the file's base name without its extension, with any
@@ -757,7 +802,8 @@ static int load(sim_cfg *c, sim *s, const sim_load_opts *o) {
                                 "[{\"group\": \"server\", \"count\": 5}])");
     if (sim__create_nodes(s) < 0)
         return -1;
-    if (read_network(c, s) < 0 || read_faults(c, s) < 0 || read_random_faults(c, s) < 0)
+    if (read_network(c, s) < 0 || read_faults(c, s) < 0 || read_random_faults(c, s) < 0 ||
+        read_predict(c) < 0)
         return -1;
     if (s->model->validate) {
         if (sim__cfg_reenter(c, model_name) < 0)
