@@ -4,6 +4,7 @@
  */
 #include "cli_util.h"
 
+#include "scenario.h"
 #include "sim.h"
 
 #include <errno.h>
@@ -240,4 +241,28 @@ void cli_print_error(const char *msg) {
     char shown[2048];
     sim_escape(shown, sizeof shown, msg);
     fprintf(stderr, "dsim: %s\n", shown);
+}
+
+bool cli_is_budget_flag(const char *a) {
+    return strcmp(a, "--max-output") == 0 || strcmp(a, "--max-memory") == 0 ||
+           strcmp(a, "--max-work") == 0;
+}
+
+int cli_budget_flag(const char *a, const char *v, sim_budget *b) {
+    bool bytes = strcmp(a, "--max-memory") == 0;
+    double *lim = bytes                            ? &b->max_bytes
+                  : strcmp(a, "--max-output") == 0 ? &b->max_cells
+                                                   : &b->max_events;
+    if (sim_budget_parse(v, bytes, lim) == 0)
+        return 0;
+    char shown[200];
+    sim_escape(shown, sizeof shown, v);
+    if (bytes)
+        fprintf(stderr, "dsim: --max-memory %s: expected bytes (e.g. 4GiB, 500MB, 2e9) or off\n",
+                shown);
+    else
+        fprintf(stderr, "dsim: %s %s: expected a number of at least 1 (e.g. 1e9) or off\n", a,
+                shown);
+    fprintf(stderr, "(see dsim help)\n");
+    return -1;
 }

@@ -70,6 +70,13 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t
  * messages that quote an argument or a file. */
 void cli_print_error(const char *msg);
 
+/* --max-output CELLS, --max-memory BYTES, --max-work EVENTS (the resource
+ * budget, sim/budget.c): whether a is one of them, and reading its value
+ * into b (-1 after printing a usage error). */
+struct sim_budget;
+bool cli_is_budget_flag(const char *a);
+int cli_budget_flag(const char *a, const char *v, struct sim_budget *b);
+
 /* Formats an error message into err (n bytes) and returns -1: the parsers'
  * way to fail with a message for the caller to print. */
 int cli_fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

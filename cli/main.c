@@ -49,7 +49,8 @@ static const char usage_text[] =
 
 static const char run_help[] =
     "usage: dsim run FILE [-o DIR] [--seed N] [--set PATH=VALUE]... [--trace] [--quiet]\n"
-    "                [--no-plot] [--predict]\n"
+    "                [--no-plot] [--predict] [--max-output CELLS] [--max-memory BYTES]\n"
+    "                [--max-work EVENTS]\n"
     "\n"
     "Runs the scenario FILE and writes DIR (default out/<scenario name>/):\n"
     "  summary.json     resolved scenario, seed, trace_hash, engine stats, every metric\n"
@@ -68,15 +69,23 @@ static const char run_help[] =
     "                      drawn when gnuplot is on the PATH (see dsim help plot)\n"
     "  --predict           ask the scenario's questions (\"predict\") on the terminal\n"
     "                      first, grade the answers after (DIR/predictions.json)\n"
+    "resource limits (checked before the run; exit 2 with the key to change):\n"
+    "  --max-output CELLS  time-series cells (rows x columns), default 5e7\n"
+    "  --max-memory BYTES  estimated memory, default 1GiB (e.g. 8GiB)\n"
+    "  --max-work EVENTS   estimated events of the run, default 3e8\n"
+    "                      each takes a number, or off\n"
     "A run that takes more than 2 s shows its progress on a terminal.  Ctrl-C stops\n"
     "it after the current event: the results so far are written, summary.json says\n"
     "\"incomplete\", and the exit status is 130 (a second Ctrl-C ends dsim at once).\n";
 
 static const char validate_help[] =
-    "usage: dsim validate FILE [--seed N] [--set PATH=VALUE]...\n"
+    "usage: dsim validate FILE [--seed N] [--set PATH=VALUE]... [--max-output CELLS]\n"
+    "                [--max-memory BYTES] [--max-work EVENTS]\n"
     "\n"
     "Checks FILE and prints the fully resolved scenario (every default filled in)\n"
-    "as JSON.  Exit status 0 if valid, 2 with one error naming the JSON path if not.\n";
+    "as JSON, and on stderr what the run will cost: time-series cells, memory and\n"
+    "events, each against its limit (see dsim help run).  Exit status 0 if valid,\n"
+    "2 with one error naming the JSON path if not (or if an estimate is over its limit).\n";
 
 static const char models_help[] = "usage: dsim models\n\nLists the models with a one-line "
                                   "summary each.  A scenario chooses one with \"model\".\n";
@@ -100,6 +109,7 @@ typedef struct run_opts {
     bool trace;
     bool quiet;
     bool no_plot;
+    sim_budget budget;
 } run_opts;
 
 static int parse_args(int argc, char **argv, run_opts *o, bool is_run) {
@@ -128,6 +138,11 @@ static int parse_args(int argc, char **argv, run_opts *o, bool is_run) {
                                    v);
             o->has_seed = true;
             o->seed = n;
+        } else if (cli_is_budget_flag(a)) {
+            if (!has_next)
+                return usage_error("%s needs a limit (a number, or off)", a);
+            if (cli_budget_flag(a, argv[++i], &o->budget) < 0)
+                return EXIT_BAD_INPUT;
         } else if (is_run && (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0)) {
             if (!has_next)
                 return usage_error("%s needs a folder", a);
@@ -157,7 +172,8 @@ static sim *load(const run_opts *o, cJSON **resolved) {
                         .n_sets = o->n_sets,
                         .has_seed = o->has_seed,
                         .seed = o->seed,
-                        .models = sim_models};
+                        .models = sim_models,
+                        .budget = &o->budget};
     char err[2048];
     sim *s = sim_load(&lo, resolved, err, sizeof err);
     if (!s)
@@ -191,6 +207,11 @@ static int cmd_validate(int argc, char **argv) {
     char *text = cJSON_Print(resolved);
     printf("%s\n", text);
     cJSON_free(text);
+    /* What the run will cost, against the limits (stderr: stdout stays the
+     * resolved scenario, for tools). */
+    sim_estimate est;
+    sim_estimate_run(s, &est);
+    sim_estimate_print(stderr, &est, &o.budget);
     cJSON_Delete(resolved);
     sim_destroy(s);
     return 0;

@@ -50,6 +50,7 @@ typedef struct rp_model {
     size_t line_len;
     bool line_long;
     const sim *s;
+    uint32_t *order; /* node indices sorted by name */
 } rp_model;
 
 static rp_model *wrapper_of(sim_ctx *ctx) { return (rp_model *)(uintptr_t)sim_of(ctx)->model; }
@@ -119,10 +120,26 @@ static void rp_on_timer(sim_ctx *ctx, void *node, uint32_t kind, uint64_t arg) {
 
 /* ---- The trace stream: keeps the "log" and "fault" lines. ---- */
 
-static int32_t node_index(const report_replay *r, const char *name) {
-    for (uint32_t i = 0; i < r->n_nodes; i++)
-        if (strcmp(r->nodes[i], name) == 0)
-            return (int32_t)i;
+static int by_name(const void *a, const void *b, void *arg) {
+    char *const *names = arg;
+    return strcmp(names[*(const uint32_t *)a], names[*(const uint32_t *)b]);
+}
+
+/* The node's index from its name: a binary search of the names in order
+ * (order[], built once: a run of 10^6 nodes logs many lines). */
+static int32_t node_index(const rp_model *w, const char *name) {
+    const report_replay *r = w->out;
+    uint32_t lo = 0, hi = r->n_nodes;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->nodes[w->order[mid]], name);
+        if (c == 0)
+            return (int32_t)w->order[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return -1;
 }
 
@@ -153,7 +170,7 @@ static void take_line(rp_model *w, const char *line) {
         char *copy = sim_malloc(n);
         memcpy(copy, text, n);
         r->lines[r->n_lines++] = (report_line){.t = (sim_time)t->valuedouble,
-                                               .node = node ? node_index(r, node) : -1,
+                                               .node = node ? node_index(w, node) : -1,
                                                .fault = fault,
                                                .text = copy};
     }
@@ -226,7 +243,10 @@ int report_replay_run(const cJSON *sum, const char *data_dir, uint64_t max_event
     const sim_model **table = sim_calloc(n_models + 1, sizeof *table);
     for (size_t i = 0; i < n_models; i++)
         table[i] = sim_models[i] == orig ? &w->m : sim_models[i];
-    sim_load_opts lo = {.file = path, .models = table};
+    /* The folder's run passed its budget already (perhaps with limits
+     * raised), and this one is bounded by max_events: no limits here. */
+    sim_budget no_limits = {-1, -1, -1};
+    sim_load_opts lo = {.file = path, .models = table, .budget = &no_limits};
     cJSON *res = NULL;
     char lerr[2048];
     sim *s = sim_load(&lo, &res, lerr, sizeof lerr);
@@ -238,6 +258,10 @@ int report_replay_run(const cJSON *sum, const char *data_dir, uint64_t max_event
         out->nodes = sim_calloc(out->n_nodes ? out->n_nodes : 1, sizeof *out->nodes);
         for (uint32_t i = 0; i < out->n_nodes; i++)
             out->nodes[i] = dup_text(sim_node_name(s, i));
+        w->order = sim_calloc(out->n_nodes ? out->n_nodes : 1, sizeof *w->order);
+        for (uint32_t i = 0; i < out->n_nodes; i++)
+            w->order[i] = i;
+        qsort_r(w->order, out->n_nodes, sizeof *w->order, by_name, out->nodes);
         out->n_types = s->n_types;
         out->types = sim_calloc(s->n_types ? s->n_types : 1, sizeof *out->types);
         for (uint32_t i = 0; i < s->n_types; i++)
@@ -262,6 +286,7 @@ int report_replay_run(const cJSON *sum, const char *data_dir, uint64_t max_event
         rc = 0;
     }
     sim_free(table);
+    sim_free(w->order);
     sim_free(w);
     if (rc)
         report_replay_free(out);

@@ -352,7 +352,8 @@ int spacetime_derive(const cJSON *sum, const char *data_dir, spacetime_info *inf
     const sim_model **table = sim_calloc(n_models + 1, sizeof *table);
     for (size_t i = 0; i < n_models; i++)
         table[i] = sim_models[i] == &kv_model ? &w.m : sim_models[i];
-    sim_load_opts lo = {.file = scen, .models = table};
+    sim_budget no_limits = {-1, -1, -1}; /* the run passed its own; this one is bounded */
+    sim_load_opts lo = {.file = scen, .models = table, .budget = &no_limits};
     cJSON *res = NULL;
     char lerr[2048];
     sim *s = sim_load(&lo, &res, lerr, sizeof lerr);

@@ -77,6 +77,8 @@ const char sweep_help[] =
     "  -j, --jobs N         worker processes (default 1); results do not depend on N\n"
     "  -o, --out DIR        output folder\n"
     "  --no-plot            do not draw charts (also: DSIM_NO_PLOT=1)\n"
+    "  --max-output CELLS, --max-memory BYTES, --max-work EVENTS\n"
+    "                       each run's resource limits (see dsim help run)\n"
     "  --quiet              print nothing on success\n";
 
 /* ---- Small helpers. ---- */
@@ -128,7 +130,8 @@ static sim *load_point(const sweep *sw, size_t point, uint64_t seed, cJSON **res
                         .n_sets = sw->n_sets + (sets ? (int)sw->n_params : 0),
                         .has_seed = true,
                         .seed = seed,
-                        .models = sim_models};
+                        .models = sim_models,
+                        .budget = &sw->budget};
     sim *s = sim_load(&lo, resolved, err, errlen);
     if (sets)
         point_sets_free(sw, sets);
@@ -244,6 +247,11 @@ static int parse_args(sweep *sw, int argc, char **argv) {
                     return usage_error("-j %s: expected a number of workers from 1 to 1024", v);
                 sw->jobs = (int)n;
             }
+        } else if (cli_is_budget_flag(a)) {
+            if (!has_next)
+                return usage_error("%s needs a limit (a number, or off)", a);
+            if (cli_budget_flag(a, argv[++i], &sw->budget) < 0)
+                return EXIT_BAD_INPUT;
         } else if (strcmp(a, "--independent-seeds") == 0) {
             sw->independent = true;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) {
@@ -712,7 +720,8 @@ int sweep_cmd(int argc, char **argv, const sweep_dist *dist) {
                             .n_sets = sw.n_sets,
                             .has_seed = sw.has_seed,
                             .seed = sw.seed0,
-                            .models = sim_models};
+                            .models = sim_models,
+                            .budget = &sw.budget};
         sim *s = sim_load(&lo, &sw.base, err, sizeof err);
         if (!s) {
             fprintf(stderr, "%s\n", err);

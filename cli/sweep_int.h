@@ -35,6 +35,7 @@ typedef struct sweep {
     int jobs;
     const char *out_opt;
     bool no_plot, quiet;
+    sim_budget budget; /* --max-output, --max-memory, --max-work: for every run */
     char dir[4096];
     size_t n_points;
     size_t *combo; /* n_points * n_params value indices */

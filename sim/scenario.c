@@ -769,10 +769,8 @@ static int load(sim_cfg *c, sim *s, const sim_load_opts *o) {
     sim_cfg_leave(c);
     if (sim__cfg_failed(c))
         return -1;
-    if (s->sample_interval > 0 && s->duration / s->sample_interval > 10000000)
-        return sim__cfg_fail_at(c, ".metrics.interval",
-                                "gives more than 10000000 samples over the duration; use a "
-                                "longer interval");
+    /* How many samples is the budget's question (budget.c), once the
+     * columns are known. */
 
     if (read_node_groups(c, s) < 0)
         return -1;
@@ -858,8 +856,20 @@ static sim *load_file(const sim_load_opts *o, cJSON **resolved, char *err, size_
         sim_destroy(s);
         return NULL;
     }
-    *resolved = sim__cfg_take_resolved(c);
+    cJSON *resolved_copy = sim__cfg_take_resolved(c);
     sim__cfg_destroy(c);
+    /* The resource budget (budget.c): refused before any time passes. */
+    sim_estimate est;
+    sim_estimate_run(s, &est);
+    char why[1024];
+    if (sim_budget_check(s, &est, o->budget, why, sizeof why) < 0) {
+        snprintf(err, errlen, "error: %s: %s", s->file, why);
+        cJSON_Delete(resolved_copy);
+        cJSON_Delete(root);
+        sim_destroy(s);
+        return NULL;
+    }
+    *resolved = resolved_copy;
     s->root = root; /* strings read by models point into it */
     return s;
 }

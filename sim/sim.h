@@ -277,6 +277,27 @@ typedef struct sim_chart {
 } sim_chart;
 
 /*
+ * What a run will cost, estimated by the model from its resolved
+ * configuration before time 0 (sim_model.estimate), so that dsim can refuse
+ * a scenario that would take hours or exhaust memory before it starts
+ * (docs/scenario-format.md, "Limits").  Estimates, not bounds: within a
+ * factor of a few is the aim.  Each names the key that drives it and says
+ * in a few words how it was reckoned, for the message.
+ */
+typedef struct sim_model_estimate {
+    double events;          /* events of the whole run (messages and timers) */
+    const char *events_key; /* e.g. "kv.workload.rate_per_s" */
+    char events_why[200];   /* e.g. "1e+07 operations/s for 1 s, about 12 events each" */
+    double bytes;           /* memory of the model's state at its largest */
+    const char *bytes_key;  /* e.g. "kv.workload.keys" */
+    char bytes_why[200];    /* e.g. "1e+08 keys on 3 replicas, about 40 bytes each" */
+} sim_model_estimate;
+/* Numbers for people in estimates and messages: "12 billion", "3.4 million",
+ * "52,000"; and "1.5 GiB", "300 MiB", "12 KiB".  Return buf. */
+char *sim_human_count(double x, char *buf, size_t n);
+char *sim_human_bytes(double x, char *buf, size_t n);
+
+/*
  * A model is one constant struct of hooks.  The kernel allocates
  * `shared_size` bytes once per simulation (configuration plus whatever all
  * nodes share, such as an oracle) and `node_size` bytes per node, zeroed.
@@ -329,6 +350,9 @@ typedef struct sim_model {
     void (*shared_fini)(void *shared);
     /* The model's charts, ending with name NULL; NULL for none. */
     const sim_chart *charts;
+    /* After validate: fills in what the run will cost (fields it leaves at
+     * zero are not estimated).  Reads only.  NULL: nothing estimated. */
+    void (*estimate)(const sim *s, const void *shared, sim_model_estimate *e);
 } sim_model;
 
 /* ---- The context: valid only during a hook, names the acting node. ---- */

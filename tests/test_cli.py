@@ -482,7 +482,11 @@ def test_validate_round_trip(tmp):
                                     {"at": "1.5s", "heal": True}])
     r = dsim("validate", f, cwd=tmp)
     assert r.rc == 0, r
-    assert r.err == "", r
+    # stderr holds the cost estimates, one line each, and nothing else;
+    # stdout is the resolved scenario alone.
+    lines = r.err.splitlines()
+    assert len(lines) == 3 and all(l.startswith("estimate: ") for l in lines), r
+    assert "time series" in lines[0] and "memory" in lines[1] and "events" in lines[2], r
     resolved = json.loads(r.out)
     assert isinstance(resolved, dict)
     # Defaults are filled in.  (No "nodes": phold creates its own.)
@@ -576,7 +580,9 @@ def test_ctrl_c_writes_results_marked_incomplete(tmp):
     # current event; the results are written, summary.json says incomplete,
     # and the status is 130 as for any command stopped by Ctrl-C.
     f = os.path.join(SRCDIR, "scenarios", "kv", "quickstart.json")
-    p = subprocess.Popen([DSIM, "run", f, "--set", "duration=100000s", "-o", "r", "--no-plot"],
+    # --max-work off: the budget would refuse a run this long up front.
+    p = subprocess.Popen([DSIM, "run", f, "--set", "duration=100000s", "--max-work", "off",
+                          "-o", "r", "--no-plot"],
                          cwd=tmp,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)

@@ -88,6 +88,7 @@
  */
 #include "gossip.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -665,6 +666,31 @@ static void gossip_report(sim_report *r, void *shared) {
     }
 }
 
+/*
+ * What a run will cost (sim_model.estimate, for the kernel's budget): every
+ * node starts a round each period and contacts `fanout` peers, each contact
+ * a message and its answer.  A run that stops when done lasts until the
+ * last update is injected and some 2 log2(n) + 10 rounds more (push-pull
+ * needs about log3(n) + ln ln(n)); one that does not lasts the duration.
+ */
+static void gossip_estimate(const sim *s, const void *shared, sim_model_estimate *e) {
+    const gossip_shared *p = shared;
+    double n = (double)sim_node_count(s);
+    double rounds = (double)sim_duration(s) / (double)p->period;
+    if (p->stop_when_done) {
+        double until =
+            (double)(p->inject_at + (p->updates - 1) * p->update_interval) / (double)p->period +
+            2 * log2(n > 2 ? n : 2) + 10;
+        if (until < rounds)
+            rounds = until;
+    }
+    double per_round = 1 + 2 * (double)p->fanout;
+    e->events = n * rounds * per_round;
+    e->events_key = "nodes";
+    snprintf(e->events_why, sizeof e->events_why,
+             "%.0f nodes for about %.0f rounds, %.0f events each per round", n, rounds, per_round);
+}
+
 const sim_model gossip_model = {
     .name = "gossip",
     .summary = "epidemic dissemination (Demers 1987): anti-entropy and rumor mongering",
@@ -680,4 +706,5 @@ const sim_model gossip_model = {
     .on_recover = gossip_on_recover,
     .report = gossip_report,
     .node_fini = gossip_node_fini,
+    .estimate = gossip_estimate,
 };

@@ -247,6 +247,15 @@ int kv_validate(sim_cfg *c, void *shared) {
     if ((uint64_t)k->n > k->n_servers)
         return sim_cfg_fail(c, "n", "n = %lld replicas, but there are only %u servers ($.nodes)",
                             (long long)k->n, k->n_servers);
+    /* The ring's size, checked before it is built (sorting 10^7 tokens
+     * alone takes seconds): a documented limit (docs/scenario-format.md). */
+    if ((uint64_t)k->n_servers * (uint64_t)k->vnodes > KV_MAX_TOKENS)
+        return sim_cfg_fail(c, "vnodes",
+                            "%u servers x %lld virtual nodes = %llu ring tokens, more than the "
+                            "limit of %u: use fewer servers ($.nodes) or fewer vnodes",
+                            k->n_servers, (long long)k->vnodes,
+                            (unsigned long long)k->n_servers * (unsigned long long)k->vnodes,
+                            (unsigned)KV_MAX_TOKENS);
     bool *joins_later = sim_calloc(k->n_servers, sizeof *joins_later);
     bool *seen = sim_calloc(k->n_servers, sizeof *seen);
     for (uint32_t i = 0; i < k->n_changes; i++) {

@@ -14,8 +14,9 @@
 
 typedef enum kv_partitioner { KV_PART_HASH, KV_PART_RANGE, KV_PART_MODULO } kv_partitioner;
 
-#define KV_MAX_N    16 /* replicas per key */
-#define KV_MAX_WALK 32 /* preference list and fallbacks (sloppy quorum) */
+#define KV_MAX_N      16       /* replicas per key */
+#define KV_MAX_TOKENS 4194304u /* ring tokens: servers x vnodes */
+#define KV_MAX_WALK   32       /* preference list and fallbacks (sloppy quorum) */
 
 typedef struct kv_token {
     uint64_t pos;   /* position on the ring */

@@ -499,6 +499,43 @@ static void mq_report(sim_report *r, void *shared) {
 /* The charts dsim plot draws of a run (mq_charts.c). */
 extern const sim_chart mq_charts[];
 
+/*
+ * What a run will cost (sim_model.estimate, for the kernel's budget):
+ * every message is published and acknowledged, copied to its followers and
+ * acknowledged by them, then fetched, delivered and acknowledged once per
+ * subscribed group; brokers tick.  Memory: the oracle's record of every
+ * message and copy, and each message's bytes on every replica while it is
+ * retained (the worst case: nothing consumed).
+ */
+static void mq_estimate(const sim *s, const void *shared, sim_model_estimate *e) {
+    const mq_shared *p = shared;
+    double repl = 1;
+    for (int t = 0; t < p->n_topics; t++) {
+        if ((double)p->topics[t].replication > repl)
+            repl = (double)p->topics[t].replication;
+    }
+    double groups = p->n_groups > 0 ? (double)p->n_groups : 1;
+    double msgs = p->expected_msgs;
+    e->events = msgs * (2 + 2 * (repl - 1) + 3 * groups);
+    if (p->broker_tick > 0)
+        e->events += (double)p->n_brokers * ((double)sim_duration(s) / (double)p->broker_tick);
+    e->events_key = "mq.producers";
+    char m[48];
+    sim_human_count(msgs, m, sizeof m);
+    snprintf(e->events_why, sizeof e->events_why,
+             "about %s messages over the run, some %.0f events each", m,
+             2 + 2 * (repl - 1) + 3 * groups);
+    /* A log entry is an id and a few stamps (bodies are sizes, not bytes):
+     * 8.3 bytes per queued message measured, 16 allowed. */
+    e->bytes =
+        msgs * ((double)sizeof(mq_msg_rec) + groups * (double)sizeof(mq_copy_rec) + repl * 16);
+    e->bytes_key = "mq.producers";
+    snprintf(e->bytes_why, sizeof e->bytes_why,
+             "about %s messages (%.0f cop%s of each in the brokers' logs, the oracle's "
+             "record of each)",
+             m, repl, repl == 1 ? "y" : "ies");
+}
+
 const sim_model mq_model = {
     .name = "mq",
     .summary = "message queues: producers, partitioned topics on brokers, consumer groups, "
@@ -517,4 +554,5 @@ const sim_model mq_model = {
     .node_fini = mq_node_fini,
     .shared_fini = mq_shared_fini,
     .charts = mq_charts,
+    .estimate = mq_estimate,
 };

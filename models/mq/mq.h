@@ -162,6 +162,7 @@ typedef struct mq_shared {
     /* Configuration. */
     int mode;
     int64_t n_brokers, header_bytes, max_messages, max_chain;
+    double expected_msgs; /* messages the producers and chains will publish (estimate) */
     sim_time warmup, request_timeout, poll_wait;
     /* publisher (every node that publishes) */
     int64_t pub_max_in_flight, pub_buffer, pub_retries;

@@ -414,6 +414,7 @@ int mq_configure(sim_cfg *c, void *shared) {
     }
 
     double expect = expected_messages(p);
+    p->expected_msgs = expect;
     if (expect > (double)p->max_messages)
         return sim_cfg_fail(c, "max_messages",
                             "the producers would publish about %.0f messages over the "

@@ -17,6 +17,8 @@
  */
 #include "phold.h"
 
+#include <stdio.h>
+
 typedef struct phold_shared {
     int64_t lps, events_per_lp;
     uint32_t first; /* index of lp0: the scenario may have nodes of its own */
@@ -86,6 +88,18 @@ static void phold_report(sim_report *r, void *shared) {
                     (long long)p->handled, (long long)p->lps, (long long)p->events_per_lp);
 }
 
+/* What a run will cost (for the kernel's budget): every LP's events hop
+ * once per lookahead + mean. */
+static void phold_estimate(const sim *s, const void *shared, sim_model_estimate *e) {
+    const phold_shared *p = shared;
+    double hop = (double)(p->lookahead + p->mean);
+    e->events = (double)p->lps * (double)p->events_per_lp * ((double)sim_duration(s) / hop);
+    e->events_key = "duration";
+    snprintf(e->events_why, sizeof e->events_why,
+             "%lld LPs with %lld events each, a hop every %g s", (long long)p->lps,
+             (long long)p->events_per_lp, hop / 1e9);
+}
+
 const sim_model phold_model = {
     .name = "phold",
     .summary = "PHOLD engine benchmark: LPs bouncing events at lookahead + Exp(mean)",
@@ -97,4 +111,5 @@ const sim_model phold_model = {
     .node_init = phold_node_init,
     .on_message = phold_on_message,
     .report = phold_report,
+    .estimate = phold_estimate,
 };
