@@ -646,7 +646,8 @@ static void kv_estimate(const sim *s, const void *shared, sim_model_estimate *e)
     } else {
         e->bytes_key = e->events_key;
         char w[48];
-        snprintf(e->bytes_why, sizeof e->bytes_why, "%s writes (the oracle keeps %zu bytes of each)",
+        snprintf(e->bytes_why, sizeof e->bytes_why,
+                 "%s writes (the oracle keeps %zu bytes of each)",
                  sim_human_count(writes, w, sizeof w), sizeof(kv_write_rec));
     }
 }
