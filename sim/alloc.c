@@ -3,9 +3,10 @@
  * aborting), and where broken invariants end the process.
  *
  * The wrappers count live blocks so tests can assert that a simulation
- * frees everything it allocated.  The count is the process's only mutable
- * global: it is diagnostic, never read by a simulation, and simulations
- * never run on threads.
+ * frees everything it allocated, and keep the largest single request so
+ * they can assert that a refused scenario allocated nothing big.  These
+ * two are the process's only mutable globals: diagnostic, never read by a
+ * simulation, and simulations never run on threads.
  */
 #include "sim.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 
 static long live_blocks;
+static size_t largest;
 
 _Noreturn void sim_panic(const char *file, int line, const char *fmt, ...) {
     va_list ap;
@@ -28,6 +30,8 @@ _Noreturn void sim_panic(const char *file, int line, const char *fmt, ...) {
 }
 
 static void *check(void *p, size_t size) {
+    if (size > largest)
+        largest = size;
     if (!p && size)
         sim_panic(__FILE__, __LINE__, "out of memory allocating %zu bytes", size);
     return p;
@@ -42,7 +46,7 @@ void *sim_malloc(size_t size) {
 void *sim_calloc(size_t n, size_t size) {
     if (size && n > (size_t)-1 / size)
         sim_panic(__FILE__, __LINE__, "allocation of %zu x %zu bytes overflows", n, size);
-    void *p = check(calloc(n ? n : 1, size ? size : 1), 1);
+    void *p = check(calloc(n ? n : 1, size ? size : 1), n * size);
     live_blocks++;
     return p;
 }
@@ -79,3 +83,10 @@ char *sim_strdup(const char *s) {
 }
 
 long sim_live_blocks(void) { return live_blocks; }
+
+size_t sim_largest_alloc(bool reset) {
+    size_t l = largest;
+    if (reset)
+        largest = 0;
+    return l;
+}

@@ -869,6 +869,8 @@ static sim *load_file(const sim_load_opts *o, cJSON **resolved, char *err, size_
         sim_destroy(s);
         return NULL;
     }
+    if (s->model->prepare)
+        s->model->prepare(s, s->shared);
     *resolved = resolved_copy;
     s->root = root; /* strings read by models point into it */
     return s;

@@ -206,6 +206,8 @@ void sim_free(void *p);
 char *sim_strdup(const char *s);
 /* Number of blocks allocated through these wrappers and not yet freed. */
 long sim_live_blocks(void);
+/* The largest single allocation (bytes) since the last reset; diagnostic. */
+size_t sim_largest_alloc(bool reset);
 
 /* ------------------------------------------------------------------------ */
 /* The simulation object, the context, and the model interface.            */
@@ -353,6 +355,11 @@ typedef struct sim_model {
     /* After validate: fills in what the run will cost (fields it leaves at
      * zero are not estimated).  Reads only.  NULL: nothing estimated. */
     void (*estimate)(const sim *s, const void *shared, sim_model_estimate *e);
+    /* After the budget has accepted the estimate, before time 0: allocates
+     * the state sized by the configuration (per-key tables and the like),
+     * so that a scenario the budget refuses never allocates it.  Must not
+     * fail.  NULL: nothing to prepare. */
+    void (*prepare)(sim *s, void *shared);
 } sim_model;
 
 /* ---- The context: valid only during a hook, names the acting node. ---- */

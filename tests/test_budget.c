@@ -79,10 +79,15 @@ START_TEST(test_budget_refuses_work_and_memory_naming_the_key) {
 
     const char *keys = "{\"model\":\"kv\",\"nodes\":5,\"duration\":\"1s\","
                        "\"kv\":{\"workload\":{\"keys\":100000000}}}";
+    sim_largest_alloc(true);
     s = load_with(keys, NULL, err, sizeof err);
     ck_assert_ptr_null(s);
     ck_assert_msg(strstr(err, "$.kv.workload.keys: 100000000 keys on 3 replicas") != NULL, "%s",
                   err);
+    /* Refused before the per-key tables exist (sim_model.prepare runs only
+     * after the budget): nothing near the 1e8-key oracle was allocated, even
+     * lazily (an address-sanitized or no-overcommit process would fail). */
+    ck_assert_uint_lt(sim_largest_alloc(true), 64u << 20);
     ck_assert_msg(strstr(err, "--max-memory") != NULL, "%s", err);
     sim_budget big = {.max_bytes = 16.0 * 1073741824.0};
     s = load_with(keys, &big, err, sizeof err);

@@ -672,4 +672,5 @@ const sim_model kv_model = {
     .shared_fini = kv_shared_fini,
     .charts = kv_charts,
     .estimate = kv_estimate,
+    .prepare = kv_prepare,
 };

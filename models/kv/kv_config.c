@@ -307,10 +307,6 @@ int kv_validate(sim_cfg *c, void *shared) {
                 kv_ring_set_active(&k->ring, i, false, &k->ring_rng);
         kv_keys_init(&k->keys, (kv_pop_kind)k->popularity, (uint64_t)k->n_keys, k->zipf_theta,
                      k->hot_ops, k->hot_keys, k->scramble);
-        sim_time *edges = k->oracle.t_edges;
-        uint32_t n_t = k->oracle.n_t;
-        kv_oracle_init(&k->oracle, (uint64_t)k->n_keys, edges, n_t, k->n_probe_t);
-        sim_free(edges);
         for (uint32_t i = 0; i < k->n_changes; i++)
             sim_world_timer_set(s, k->changes[i].at, W_MEMBERSHIP, i);
         k->h_read = sim_histogram(s, "kv.read_latency", "ns");
@@ -335,4 +331,15 @@ int kv_validate(sim_cfg *c, void *shared) {
     sim_free(joins_later);
     sim_free(seen);
     return sim_cfg_failed(c) ? -1 : rc;
+}
+
+/* After the budget (sim_model.prepare): the oracle's record of every key,
+ * the one table sized by kv.workload.keys alone. */
+void kv_prepare(sim *s, void *shared) {
+    (void)s;
+    kv_shared *k = shared;
+    sim_time *edges = k->oracle.t_edges;
+    uint32_t n_t = k->oracle.n_t;
+    kv_oracle_init(&k->oracle, (uint64_t)k->n_keys, edges, n_t, k->n_probe_t);
+    sim_free(edges);
 }

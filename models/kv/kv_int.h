@@ -69,6 +69,7 @@ void kv_op_release(kv_node *nd, kv_client_op *op);
 
 int kv_configure(sim_cfg *c, void *shared);
 int kv_validate(sim_cfg *c, void *shared);
+void kv_prepare(sim *s, void *shared);
 
 /* ---- replica.c ---- */
 
