@@ -46,7 +46,7 @@ void *sim_malloc(size_t size) {
 void *sim_calloc(size_t n, size_t size) {
     if (size && n > (size_t)-1 / size)
         sim_panic(__FILE__, __LINE__, "allocation of %zu x %zu bytes overflows", n, size);
-    void *p = check(calloc(n ? n : 1, size ? size : 1), n * size);
+    void *p = check(calloc(n ? n : 1, size ? size : 1), n && size ? n * size : 1);
     live_blocks++;
     return p;
 }

@@ -94,14 +94,20 @@ static char *human_seconds(double x, char *buf, size_t n) {
 /* Resolves one limit: 0 is the default, negative is off (infinite). */
 static double limit_of(double v, double def) { return v == 0 ? def : v < 0 ? INFINITY : v; }
 
-int sim_budget_check(const sim *s, const sim_estimate *e, const sim_budget *b, char *err,
-                     size_t errlen) {
+/* The three limits in force: b's, with defaults and "off" resolved. */
+static void limits_of(const sim_budget *b, double *cells, double *bytes, double *events) {
     sim_budget none = {0};
     if (!b)
         b = &none;
-    double max_cells = limit_of(b->max_cells, SIM_BUDGET_CELLS);
-    double max_bytes = limit_of(b->max_bytes, SIM_BUDGET_BYTES);
-    double max_events = limit_of(b->max_events, SIM_BUDGET_EVENTS);
+    *cells = limit_of(b->max_cells, SIM_BUDGET_CELLS);
+    *bytes = limit_of(b->max_bytes, SIM_BUDGET_BYTES);
+    *events = limit_of(b->max_events, SIM_BUDGET_EVENTS);
+}
+
+int sim_budget_check(const sim *s, const sim_estimate *e, const sim_budget *b, char *err,
+                     size_t errlen) {
+    double max_cells, max_bytes, max_events;
+    limits_of(b, &max_cells, &max_bytes, &max_events);
     char h1[64], h2[64], h3[64], h4[64], t1[32], t2[32];
     if (e->cells > max_cells) {
         snprintf(err, errlen,
@@ -174,21 +180,17 @@ int sim_budget_parse(const char *v, bool bytes, double *out) {
 }
 
 void sim_estimate_print(FILE *f, const sim_estimate *e, const sim_budget *b) {
-    sim_budget none = {0};
-    if (!b)
-        b = &none;
     char h1[64], h2[64], h3[64];
-    double max_cells = limit_of(b->max_cells, SIM_BUDGET_CELLS);
-    double max_bytes = limit_of(b->max_bytes, SIM_BUDGET_BYTES);
-    double max_events = limit_of(b->max_events, SIM_BUDGET_EVENTS);
+    double max_cells, max_bytes, max_events;
+    limits_of(b, &max_cells, &max_bytes, &max_events);
     fprintf(f, "estimate: time series %s rows x %.0f columns = %s cells (limit %s)\n",
             sim_human_count(e->rows, h1, sizeof h1), e->cols,
             sim_human_count(e->cells, h2, sizeof h2),
             isinf(max_cells) ? "off" : sim_human_count(max_cells, h3, sizeof h3));
-    fprintf(f, "estimate: memory about %s (limit %s)%s%s%s\n",
+    fprintf(f, "estimate: memory about %s (limit %s)%s%s\n",
             sim_human_bytes(e->bytes, h1, sizeof h1),
             isinf(max_bytes) ? "off" : sim_human_bytes(max_bytes, h2, sizeof h2),
-            e->model.bytes_key ? ": " : "", e->model.bytes_key ? e->model.bytes_why : "", "");
+            e->model.bytes_key ? ": " : "", e->model.bytes_key ? e->model.bytes_why : "");
     if (e->events > 0)
         fprintf(f, "estimate: about %s events, some %s at 5 million events/s (limit %s): %s\n",
                 sim_human_count(e->events, h1, sizeof h1),
