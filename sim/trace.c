@@ -71,6 +71,12 @@ void sim__trace_event_slow(sim *s, int kind, uint32_t node, uint32_t src, uint32
         fputs(",\"type\":", f);
         json_escape(f, s->type_names[type]);
         fprintf(f, ",\"bytes\":%u}\n", len);
+    } else if (node == UINT32_MAX) {
+        /* A world timer: an event of the whole model, no node's. */
+        uint64_t arg;
+        memcpy(&arg, data, sizeof arg);
+        fprintf(f, "\"ev\":\"world_timer\",\"kind\":%u,\"arg\":%llu}\n", type,
+                (unsigned long long)arg);
     } else {
         fputs("\"ev\":\"timer\",\"node\":", f);
         json_escape(f, s->nodes[node].name);
