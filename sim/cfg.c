@@ -1103,9 +1103,11 @@ int sim_cfg_time(sim_cfg *c, const char *key, const char *def, sim_time min, sim
     if (v) {
         if (sim__cfg_parse_time(c, v, seg, min, max, &t) < 0)
             return -1;
+    } else if (!def) {
+        return cfg__fail_required(c, key, "is required (a duration such as \"30s\")");
     } else {
         const char *why;
-        SIM_ASSERT(def && sim_time_parse(def, &t, &why) == 0);
+        SIM_ASSERT(sim_time_parse(def, &t, &why) == 0);
     }
     *out = t;
     char buf[40];

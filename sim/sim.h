@@ -480,7 +480,7 @@ int sim_cfg_num(sim_cfg *c, const char *key, double def, double min, double max,
 /* A probability in [0, 1]. */
 int sim_cfg_prob(sim_cfg *c, const char *key, double def, double *out);
 int sim_cfg_bool(sim_cfg *c, const char *key, bool def, bool *out);
-/* A duration string with unit within [min, max]. */
+/* A duration string with unit within [min, max]; def NULL: required. */
 int sim_cfg_time(sim_cfg *c, const char *key, const char *def, sim_time min, sim_time max,
                  sim_time *out);
 /* One of `choices` (NULL-terminated); stores the index. */
