@@ -7,6 +7,7 @@
 #include "kv/kv.h"
 #include "mq/mq.h"
 #include "phold/phold.h"
+#include "web/web.h"
 
 #include <string.h>
 
@@ -17,6 +18,7 @@ const sim_model *const sim_models[] = {
     &kv_model,
     &mq_model,
     &phold_model,
+    &web_model,
     NULL,
 };
 // clang-format on

@@ -1,0 +1,437 @@
+/*
+ * web_balancer.c - load balancers: the policies that pick a server, sticky
+ * sessions, health checks, timeouts and retries.
+ *
+ * Messages: a balancer takes `request` from clients, sends `forward` to the
+ * server it picks, and answers the client with one `reply` when the
+ * server's `response` comes, or when it gives up (timeout, no server,
+ * every try refused).  It sends `ping` to every server in service each
+ * health interval and reads the `pong`s.
+ *
+ * The request path is a pipeline a later stage can join without rewriting
+ * it: admit (a rate limiter's place; part 2), pin (stickiness), pick (the
+ * policy), forward.  Clients have the same shape on their side (a cache's
+ * place is before the request leaves the client).
+ *
+ * Invariants
+ *  (1) A balancer answers every request it accepts exactly once; a
+ *      response after it gave up is counted late and dropped.
+ *  (2) It picks only among its candidates: servers in service (from
+ *      discovery, instantly) that its own health checks call healthy.  It
+ *      knows nothing else of servers but what it sent and was answered:
+ *      out[] counts its own outstanding forwards, so two balancers'
+ *      least-connections views differ, as in real deployments.
+ *  (3) A retry never goes to the server that just failed it, unless it is
+ *      the only candidate.
+ *  (4) Health: unhealthy after unhealthy_threshold unanswered rounds in a
+ *      row, healthy again after healthy_threshold answered ones; a server
+ *      that joins service starts healthy.
+ *  (5) Consistent hashing with bounded loads (Mirrokni, Thorup and
+ *      Zadimoghaddam 2018): a server takes a request only while its
+ *      outstanding count is below ceil(c x (total + 1) / n); the walk goes
+ *      on round the ring otherwise, so no server exceeds the bound.
+ */
+#include "web_int.h"
+
+#include <math.h>
+
+void web_lb_init(sim_ctx *ctx, web_node *nd) {
+    web_shared *p = web_shared_of(ctx);
+    web_lb *lb = sim_calloc(1, sizeof *lb);
+    nd->lb = lb;
+    size_t n = (size_t)p->pool;
+    web_pool_init(&lb->reqs, sizeof(web_lreq), (uint32_t)p->lb_max_outstanding);
+    lb->out = sim_calloc(n, sizeof *lb->out);
+    lb->ewma = sim_calloc(n, sizeof *lb->ewma);
+    lb->ewma_at = sim_calloc(n, sizeof *lb->ewma_at);
+    lb->wrr = sim_calloc(n, sizeof *lb->wrr);
+    lb->healthy = sim_malloc(n);
+    memset(lb->healthy, 1, n);
+    lb->fails = sim_calloc(n, 1);
+    lb->oks = sim_calloc(n, 1);
+    lb->ping_due = sim_calloc(n, 1);
+    lb->seen = sim_calloc(n, 1);
+    lb->cand = sim_calloc(n, sizeof *lb->cand);
+    lb->cand_dirty = true;
+    if (p->sticky == WEB_STICKY_TABLE)
+        lb->affinity = sim_calloc((size_t)p->n_users, sizeof *lb->affinity);
+    sim_timer_set(ctx, p->lb_timeout / WEB_SCAN_DIVISOR, WEB_T_LB_SCAN, 0);
+    if (p->health_interval > 0)
+        sim_timer_set(ctx, p->health_interval, WEB_T_HEALTH, 0);
+}
+
+void web_lb_fini(web_node *nd) {
+    web_lb *lb = nd->lb;
+    if (!lb)
+        return;
+    web_pool_fini(&lb->reqs);
+    sim_free(lb->out);
+    sim_free(lb->ewma);
+    sim_free(lb->ewma_at);
+    sim_free(lb->wrr);
+    sim_free(lb->healthy);
+    sim_free(lb->fails);
+    sim_free(lb->oks);
+    sim_free(lb->ping_due);
+    sim_free(lb->seen);
+    sim_free(lb->cand);
+    sim_free(lb->affinity);
+    sim_free(lb);
+    nd->lb = NULL;
+}
+
+/* The candidates: in service and healthy, by index. */
+static void refresh(web_shared *p, web_lb *lb) {
+    if (!lb->cand_dirty && lb->cand_version == p->version)
+        return;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < (uint32_t)p->pool; i++) {
+        bool serving = p->member[i] == WEB_SERVING;
+        if (serving && !lb->seen[i]) {
+            lb->healthy[i] = 1; /* invariant 4: a server joins healthy */
+            lb->fails[i] = lb->oks[i] = 0;
+            lb->wrr[i] = 0;
+        }
+        lb->seen[i] = serving;
+        if (serving && lb->healthy[i])
+            lb->cand[k++] = i;
+    }
+    lb->n_cand = k;
+    lb->cand_version = p->version;
+    lb->cand_dirty = false;
+}
+
+static bool is_cand(const web_shared *p, const web_lb *lb, uint32_t i) {
+    return i < (uint32_t)p->pool && p->member[i] == WEB_SERVING && lb->healthy[i];
+}
+
+/* The least loaded of the candidates by score, scanning from a rotating
+ * start so that ties spread. */
+static uint32_t least(web_shared *p, web_lb *lb, uint32_t avoid, bool latency, sim_time now) {
+    uint32_t best = WEB_NOWHERE;
+    double best_score = INFINITY;
+    uint32_t n = lb->n_cand, start = lb->rr++ % n;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = lb->cand[(start + k) % n];
+        if (i == avoid && n > 1)
+            continue;
+        double score = (double)lb->out[i];
+        if (latency) {
+            double decay = exp(-(double)(now - lb->ewma_at[i]) / (double)p->ewma_tau);
+            score = (lb->ewma[i] * decay + 1.0) * (score + 1.0);
+        }
+        if (score < best_score) {
+            best_score = score;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static uint32_t pick_choices(web_shared *p, web_lb *lb, uint32_t avoid, sim_rng *rng) {
+    uint32_t n = lb->n_cand;
+    uint32_t d = (uint32_t)p->choices < n ? (uint32_t)p->choices : n;
+    uint32_t picked[64], best = WEB_NOWHERE;
+    int32_t best_out = INT32_MAX;
+    for (uint32_t k = 0; k < d; k++) {
+        uint32_t i;
+        bool dup;
+        do { /* d distinct candidates, uniformly */
+            i = lb->cand[sim_rng_below(rng, n)];
+            dup = false;
+            for (uint32_t j = 0; j < k; j++)
+                dup |= picked[j] == i;
+        } while (dup);
+        picked[k] = i;
+        if (i == avoid && n > d)
+            continue;
+        if (lb->out[i] < best_out) {
+            best_out = lb->out[i];
+            best = i;
+        }
+    }
+    return best != WEB_NOWHERE ? best : picked[0];
+}
+
+static uint32_t pick_consistent(web_shared *p, web_lb *lb, uint32_t user, uint32_t avoid) {
+    uint64_t h = web_user_hash(user);
+    uint32_t lo = 0, hi = p->ring_n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p->ring_pos[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int64_t cap = INT64_MAX;
+    if (p->bound > 0)
+        cap = (int64_t)ceil(p->bound * (double)(lb->total_out + 1) / (double)lb->n_cand);
+    uint32_t first = WEB_NOWHERE;
+    for (uint32_t k = 0; k < p->ring_n; k++) {
+        uint32_t i = p->ring_srv[(lo + k) % p->ring_n];
+        if (!is_cand(p, lb, i) || (i == avoid && lb->n_cand > 1))
+            continue;
+        if (first == WEB_NOWHERE)
+            first = i;
+        if (lb->out[i] < cap)
+            return i;
+    }
+    return first;
+}
+
+static uint32_t pick(sim_ctx *ctx, web_shared *p, web_lb *lb, uint32_t user, uint32_t avoid) {
+    refresh(p, lb);
+    uint32_t n = lb->n_cand;
+    if (n == 0)
+        return WEB_NOWHERE;
+    sim_rng *rng = sim_node_rng(ctx);
+    switch (p->policy) {
+    case WEB_POL_ROUND_ROBIN: {
+        uint32_t i = lb->cand[lb->rr++ % n];
+        if (i == avoid && n > 1)
+            i = lb->cand[lb->rr++ % n];
+        return i;
+    }
+    case WEB_POL_WEIGHTED: {
+        /* Smooth weighted round robin (nginx): every candidate gains its
+         * weight, the largest is picked and pays the total back. */
+        double total = 0;
+        uint32_t best = WEB_NOWHERE;
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = lb->cand[k];
+            if (i == avoid && n > 1)
+                continue;
+            lb->wrr[i] += p->weights[i];
+            total += p->weights[i];
+            if (best == WEB_NOWHERE || lb->wrr[i] > lb->wrr[best])
+                best = i;
+        }
+        lb->wrr[best] -= total;
+        return best;
+    }
+    case WEB_POL_RANDOM: {
+        uint32_t i = lb->cand[sim_rng_below(rng, n)];
+        if (i == avoid && n > 1) {
+            uint32_t k = sim_rng_below(rng, n - 1);
+            for (uint32_t j = 0, seen = 0; j < n; j++)
+                if (lb->cand[j] != avoid && seen++ == k)
+                    return lb->cand[j];
+        }
+        return i;
+    }
+    case WEB_POL_LEAST_CONN:
+        return least(p, lb, avoid, false, sim_now(ctx));
+    case WEB_POL_LEAST_LATENCY:
+        return least(p, lb, avoid, true, sim_now(ctx));
+    case WEB_POL_CHOICES:
+        return pick_choices(p, lb, avoid, rng);
+    case WEB_POL_HASH_MOD: {
+        uint32_t i = lb->cand[web_user_hash(user) % n];
+        if (i == avoid && n > 1)
+            i = lb->cand[(web_user_hash(user) + 1) % n];
+        return i;
+    }
+    case WEB_POL_CONSISTENT:
+        return pick_consistent(p, lb, user, avoid);
+    default:
+        SIM_ASSERT(0);
+    }
+    return WEB_NOWHERE;
+}
+
+static void reply(sim_ctx *ctx, uint32_t client, uint32_t ctag, int status, uint32_t server,
+                  int64_t bytes) {
+    web_wire w = {.tag = ctag, .status = (uint8_t)status, .aux = server};
+    web_send(ctx, client, WEB_MSG_REPLY, &w, bytes);
+}
+
+static void forward(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t h,
+                    uint32_t server) {
+    q->server = server;
+    q->sent = sim_now(ctx);
+    lb->out[server]++;
+    lb->total_out++;
+    web_wire w = {.user = q->user,
+                  .tag = h,
+                  .item = q->item,
+                  .cls = q->cls,
+                  .flags = q->login ? WEB_F_LOGIN : 0};
+    web_send(ctx, web_server_node(p, server), WEB_MSG_FORWARD, &w,
+             p->classes[q->cls].request_bytes);
+}
+
+/* The admission stage: every request passes in part 1 (a rate limiter
+ * decides here in part 2). */
+static bool admit(sim_ctx *ctx, web_lb *lb, const web_wire *w) {
+    (void)ctx;
+    (void)lb;
+    (void)w;
+    return true;
+}
+
+static void on_request(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
+    web_shared *p = web_shared_of(ctx);
+    web_lb *lb = nd->lb;
+    const web_wire *w = m->data;
+    if (!admit(ctx, lb, w))
+        return;
+    refresh(p, lb);
+    uint32_t server = WEB_NOWHERE;
+    if (p->sticky == WEB_STICKY_TABLE && lb->affinity[w->user])
+        server = lb->affinity[w->user] - 1;
+    else if (p->sticky == WEB_STICKY_COOKIE && (w->flags & WEB_F_COOKIE))
+        server = w->aux - 1;
+    if (server != WEB_NOWHERE && !is_cand(p, lb, server))
+        server = WEB_NOWHERE; /* pinned to a server that left: pick anew */
+    if (server == WEB_NOWHERE)
+        server = pick(ctx, p, lb, w->user, WEB_NOWHERE);
+    if (server == WEB_NOWHERE) {
+        reply(ctx, m->src, w->tag, WEB_END_NO_SERVER, 0, 200);
+        return;
+    }
+    uint32_t h;
+    web_lreq *q = web_pool_new(&lb->reqs, &h);
+    if (!q) {
+        reply(ctx, m->src, w->tag, WEB_END_OVERLOAD, 0, 200);
+        return;
+    }
+    q->start = sim_now(ctx);
+    q->client = m->src;
+    q->ctag = w->tag;
+    q->user = w->user;
+    q->item = w->item;
+    q->cls = w->cls;
+    q->login = (w->flags & WEB_F_LOGIN) != 0;
+    if (p->sticky == WEB_STICKY_TABLE)
+        lb->affinity[w->user] = server + 1;
+    forward(ctx, p, lb, q, h, server);
+}
+
+/* The server failed the try (refused, gone, timed out): another server,
+ * or the client hears why. */
+static void retry_or_fail(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t h,
+                          int why) {
+    if (q->attempt < p->retries && (why != WEB_END_REJECTED || p->retry_busy)) {
+        uint32_t next = pick(ctx, p, lb, q->user, q->server);
+        if (next != WEB_NOWHERE) {
+            q->attempt++;
+            p->oracle->retries++;
+            sim_count(p->s, p->c_retries, 1);
+            if (p->sticky == WEB_STICKY_TABLE)
+                lb->affinity[q->user] = next + 1;
+            forward(ctx, p, lb, q, h, next);
+            return;
+        }
+    }
+    reply(ctx, q->client, q->ctag, why, 0, 200);
+    web_pool_release(&lb->reqs, q);
+}
+
+static void settle(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q) {
+    uint32_t i = q->server;
+    lb->out[i]--;
+    lb->total_out--;
+    sim_time now = sim_now(ctx);
+    double rtt = (double)(now - q->sent);
+    double decay = exp(-(double)(now - lb->ewma_at[i]) / (double)p->ewma_tau);
+    lb->ewma[i] = lb->ewma[i] * decay + rtt * (1 - decay);
+    lb->ewma_at[i] = now;
+}
+
+static void on_response(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
+    web_shared *p = web_shared_of(ctx);
+    web_lb *lb = nd->lb;
+    const web_wire *w = m->data;
+    web_lreq *q = web_pool_find(&lb->reqs, w->tag);
+    if (!q || q->server != w->aux - 1) {
+        p->oracle->late++;
+        sim_count(p->s, p->c_late, 1);
+        return;
+    }
+    settle(ctx, p, lb, q);
+    if (w->status == WEB_END_OK) {
+        reply(ctx, q->client, q->ctag, WEB_END_OK, q->server + 1, m->wire_bytes);
+        web_pool_release(&lb->reqs, q);
+    } else if (w->status == WEB_ST_GONE) {
+        retry_or_fail(ctx, p, lb, q, w->tag, WEB_END_NO_SERVER);
+    } else if (w->status == WEB_END_REJECTED) {
+        retry_or_fail(ctx, p, lb, q, w->tag, WEB_END_REJECTED);
+    } else {
+        reply(ctx, q->client, q->ctag, w->status, 0, 200);
+        web_pool_release(&lb->reqs, q);
+    }
+}
+
+static void scan(sim_ctx *ctx, web_shared *p, web_lb *lb) {
+    sim_time now = sim_now(ctx);
+    for (uint32_t i = 0; i < lb->reqs.n; i++) {
+        web_lreq *q = web_pool_at(&lb->reqs, i);
+        if (!q->hd.used || now - q->sent < p->lb_timeout)
+            continue;
+        uint32_t h = i | (q->hd.gen & 0xffu) << WEB_SLOT_BITS;
+        settle(ctx, p, lb, q);
+        retry_or_fail(ctx, p, lb, q, h, WEB_END_TIMEOUT);
+    }
+}
+
+static void health_round(sim_ctx *ctx, web_shared *p, web_lb *lb) {
+    lb->round++;
+    for (uint32_t i = 0; i < (uint32_t)p->pool; i++) {
+        if (p->member[i] != WEB_SERVING && p->member[i] != WEB_DRAINING)
+            continue;
+        if (lb->ping_due[i]) {
+            lb->oks[i] = 0;
+            if (lb->fails[i] < 255)
+                lb->fails[i]++;
+            if (lb->healthy[i] && lb->fails[i] >= p->unhealthy_threshold) {
+                lb->healthy[i] = 0;
+                lb->cand_dirty = true;
+            }
+        }
+        web_wire w = {.tag = lb->round};
+        web_send(ctx, web_server_node(p, i), WEB_MSG_PING, &w, 100);
+        lb->ping_due[i] = 1;
+    }
+}
+
+static void on_pong(web_shared *p, web_lb *lb, const web_wire *w) {
+    uint32_t i = w->aux - 1;
+    if (w->tag != lb->round || i >= (uint32_t)p->pool)
+        return; /* an answer to an older round: too late */
+    lb->ping_due[i] = 0;
+    lb->fails[i] = 0;
+    if (lb->oks[i] < 255)
+        lb->oks[i]++;
+    if (!lb->healthy[i] && lb->oks[i] >= p->healthy_threshold) {
+        lb->healthy[i] = 1;
+        lb->cand_dirty = true;
+    }
+}
+
+void web_lb_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
+    switch (m->type) {
+    case WEB_MSG_REQUEST:
+        on_request(ctx, nd, m);
+        break;
+    case WEB_MSG_RESPONSE:
+        on_response(ctx, nd, m);
+        break;
+    case WEB_MSG_PONG:
+        on_pong(web_shared_of(ctx), nd->lb, m->data);
+        break;
+    default:
+        break;
+    }
+}
+
+void web_lb_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg) {
+    (void)arg;
+    web_shared *p = web_shared_of(ctx);
+    if (kind == WEB_T_LB_SCAN) {
+        scan(ctx, p, nd->lb);
+        sim_timer_set(ctx, p->lb_timeout / WEB_SCAN_DIVISOR, WEB_T_LB_SCAN, 0);
+    } else if (kind == WEB_T_HEALTH) {
+        health_round(ctx, p, nd->lb);
+        sim_timer_set(ctx, p->health_interval, WEB_T_HEALTH, 0);
+    }
+}

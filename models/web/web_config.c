@@ -1,0 +1,566 @@
+/*
+ * web_config.c - reading the scenario's "web" object (every key is in
+ * docs/scenario-format.md and docs/models/web.md), the checks across keys,
+ * the node groups, the consistent-hash ring, and the run's estimate.
+ *
+ * Node groups, in this order: "client" (users live on them), "lb" (the
+ * balancers), "server" (the pool: in service or idle, for scale-out), and
+ * "store" (session stores, stateless only).  Names are the group and an
+ * index: client0, lb0, server3, store0.
+ */
+#include "web_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define HOUR (3600 * SIM_S)
+
+static const char *const policies[] = {
+    "round_robin",       "weighted_round_robin", "random",
+    "least_connections", "least_latency",        "power_of_choices",
+    "hash_mod",          "consistent_hash",      NULL};
+static const char *const stickies[] = {"none", "table", "cookie", NULL};
+static const char *const states[] = {"none", "stateful", "stateless", NULL};
+static const char *const loops[] = {"closed", "open", NULL};
+static const char *const actions[] = {"add", "remove", NULL};
+
+static int read_users(sim_cfg *c, web_shared *p) {
+    if (sim_cfg_enter(c, "users") < 0 ||
+        sim_cfg_int(c, "count", 100, 1, WEB_MAX_USERS, &p->n_users) < 0 ||
+        sim_cfg_int(c, "clients", 1, 1, 1024, &p->n_clients) < 0 ||
+        sim_cfg_enum(c, "loop", "closed", loops, &p->loop) < 0 ||
+        sim_cfg_dist(c, "think_time", "{\"type\": \"exponential\", \"mean\": \"1s\"}",
+                     SIM_UNIT_TIME, &p->think) < 0 ||
+        sim_cfg_dist(c, "session_length", "0s", SIM_UNIT_TIME, &p->session_length) < 0 ||
+        sim_cfg_dist(c, "away", "0s", SIM_UNIT_TIME, &p->away) < 0 ||
+        sim_cfg_int(c, "session_bytes", 4096, 0, 1 << 30, &p->session_bytes) < 0 ||
+        sim_cfg_time(c, "timeout", "10s", SIM_MS, HOUR, &p->client_timeout) < 0 ||
+        sim_cfg_int(c, "max_outstanding", 1 << 16, 1, WEB_MAX_SLOTS, &p->client_max_outstanding) <
+            0)
+        return -1;
+    sim_cfg_leave(c);
+    if (p->n_clients > p->n_users)
+        return sim_cfg_fail(c, "users",
+                            "clients (%lld) is more than count (%lld): each client "
+                            "node hosts at least one user",
+                            (long long)p->n_clients, (long long)p->n_users);
+    double mean = sim_dist_mean(&p->think);
+    if (p->loop == WEB_LOOP_OPEN && !(mean > 0))
+        return sim_cfg_fail(c, "users",
+                            "an open loop needs think_time with a mean above 0 (the "
+                            "time between one user's requests)");
+    return 0;
+}
+
+static int read_class(sim_cfg *c, web_class_cfg *k, int i) {
+    const char *name;
+    char def[16];
+    snprintf(def, sizeof def, "class%d", i);
+    if (sim_cfg_str(c, "name", def, &name) < 0 ||
+        sim_cfg_num(c, "weight", 1, 0, 1e12, &k->weight) < 0 ||
+        sim_cfg_dist(c, "service", "{\"type\": \"exponential\", \"mean\": \"10ms\"}", SIM_UNIT_TIME,
+                     &k->service) < 0 ||
+        sim_cfg_int(c, "request_bytes", 500, 0, 1 << 30, &k->request_bytes) < 0 ||
+        sim_cfg_int(c, "response_bytes", 20000, 0, 1 << 30, &k->response_bytes) < 0 ||
+        sim_cfg_int(c, "items", 0, 0, (int64_t)1 << 31, &k->items) < 0 ||
+        sim_cfg_num(c, "zipf", 1, 0.01, 10, &k->zipf) < 0 ||
+        sim_cfg_bool(c, "writes_session", false, &k->writes_session) < 0)
+        return -1;
+    size_t n = strlen(name);
+    if (n == 0 || n >= WEB_NAME_MAX)
+        return sim_cfg_fail(c, "name", "needs 1 to %d characters", WEB_NAME_MAX - 1);
+    for (size_t j = 0; j < n; j++) {
+        char ch = name[j];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-'))
+            return sim_cfg_fail(c, "name", "letters, digits, '_' and '-' only (it names metrics)");
+    }
+    memcpy(k->name, name, n + 1);
+    if (k->items > 0)
+        sim_zipf_init(&k->catalogue, (uint64_t)k->items, k->zipf);
+    return 0;
+}
+
+static int read_classes(sim_cfg *c, web_shared *p) {
+    uint32_t n;
+    if (sim_cfg_list(c, "classes", WEB_MAX_CLASSES, &n) < 0)
+        return -1;
+    if (n == 0) {
+        /* One class of requests with the defaults. */
+        web_class_cfg *k = &p->classes[0];
+        memcpy(k->name, "request", 8);
+        k->weight = 1;
+        k->service = (sim_dist){.kind = SIM_DIST_EXPONENTIAL, .a = 10e6};
+        k->request_bytes = 500;
+        k->response_bytes = 20000;
+        p->n_classes = 1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        p->n_classes = (int)i + 1;
+        if (sim_cfg_enter_item(c, "classes", i) < 0 || read_class(c, &p->classes[i], (int)i) < 0)
+            return -1;
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(p->classes[j].name, p->classes[i].name) == 0)
+                return sim_cfg_fail(c, "name", "\"%s\" names two classes", p->classes[i].name);
+        sim_cfg_leave(c);
+    }
+    double sum = 0;
+    for (int i = 0; i < p->n_classes; i++)
+        sum += p->classes[i].weight;
+    if (!(sum > 0))
+        return sim_cfg_fail(c, "classes", "the weights add up to 0: give one class a weight");
+    double cum = 0;
+    for (int i = 0; i < p->n_classes; i++) {
+        cum += p->classes[i].weight / sum;
+        p->classes[i].cum = i == p->n_classes - 1 ? 1.0 : cum;
+    }
+    return 0;
+}
+
+static int read_servers(sim_cfg *c, web_shared *p) {
+    if (sim_cfg_enter(c, "servers") < 0 ||
+        sim_cfg_int(c, "count", 4, 1, WEB_MAX_SERVERS, &p->n_servers) < 0 ||
+        sim_cfg_int(c, "max_workers", 64, 1, 1 << 20, &p->max_workers) < 0 ||
+        sim_cfg_int(c, "workers", 1, 1, 1 << 20, &p->workers) < 0)
+        return -1;
+    if (p->workers > p->max_workers)
+        return sim_cfg_fail(c, "workers",
+                            "%lld workers is past the hardware ceiling max_workers "
+                            "(%lld): vertical scaling stops there; add servers instead",
+                            (long long)p->workers, (long long)p->max_workers);
+    char cost[32];
+    snprintf(cost, sizeof cost, "%.17g", 0.1 * (double)p->workers);
+    double cost_def = strtod(cost, NULL);
+    if (sim_cfg_int(c, "queue", 1000, 0, 1 << 22, &p->queue) < 0 ||
+        sim_cfg_num(c, "speed", 1, 1e-6, 1e6, &p->speed) < 0 ||
+        sim_cfg_num(c, "cost_per_hour", cost_def, 0, 1e9, &p->cost_per_hour) < 0 ||
+        sim_cfg_int(c, "pool", 0, 0, WEB_MAX_SERVERS, &p->pool) < 0)
+        return -1;
+    sim_cfg_leave(c);
+    return 0;
+}
+
+static int read_balancer(sim_cfg *c, web_shared *p) {
+    if (sim_cfg_enter(c, "balancer") < 0 ||
+        sim_cfg_int(c, "count", 1, 1, WEB_MAX_LBS, &p->n_lbs) < 0 ||
+        sim_cfg_enum(c, "policy", "round_robin", policies, &p->policy) < 0 ||
+        sim_cfg_int(c, "choices", 2, 1, 64, &p->choices) < 0 ||
+        sim_cfg_int(c, "vnodes", 100, 1, WEB_MAX_VNODES, &p->vnodes) < 0 ||
+        sim_cfg_num(c, "bounded_load", 0, 0, 100, &p->bound) < 0 ||
+        sim_cfg_enum(c, "sticky", "none", stickies, &p->sticky) < 0 ||
+        sim_cfg_time(c, "timeout", "2s", SIM_MS, HOUR, &p->lb_timeout) < 0 ||
+        sim_cfg_int(c, "retries", 1, 0, 16, &p->retries) < 0 ||
+        sim_cfg_bool(c, "retry_busy", true, &p->retry_busy) < 0 ||
+        sim_cfg_time(c, "latency_decay", "1s", SIM_MS, HOUR, &p->ewma_tau) < 0 ||
+        sim_cfg_int(c, "max_outstanding", 1 << 18, 1, WEB_MAX_SLOTS, &p->lb_max_outstanding) < 0)
+        return -1;
+    if (p->bound != 0 && p->bound < 1)
+        return sim_cfg_fail(c, "bounded_load",
+                            "is the factor c of consistent hashing with "
+                            "bounded loads: 0 (off) or at least 1, e.g. 1.25");
+    if (p->bound != 0 && p->policy != WEB_POL_CONSISTENT)
+        return sim_cfg_fail(c, "bounded_load", "applies to policy \"consistent_hash\" only");
+    int64_t *w = NULL;
+    uint32_t nw = 0;
+    if (sim_cfg_int_list(c, "weights", "[]", 1, 1000000, WEB_MAX_SERVERS, &w, &nw) < 0)
+        return -1;
+    for (uint32_t i = 0; i < nw; i++)
+        p->weights[i] = (double)w[i];
+    sim_free(w);
+    if (nw > 0 && p->policy != WEB_POL_WEIGHTED) {
+        return sim_cfg_fail(c, "weights", "apply to policy \"weighted_round_robin\" only");
+    }
+    p->n_weights = nw;
+    if (sim_cfg_enter(c, "health") < 0 ||
+        sim_cfg_time(c, "interval", "1s", 0, HOUR, &p->health_interval) < 0 ||
+        sim_cfg_int(c, "unhealthy_threshold", 2, 1, 100, &p->unhealthy_threshold) < 0 ||
+        sim_cfg_int(c, "healthy_threshold", 2, 1, 100, &p->healthy_threshold) < 0)
+        return -1;
+    if (p->health_interval > 0 && p->health_interval < SIM_MS)
+        return sim_cfg_fail(c, "interval",
+                            "a health check every %lld ns is too often: at least "
+                            "1ms, or \"0s\" for no health checks",
+                            (long long)p->health_interval);
+    sim_cfg_leave(c);
+    sim_cfg_leave(c);
+    return 0;
+}
+
+static int read_session(sim_cfg *c, web_shared *p) {
+    if (sim_cfg_enter(c, "session") < 0 ||
+        sim_cfg_enum(c, "state", "none", states, &p->state) < 0 ||
+        sim_cfg_dist(c, "miss_cost", "20ms", SIM_UNIT_TIME, &p->miss_cost) < 0 ||
+        sim_cfg_bool(c, "migrate_on_drain", false, &p->migrate_default) < 0 ||
+        sim_cfg_enter(c, "store") < 0 ||
+        sim_cfg_int(c, "count", 1, 1, WEB_MAX_STORES, &p->n_stores) < 0 ||
+        sim_cfg_int(c, "workers", 8, 1, 1 << 20, &p->store_workers) < 0 ||
+        sim_cfg_int(c, "queue", 10000, 0, 1 << 22, &p->store_queue) < 0 ||
+        sim_cfg_dist(c, "service", "{\"type\": \"exponential\", \"mean\": \"200us\"}",
+                     SIM_UNIT_TIME, &p->store_service) < 0 ||
+        sim_cfg_bool(c, "durable", true, &p->store_durable) < 0 ||
+        sim_cfg_time(c, "timeout", "500ms", SIM_MS, HOUR, &p->store_timeout) < 0)
+        return -1;
+    sim_cfg_leave(c);
+    sim_cfg_leave(c);
+    if (p->state != WEB_STATE_STATELESS)
+        p->n_stores = 0;
+    if (p->migrate_default && (p->state != WEB_STATE_STATEFUL ||
+                               (p->policy != WEB_POL_HASH_MOD && p->policy != WEB_POL_CONSISTENT)))
+        return sim_cfg_fail(c, "session",
+                            "migrate_on_drain moves each stateful session to the "
+                            "server its user hashes to: it needs state \"stateful\" and policy "
+                            "\"hash_mod\" or \"consistent_hash\"");
+    return 0;
+}
+
+static int read_scale(sim_cfg *c, web_shared *p) {
+    uint32_t n;
+    if (sim_cfg_list(c, "scale", WEB_MAX_SCALE, &n) < 0)
+        return -1;
+    sim *s = sim_cfg_sim(c);
+    sim_time prev = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        web_scale_cfg *e = &p->scale[i];
+        p->n_scale = (int)i + 1;
+        if (sim_cfg_enter_item(c, "scale", i) < 0 ||
+            sim_cfg_time(c, "at", NULL, 0, sim_duration(s), &e->at) < 0 ||
+            sim_cfg_enum(c, "action", NULL, actions, &e->action) < 0 ||
+            sim_cfg_str(c, "server", "", &e->server_name) < 0 ||
+            sim_cfg_int(c, "count", 1, 1, WEB_MAX_SERVERS, &e->count) < 0 ||
+            sim_cfg_bool(c, "drain", true, &e->drain) < 0 ||
+            sim_cfg_bool(c, "migrate", p->migrate_default, &e->migrate) < 0)
+            return -1;
+        if (e->server_name[0] == '\0')
+            e->server_name = NULL;
+        else if (e->count != 1)
+            return sim_cfg_fail(c, "count",
+                                "a scale event that names a server moves that one "
+                                "server: leave count out");
+        if (e->at < prev)
+            return sim_cfg_fail(c, "at",
+                                "scale events go in time order (this one is before the "
+                                "one above it)");
+        prev = e->at;
+        if (e->migrate && p->state != WEB_STATE_STATEFUL)
+            return sim_cfg_fail(c, "migrate",
+                                "moves stateful sessions: set "
+                                "session.state to \"stateful\" or leave migrate out");
+        if (e->migrate && p->policy != WEB_POL_HASH_MOD && p->policy != WEB_POL_CONSISTENT)
+            return sim_cfg_fail(c, "migrate",
+                                "moves each session to the server its user hashes "
+                                "to, so it needs policy \"hash_mod\" or \"consistent_hash\"");
+        if (e->migrate && !e->drain)
+            return sim_cfg_fail(c, "migrate",
+                                "needs drain: an abrupt removal has no time to "
+                                "move sessions");
+        if (e->migrate && e->action == WEB_SCALE_ADD)
+            return sim_cfg_fail(c, "migrate", "applies to \"remove\" only");
+        sim_cfg_leave(c);
+    }
+    return 0;
+}
+
+static int read_load(sim_cfg *c, web_shared *p) {
+    uint32_t n;
+    if (sim_cfg_list(c, "load", WEB_MAX_SCALE, &n) < 0)
+        return -1;
+    sim *s = sim_cfg_sim(c);
+    p->factor = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        p->n_load = (int)i + 1;
+        if (sim_cfg_enter_item(c, "load", i) < 0 ||
+            sim_cfg_time(c, "at", NULL, 0, sim_duration(s), &p->load_at[i]) < 0 ||
+            sim_cfg_num(c, "factor", 1, 0.001, 1000, &p->load_factor[i]) < 0)
+            return -1;
+        if (i > 0 && p->load_at[i] < p->load_at[i - 1])
+            return sim_cfg_fail(c, "at",
+                                "load changes go in time order (this one is before the "
+                                "one above it)");
+        sim_cfg_leave(c);
+    }
+    return 0;
+}
+
+static int read_autoscale(sim_cfg *c, web_shared *p) {
+    if (sim_cfg_enter(c, "autoscale") < 0 || sim_cfg_bool(c, "enabled", false, &p->autoscale) < 0 ||
+        sim_cfg_num(c, "target_utilisation", 0.6, 0.01, 1, &p->target_util) < 0 ||
+        sim_cfg_time(c, "interval", "10s", 10 * SIM_MS, HOUR, &p->as_interval) < 0 ||
+        sim_cfg_time(c, "boot_time", "30s", 0, HOUR, &p->boot_time) < 0 ||
+        sim_cfg_time(c, "cooldown", "30s", 0, HOUR, &p->cooldown) < 0 ||
+        sim_cfg_int(c, "min", 1, 1, WEB_MAX_SERVERS, &p->as_min) < 0 ||
+        sim_cfg_int(c, "max",
+                    p->n_servers * 4 < WEB_MAX_SERVERS ? p->n_servers * 4 : WEB_MAX_SERVERS, 1,
+                    WEB_MAX_SERVERS, &p->as_max) < 0)
+        return -1;
+    if (p->as_min > p->as_max)
+        return sim_cfg_fail(c, "min", "is more than max (%lld > %lld)", (long long)p->as_min,
+                            (long long)p->as_max);
+    sim_cfg_leave(c);
+    return 0;
+}
+
+/* The pool: servers in service at the start plus room for every add of the
+ * schedule (or the autoscaler's max), unless servers.pool says. */
+static int size_pool(sim_cfg *c, web_shared *p) {
+    int64_t in = p->n_servers, peak = in;
+    for (int i = 0; i < p->n_scale; i++) {
+        const web_scale_cfg *e = &p->scale[i];
+        if (e->server_name)
+            continue; /* checked in validate, once names exist */
+        in += e->action == WEB_SCALE_ADD ? e->count : -e->count;
+        if (in < 1) {
+            if (sim_cfg_enter_item(c, "scale", (uint32_t)i) < 0)
+                return -1;
+            return sim_cfg_fail(c, "count",
+                                "removes %lld servers when %lld are in service: "
+                                "at least one must stay (a tier cannot scale in to zero)",
+                                (long long)e->count, (long long)(in + e->count));
+        }
+        if (in > peak)
+            peak = in;
+    }
+    if (p->autoscale && p->as_max > peak)
+        peak = p->as_max;
+    if (p->pool == 0)
+        p->pool = peak;
+    if (p->pool < peak)
+        return sim_cfg_fail(c, "servers",
+                            "pool (%lld) is smaller than the servers in service "
+                            "at the peak (%lld): raise servers.pool or leave it out",
+                            (long long)p->pool, (long long)peak);
+    if (p->pool > WEB_MAX_SERVERS)
+        return sim_cfg_fail(c, "servers", "the pool would hold %lld servers (at most %d)",
+                            (long long)p->pool, WEB_MAX_SERVERS);
+    if (p->autoscale && p->as_max > p->pool)
+        return sim_cfg_fail(c, "autoscale", "max (%lld) is more than servers.pool (%lld)",
+                            (long long)p->as_max, (long long)p->pool);
+    return 0;
+}
+
+static void register_metrics(web_shared *p) {
+    sim *s = p->s;
+    static const char *const end_names[WEB_END_COUNT] = {
+        "web.ok",        "web.timeouts",      "web.rejected",
+        "web.no_server", "web.server_errors", "web.overload"};
+    p->c_requests = sim_counter(s, "web.requests");
+    for (int e = 0; e < WEB_END_COUNT; e++)
+        p->c_end[e] = sim_counter(s, end_names[e]);
+    p->c_retries = sim_counter(s, "web.retries");
+    p->c_logins = sim_counter(s, "web.logins");
+    p->c_misses = sim_counter(s, "web.session_misses");
+    p->c_relogins = sim_counter(s, "web.relogins");
+    p->c_lost = sim_counter(s, "web.sessions_lost");
+    p->c_store_reads = sim_counter(s, "web.store_reads");
+    p->c_store_writes = sim_counter(s, "web.store_writes");
+    p->c_late = sim_counter(s, "web.late_responses");
+    p->g_in_flight = sim_gauge(s, "web.in_flight");
+    p->g_in_service = sim_gauge(s, "web.servers_in_service");
+    p->g_util = sim_gauge(s, "web.utilisation");
+    p->g_p99 = sim_gauge(s, "web.latency_p99_ms");
+    p->g_mean = sim_gauge(s, "web.latency_mean_ms");
+    p->g_sessions = sim_gauge(s, "web.sessions");
+    p->h_latency = sim_histogram(s, "web.latency", "ns");
+    p->h_server_time = sim_histogram(s, "web.server_time", "ns");
+    p->h_queue_wait = sim_histogram(s, "web.queue_wait", "ns");
+    for (int i = 0; i < p->n_classes; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "web.latency.%s", p->classes[i].name);
+        p->classes[i].h_latency = sim_histogram(s, name, "ns");
+    }
+}
+
+int web_configure(sim_cfg *c, void *shared) {
+    web_shared *p = shared;
+    p->s = sim_cfg_sim(c);
+    if (read_users(c, p) < 0 || read_classes(c, p) < 0 || read_servers(c, p) < 0 ||
+        read_balancer(c, p) < 0 || read_session(c, p) < 0 || read_scale(c, p) < 0 ||
+        read_load(c, p) < 0 || read_autoscale(c, p) < 0 ||
+        sim_cfg_time(c, "window", "1s", SIM_MS, HOUR, &p->window) < 0 || size_pool(c, p) < 0)
+        return -1;
+    if (p->n_weights > 0 && p->n_weights != (uint32_t)p->pool)
+        return sim_cfg_enter(c, "balancer") < 0
+                   ? -1
+                   : sim_cfg_fail(c, "weights",
+                                  "lists %u servers and the pool has %lld: give "
+                                  "one weight per server (server0 first)",
+                                  p->n_weights, (long long)p->pool);
+    if (p->n_weights == 0)
+        for (int64_t i = 0; i < p->pool; i++)
+            p->weights[i] = 1;
+    if (p->policy == WEB_POL_CHOICES && p->choices > p->pool)
+        return sim_cfg_enter(c, "balancer") < 0
+                   ? -1
+                   : sim_cfg_fail(c, "choices",
+                                  "%lld is more than the servers in the pool "
+                                  "(%lld): a balancer cannot sample more servers than there are",
+                                  (long long)p->choices, (long long)p->pool);
+    if (p->sticky == WEB_STICKY_TABLE &&
+        (double)p->n_users * (double)p->n_lbs * 4 > 4.0 * 1024 * 1024 * 1024)
+        return sim_cfg_enter(c, "balancer") < 0
+                   ? -1
+                   : sim_cfg_fail(c, "sticky",
+                                  "a sticky table for %lld users on %lld balancers "
+                                  "would take more than 4 GiB: use sticky \"cookie\"",
+                                  (long long)p->n_users, (long long)p->n_lbs);
+    if (sim_cfg_add_nodes(c, "client", (uint32_t)p->n_clients) < 0 ||
+        sim_cfg_add_nodes(c, "lb", (uint32_t)p->n_lbs) < 0 ||
+        sim_cfg_add_nodes(c, "server", (uint32_t)p->pool) < 0 ||
+        (p->n_stores > 0 && sim_cfg_add_nodes(c, "store", (uint32_t)p->n_stores) < 0))
+        return -1;
+    register_metrics(p);
+    return 0;
+}
+
+int web_validate(sim_cfg *c, void *shared) {
+    web_shared *p = shared;
+    sim *s = p->s;
+    uint32_t known = (uint32_t)(p->n_clients + p->n_lbs + p->pool + p->n_stores);
+    if (sim_node_count(s) != known)
+        return sim_cfg_fail(c, NULL,
+                            "the web model adds its own nodes (client, lb, server, "
+                            "store groups): remove $.nodes from the scenario");
+    p->client_first = sim_group_first(s, sim_group_find(s, "client"));
+    p->lb_first = sim_group_first(s, sim_group_find(s, "lb"));
+    p->server_first = sim_group_first(s, sim_group_find(s, "server"));
+    p->store_first = p->n_stores > 0 ? sim_group_first(s, sim_group_find(s, "store")) : 0;
+    /* Scale events that name a server, in schedule order. */
+    bool in[WEB_MAX_SERVERS];
+    for (int64_t i = 0; i < p->pool; i++)
+        in[i] = i < p->n_servers;
+    for (int i = 0; i < p->n_scale; i++) {
+        web_scale_cfg *e = &p->scale[i];
+        if (!e->server_name)
+            continue;
+        if (sim_cfg_enter_item(c, "scale", (uint32_t)i) < 0)
+            return -1;
+        /* Every key of the item is read again: the checks of unknown keys
+         * look at what this pass read. */
+        uint32_t node;
+        web_scale_cfg again;
+        if (sim_cfg_time(c, "at", NULL, 0, sim_duration(s), &again.at) < 0 ||
+            sim_cfg_enum(c, "action", NULL, actions, &again.action) < 0 ||
+            sim_cfg_int(c, "count", 1, 1, WEB_MAX_SERVERS, &again.count) < 0 ||
+            sim_cfg_bool(c, "drain", true, &again.drain) < 0 ||
+            sim_cfg_bool(c, "migrate", p->migrate_default, &again.migrate) < 0 ||
+            sim_cfg_node(c, "server", NULL, &node) < 0)
+            return -1;
+        if (node < p->server_first || node >= p->server_first + (uint32_t)p->pool)
+            return sim_cfg_fail(c, "server", "\"%s\" is not a server (server0 .. server%lld)",
+                                e->server_name, (long long)p->pool - 1);
+        e->server = node - p->server_first;
+        if (e->action == WEB_SCALE_ADD && in[e->server])
+            return sim_cfg_fail(c, "server", "%s is already in service here", e->server_name);
+        if (e->action == WEB_SCALE_REMOVE && !in[e->server])
+            return sim_cfg_fail(c, "server", "%s is not in service here", e->server_name);
+        in[e->server] = e->action == WEB_SCALE_ADD;
+        sim_cfg_leave(c);
+    }
+    return 0;
+}
+
+/* Every pool server's vnodes on a 64-bit ring, sorted by position (ties
+ * by server, so the order never depends on the sort). */
+typedef struct ring_pt {
+    uint64_t pos;
+    uint32_t srv;
+} ring_pt;
+
+static int cmp_pt(const void *a, const void *b) {
+    const ring_pt *x = a, *y = b;
+    if (x->pos != y->pos)
+        return x->pos < y->pos ? -1 : 1;
+    return x->srv < y->srv ? -1 : x->srv > y->srv;
+}
+
+void web_ring_build(web_shared *p) {
+    uint32_t n = (uint32_t)(p->pool * p->vnodes);
+    ring_pt *pts = sim_malloc((size_t)n * sizeof *pts);
+    uint32_t k = 0;
+    for (uint32_t sv = 0; sv < (uint32_t)p->pool; sv++)
+        for (uint32_t v = 0; v < (uint32_t)p->vnodes; v++) {
+            uint64_t key = (uint64_t)sv << 32 | v;
+            pts[k++] = (ring_pt){sim_hash64(&key, sizeof key, 0x7765622d72696e67ULL), sv};
+        }
+    qsort(pts, n, sizeof *pts, cmp_pt);
+    p->ring_pos = sim_malloc((size_t)n * sizeof *p->ring_pos);
+    p->ring_srv = sim_malloc((size_t)n * sizeof *p->ring_srv);
+    for (uint32_t i = 0; i < n; i++) {
+        p->ring_pos[i] = pts[i].pos;
+        p->ring_srv[i] = pts[i].srv;
+    }
+    p->ring_n = n;
+    sim_free(pts);
+}
+
+void web_estimate(const sim *s, const void *shared, sim_model_estimate *e) {
+    const web_shared *p = shared;
+    double dur = (double)sim_duration(s);
+    double think = sim_dist_mean(&p->think);
+    if (!(think > 0) || !isfinite(think))
+        think = 1e6; /* closed loop with no think time: bounded by latency, ~1 ms */
+    double fmax = 1; /* the busiest load phase, for a bound */
+    for (int i = 0; i < p->n_load; i++)
+        if (p->load_factor[i] > fmax)
+            fmax = p->load_factor[i];
+    double reqs = (double)p->n_users * dur / think * fmax;
+    double per = 6 + (p->state == WEB_STATE_STATELESS ? 3 : 0);
+    e->events = reqs * per;
+    if (p->health_interval > 0)
+        e->events += (double)p->n_lbs * (double)p->pool * 2 * dur / (double)p->health_interval;
+    e->events_key = "web.users.think_time";
+    char m[48];
+    sim_human_count(reqs, m, sizeof m);
+    snprintf(e->events_why, sizeof e->events_why,
+             "about %s requests (users x duration / think time), some %.0f events each", m, per);
+    /* A user: its record at the client, its session's place in the oracle,
+     * and its pending timer in the event queue: 112 bytes measured
+     * (docs/performance.md), 120 allowed. */
+    double bytes = (double)p->n_users * 120;
+    if (p->sticky == WEB_STICKY_TABLE)
+        bytes += (double)p->n_users * (double)p->n_lbs * 4;
+    bytes += (double)p->pool * (double)p->vnodes * 12;
+    e->bytes = bytes;
+    e->bytes_key = "web.users.count";
+    sim_human_count((double)p->n_users, m, sizeof m);
+    snprintf(e->bytes_why, sizeof e->bytes_why,
+             "%s users (a record each at its client, its session's place, its next request)", m);
+}
+
+const uint32_t *web_serving(web_shared *p, uint32_t *n) {
+    if (p->serving_version != p->version || p->version == 0) {
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < (uint32_t)p->pool; i++)
+            if (p->member[i] == WEB_SERVING)
+                p->serving[k++] = i;
+        p->n_serving = k;
+        p->serving_version = p->version;
+    }
+    *n = p->n_serving;
+    return p->serving;
+}
+
+uint32_t web_map_user(web_shared *p, uint32_t u) {
+    uint32_t n;
+    const uint32_t *in = web_serving(p, &n);
+    if (n == 0)
+        return WEB_NOWHERE;
+    uint64_t h = web_user_hash(u);
+    if (p->policy != WEB_POL_CONSISTENT)
+        return in[h % n];
+    /* The first vnode at or after the user's point, of a server in service. */
+    uint32_t lo = 0, hi = p->ring_n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p->ring_pos[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t k = 0; k < p->ring_n; k++) {
+        uint32_t sv = p->ring_srv[(lo + k) % p->ring_n];
+        if (p->member[sv] == WEB_SERVING)
+            return sv;
+    }
+    return WEB_NOWHERE;
+}

@@ -1,0 +1,322 @@
+/*
+ * web_int.h - the web model's internal header: message formats, the
+ * node-side structures, the slot pool, and the functions the model's files
+ * share (prefixes web_pool_, web_oracle_, web_srv_, web_lb_, web_client_,
+ * web_scale_).
+ *
+ * The files, bottom up; each calls only files above it in this list:
+ *   web_common.c    the slot pool, sending, the window histogram
+ *   web_oracle.c    the truth about sessions: who holds each user's session
+ *   web_config.c    reading the scenario's "web" object, the hash ring
+ *   web_server.c    web servers and session stores: workers, queues
+ *   web_balancer.c  balancers: policies, stickiness, health checks, retries
+ *   web_client.c    users: sessions, requests, client timeouts
+ *   web_scale.c     scale events and the autoscaler (world timers)
+ *   web_report.c    the end-of-run report and per_server.csv, scale.csv
+ *   web_charts.c    the charts `dsim plot` draws for a web run
+ *   web.c           the model: hook table, dispatch to the roles
+ */
+#ifndef DSIM_WEB_INT_H
+#define DSIM_WEB_INT_H
+
+#include "web.h"
+
+#include <string.h>
+
+/* ---- Message types (names in web.c, same order). ---- */
+
+enum {
+    WEB_MSG_REQUEST,     /* client -> balancer: a user's request */
+    WEB_MSG_FORWARD,     /* balancer -> server: the request, to serve */
+    WEB_MSG_RESPONSE,    /* server -> balancer: served, or refused (status) */
+    WEB_MSG_REPLY,       /* balancer -> client: the answer (or why there is none) */
+    WEB_MSG_STORE_GET,   /* server -> session store: the user's session, please */
+    WEB_MSG_STORE_REPLY, /* store -> server: here it is (status: hit or miss) */
+    WEB_MSG_STORE_PUT,   /* server -> store: the user's session changed */
+    WEB_MSG_PING,        /* balancer -> server: health check of a round */
+    WEB_MSG_PONG,        /* server -> balancer: alive */
+    WEB_MSG_COUNT
+};
+
+/* Status of a response or reply: a web_end, or for store replies HIT/MISS. */
+enum { WEB_ST_HIT = 0, WEB_ST_MISS = 1, WEB_ST_GONE = 200 };
+
+/* Flags: LOGIN, the first request of a session; COOKIE, aux names the
+ * server the client's cookie pins it to (index + 1); MISS, the server did
+ * not hold the session (stateful) or the store had none. */
+enum { WEB_F_LOGIN = 1, WEB_F_COOKIE = 2, WEB_F_MISS = 4 };
+
+/* Every payload: 24 bytes, which the kernel keeps inline in the event. */
+typedef struct web_wire {
+    uint32_t user;
+    uint32_t tag;  /* the sender's handle of the request, echoed in the answer */
+    uint32_t item; /* catalogue item (0 if the class has none) */
+    uint32_t aux;  /* server (pool index + 1) for cookies and answers; round for pings */
+    uint16_t cls;
+    uint8_t status, flags;
+    uint32_t attempt;
+} web_wire;
+
+_Static_assert(sizeof(web_wire) == 24, "web_wire fits an event inline");
+
+/* ---- Timers. ---- */
+
+enum {
+    WEB_T_USER,          /* a user's next request (arg: local user) */
+    WEB_T_CLIENT_SCAN,   /* a client's timeout scan */
+    WEB_T_LB_SCAN,       /* a balancer's timeout scan */
+    WEB_T_HEALTH,        /* a balancer's health-check round */
+    WEB_T_DONE,          /* a server finished a job (arg: job handle) */
+    WEB_T_STORE_TIMEOUT, /* a server's session read took too long (arg: job handle) */
+};
+
+/* World timers. */
+enum { WEB_W_SCALE, WEB_W_WINDOW, WEB_W_AUTOSCALE, WEB_W_BOOTED, WEB_W_LOAD };
+
+/* Timeouts are found by a scan of the outstanding requests every
+ * timeout / WEB_SCAN_DIVISOR (one timer per node, not one per request):
+ * a request times out at most that late. */
+#define WEB_SCAN_DIVISOR 16
+
+/* ---- Slot pool: handles are index | generation << 24. ---- */
+
+#define WEB_SLOT_BITS 24
+#define WEB_SLOT_MASK ((1u << WEB_SLOT_BITS) - 1)
+#define WEB_MAX_SLOTS (1u << 22)
+
+typedef struct web_slot {
+    uint32_t gen;  /* generation (low 8 bits used in handles) */
+    uint32_t next; /* next free slot */
+    uint8_t used;
+} web_slot;
+
+typedef struct web_pool {
+    void *items;
+    size_t size; /* bytes per element (starts with a web_slot) */
+    uint32_t n, cap_max, free, live;
+} web_pool;
+
+void web_pool_init(web_pool *p, size_t size, uint32_t cap_max);
+void web_pool_fini(web_pool *p);
+void *web_pool_at(const web_pool *p, uint32_t i);
+/* A zeroed element and its handle, or NULL when cap_max are in use. */
+void *web_pool_new(web_pool *p, uint32_t *h);
+/* The element a handle names, or NULL if released since. */
+void *web_pool_find(const web_pool *p, uint32_t h);
+void web_pool_release(web_pool *p, void *item);
+void web_pool_clear(web_pool *p);
+
+void web_send(sim_ctx *ctx, uint32_t dst, uint32_t type, const web_wire *w, int64_t bytes);
+
+/* A log-linear histogram (16 sub-buckets per power of two, 6 % error) for
+ * a window's percentiles. */
+#define WEB_HBUCKETS (64 * 16)
+typedef struct web_hist {
+    int64_t n;
+    double sum;
+    int64_t b[WEB_HBUCKETS];
+} web_hist;
+void web_hist_add(web_hist *h, int64_t v);
+int64_t web_hist_percentile(const web_hist *h, double p);
+uint64_t web_user_hash(uint32_t user);
+
+/* ---- The oracle (web_oracle.c). ---- */
+
+#define WEB_NOWHERE UINT32_MAX
+
+typedef struct web_scale_rec {
+    sim_time at;
+    int action;
+    uint32_t before, after;   /* servers in service */
+    int64_t users, remapped;  /* users whose server the mapping changes */
+    int64_t onto_new;         /* remapped users now on an added server */
+    int64_t sessions_dropped; /* sessions on removed servers, not migrated */
+    int64_t migrated;
+} web_scale_rec;
+
+typedef struct web_oracle {
+    /* Where each user's session lives: a holder (a server's pool index, or
+     * a store's index for stateless sessions) and the holder's life when
+     * it got it; valid while the holder's life has not moved on. */
+    uint32_t *home, *epoch;
+    uint32_t life[WEB_MAX_SERVERS + WEB_MAX_STORES];
+    int64_t live_on[WEB_MAX_SERVERS + WEB_MAX_STORES];
+    int64_t live_max[WEB_MAX_SERVERS + WEB_MAX_STORES];
+    int64_t live, live_peak;
+    /* Counts. */
+    int64_t logins, misses, misses_remapped, misses_lost, relogins, logouts;
+    int64_t lost_crash, lost_removed, migrated, migrated_bytes;
+    int64_t ends[WEB_END_COUNT], requests, retries, late;
+    int64_t abandoned; /* requests of a crashed client, never ended */
+    /* Time at the server (queue + store + service) and in the queue, of
+     * requests served, for the means (histograms give the percentiles). */
+    double srv_sum, wait_sum;
+    int64_t srv_n, wait_n;
+    /* Scale events as they happened. */
+    web_scale_rec *recs;
+    uint32_t n_recs, cap_recs;
+    /* The current window's latencies. */
+    web_hist win;
+    double cost; /* server-hours x price, settled at each membership change */
+} web_oracle;
+
+void web_oracle_init(web_shared *p);
+void web_oracle_fini(web_shared *p);
+/* Does holder h hold u's session now? */
+bool web_oracle_holds(const web_shared *p, uint32_t u, uint32_t h);
+bool web_oracle_has(const web_shared *p, uint32_t u);
+void web_oracle_put(web_shared *p, uint32_t u, uint32_t h);
+void web_oracle_drop(web_shared *p, uint32_t u);
+/* Holder h lost everything (crash of a volatile holder, abrupt removal):
+ * returns the sessions lost. */
+int64_t web_oracle_wipe(web_shared *p, uint32_t h);
+
+/* ---- Nodes. ---- */
+
+typedef enum web_role { WEB_ROLE_CLIENT, WEB_ROLE_LB, WEB_ROLE_SERVER, WEB_ROLE_STORE } web_role;
+
+/* A user, kept by its client node. */
+typedef struct web_user {
+    sim_time session_end; /* 0: the session never ends */
+    uint32_t pending;     /* the outstanding request's handle, or UINT32_MAX */
+    uint16_t lb;          /* the balancer it uses (fails over on timeouts) */
+    uint16_t cookie;      /* server index + 1 its cookie names, 0 none */
+    uint8_t in_session, away;
+} web_user;
+
+typedef struct web_creq {
+    web_slot hd;
+    sim_time start;
+    uint32_t local; /* the user, local index */
+    uint16_t cls;
+    uint8_t login;
+} web_creq;
+
+typedef struct web_client {
+    uint32_t n_users; /* local users: global user = local * n_clients + index */
+    web_user *users;
+    web_pool reqs;
+} web_client;
+
+typedef struct web_lreq {
+    web_slot hd;
+    sim_time start, sent; /* arrival at the balancer, forward to the server */
+    uint32_t client, ctag, user, item, server;
+    uint16_t cls;
+    uint8_t login, attempt;
+} web_lreq;
+
+typedef struct web_lb {
+    web_pool reqs;
+    /* Per pool server. */
+    int32_t *out;      /* requests forwarded and not answered */
+    double *ewma;      /* response time (ns), exponentially weighted */
+    sim_time *ewma_at; /* when it was last updated */
+    double *wrr;       /* smooth weighted round robin's current weights */
+    uint8_t *healthy;  /* the health checks' verdict */
+    uint8_t *fails, *oks, *ping_due;
+    uint8_t *seen;  /* in service at the last refresh */
+    uint32_t *cand; /* servers it may pick: in service and healthy */
+    uint32_t n_cand, cand_version, rr, round;
+    bool cand_dirty;
+    int64_t total_out;
+    uint32_t *affinity; /* sticky table: user -> server + 1 (NULL unless sticky table) */
+} web_lb;
+
+typedef struct web_job {
+    web_slot hd;
+    sim_time arrived, started;
+    sim_time extra; /* added service time (a session rebuilt) */
+    uint32_t from, tag, user, item;
+    uint16_t cls;
+    uint8_t flags, state, kind; /* kind: request or store get/put */
+    sim_timer store_timer;
+} web_job;
+
+enum { WEB_JOB_QUEUED, WEB_JOB_STORE_WAIT, WEB_JOB_SERVING };
+enum { WEB_KIND_REQUEST, WEB_KIND_GET, WEB_KIND_PUT };
+
+typedef struct web_server {
+    uint32_t pool_index; /* index among the pool (servers) or stores */
+    int64_t busy, workers, queue_cap;
+    web_pool jobs;
+    uint32_t *queue; /* FIFO ring of job handles */
+    uint32_t q_head, q_len;
+    /* Accounting. */
+    int64_t served, rejected, max_queue, max_in_flight;
+    double busy_area, busy_area_as; /* busy workers x ns: window, autoscaler */
+    sim_time busy_since;            /* last change of busy */
+    double busy_total;              /* whole run */
+    sim_time paid_since;            /* start of the current paid stretch, or -1 */
+    double paid_ns;
+    /* A drain in progress: whether it migrates sessions, and the scale
+     * record it reports to (UINT32_MAX: the autoscaler's, no record). */
+    bool migrate;
+    uint32_t scale_rec;
+} web_server;
+
+typedef struct web_node {
+    int role;
+    uint32_t index; /* in its group */
+    web_client *cl;
+    web_lb *lb;
+    web_server *srv;
+} web_node;
+
+static inline web_shared *web_shared_of(sim_ctx *ctx) { return sim_shared(ctx); }
+static inline uint32_t web_server_node(const web_shared *p, uint32_t i) {
+    return p->server_first + i;
+}
+
+/* web_config.c */
+int web_configure(sim_cfg *c, void *shared);
+int web_validate(sim_cfg *c, void *shared);
+void web_ring_build(web_shared *p);
+/* The server a hash policy maps user u to among the servers in service
+ * (health aside), or WEB_NOWHERE if none is: what users_remapped compares,
+ * and where a drain migrates a session to. */
+uint32_t web_map_user(web_shared *p, uint32_t u);
+/* The servers in service, by index (rebuilt when the membership changes). */
+const uint32_t *web_serving(web_shared *p, uint32_t *n);
+void web_estimate(const sim *s, const void *shared, sim_model_estimate *e);
+
+/* web_server.c */
+void web_srv_init(sim_ctx *ctx, web_node *nd);
+void web_srv_fini(web_node *nd);
+void web_srv_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m);
+void web_srv_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg);
+void web_srv_crash(sim *s, web_shared *p, web_node *nd);
+/* Ends a server's drain if it holds nothing; true if it did. */
+bool web_srv_drain_check(sim *s, web_shared *p, web_node *nd);
+/* Drops everything a server holds (abrupt removal); sessions are the caller's. */
+void web_srv_reset(sim *s, web_shared *p, web_node *nd);
+void web_srv_account(web_server *sv, sim_time now);
+void web_srv_pay(web_shared *p, web_server *sv, sim_time now, bool paid);
+/* Moves pool server i to a membership state (web_member), keeping the
+ * count in service, the version and the bill. */
+void web_member_set(sim *s, web_shared *p, uint32_t i, int state);
+
+/* web_balancer.c */
+void web_lb_init(sim_ctx *ctx, web_node *nd);
+void web_lb_fini(web_node *nd);
+void web_lb_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m);
+void web_lb_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg);
+
+/* web_client.c */
+void web_client_init(sim_ctx *ctx, web_node *nd);
+void web_client_fini(web_node *nd);
+void web_client_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m);
+void web_client_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg);
+void web_client_crash(sim_ctx *ctx, web_node *nd);
+void web_client_recover(sim_ctx *ctx, web_node *nd);
+
+/* web_scale.c */
+void web_scale_start(sim *s, web_shared *p);
+void web_scale_on_world_timer(sim *s, web_shared *p, uint32_t kind, uint64_t arg);
+
+/* web_report.c */
+void web_report(sim_report *r, void *shared);
+
+extern const sim_chart web_charts[];
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * web_report.c - the end of a web run: the summary's metrics (each defined
+ * in docs/metrics.md), per_server.csv (one row per server of the pool) and
+ * scale.csv (one row per scale event, with the users it remapped against
+ * the ideal).
+ */
+#include "web_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+typedef struct buf {
+    char *s;
+    size_t n, cap;
+} buf;
+
+static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(buf *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        SIM_ASSERT(k >= 0);
+        if (b->s && b->n + (size_t)k < b->cap) {
+            b->n += (size_t)k;
+            return;
+        }
+        b->cap = (b->cap + (size_t)k + 1) * 2;
+        b->s = sim_realloc(b->s, b->cap);
+    }
+}
+
+static int64_t gcd64(int64_t a, int64_t b) {
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* The share of users an ideal hash moves from n to m servers: consistent
+ * hashing |m - n| / max(n, m); mod-N by counting, over one period
+ * lcm(n, m), the hashes x with x mod n != x mod m. */
+static double ideal_moved(int policy, int64_t n, int64_t m) {
+    if (n == 0 || m == 0)
+        return n == m ? 0 : 1;
+    if (policy == WEB_POL_CONSISTENT)
+        return (double)(n > m ? n - m : m - n) / (double)(n > m ? n : m);
+    int64_t l = n / gcd64(n, m) * m;
+    if (l > 100000000)
+        return -1;
+    int64_t stay = 0;
+    for (int64_t x = 0; x < l; x++)
+        stay += x % n == x % m;
+    return 1 - (double)stay / (double)l;
+}
+
+static void scale_csv(sim_report *r, web_shared *p) {
+    web_oracle *o = p->oracle;
+    buf b = {0};
+    put(&b, "time_s,action,servers_before,servers_after,users,users_remapped,remapped_fraction,"
+            "ideal_fraction,remapped_onto_added,sessions_dropped,sessions_migrated\n");
+    for (uint32_t i = 0; i < o->n_recs; i++) {
+        const web_scale_rec *e = &o->recs[i];
+        put(&b, "%.9f,%s,%u,%u,", sim_time_to_s(e->at),
+            e->action == WEB_SCALE_ADD ? "add" : "remove", e->before, e->after);
+        if (e->users >= 0) {
+            double ideal = ideal_moved(p->policy, e->before, e->after);
+            put(&b, "%lld,%lld,%.6f,", (long long)e->users, (long long)e->remapped,
+                e->users ? (double)e->remapped / (double)e->users : 0.0);
+            if (ideal >= 0)
+                put(&b, "%.6f,", ideal);
+            else
+                put(&b, ",");
+            put(&b, "%lld,", (long long)e->onto_new);
+        } else {
+            put(&b, ",,,,,");
+        }
+        put(&b, "%lld,%lld\n", (long long)e->sessions_dropped, (long long)e->migrated);
+    }
+    sim_report_file(r, "scale.csv", b.s);
+    sim_free(b.s);
+}
+
+void web_report(sim_report *r, void *shared) {
+    web_shared *p = shared;
+    sim *s = p->s;
+    web_oracle *o = p->oracle;
+    sim_time end = sim_duration(s);
+    int64_t ended = 0;
+    for (int e = 0; e < WEB_END_COUNT; e++)
+        ended += o->ends[e];
+    sim_report_int(r, "requests", o->requests);
+    sim_report_int(r, "ok", o->ends[WEB_END_OK]);
+    sim_report_int(r, "timeouts", o->ends[WEB_END_TIMEOUT]);
+    sim_report_int(r, "rejected", o->ends[WEB_END_REJECTED]);
+    sim_report_int(r, "no_server", o->ends[WEB_END_NO_SERVER]);
+    sim_report_int(r, "server_errors", o->ends[WEB_END_SERVER]);
+    sim_report_int(r, "overload", o->ends[WEB_END_OVERLOAD]);
+    sim_report_int(r, "in_flight_at_end", o->requests - ended - o->abandoned);
+    sim_report_num(r, "availability", ended ? (double)o->ends[WEB_END_OK] / (double)ended : 1);
+    sim_report_int(r, "retries", o->retries);
+    sim_report_int(r, "late_responses", o->late);
+    sim_report_num(r, "throughput_per_s", (double)o->ends[WEB_END_OK] / sim_time_to_s(end));
+    int64_t n = sim_histogram_count(s, p->h_latency);
+    double p50 = (double)sim_histogram_percentile(s, p->h_latency, 50) / 1e6;
+    double p99 = (double)sim_histogram_percentile(s, p->h_latency, 99) / 1e6;
+    sim_report_num(r, "latency_p50_ms", p50);
+    sim_report_num(r, "latency_p95_ms",
+                   (double)sim_histogram_percentile(s, p->h_latency, 95) / 1e6);
+    sim_report_num(r, "latency_p99_ms", p99);
+    sim_report_num(r, "latency_p999_ms",
+                   (double)sim_histogram_percentile(s, p->h_latency, 99.9) / 1e6);
+    sim_report_num(r, "server_time_mean_ms", o->srv_n ? o->srv_sum / (double)o->srv_n / 1e6 : 0);
+    sim_report_num(r, "queue_wait_mean_ms", o->wait_n ? o->wait_sum / (double)o->wait_n / 1e6 : 0);
+    sim_report_num(r, "queue_wait_p99_ms",
+                   (double)sim_histogram_percentile(s, p->h_queue_wait, 99) / 1e6);
+    for (int i = 0; i < p->n_classes && p->n_classes > 1; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "latency_p99_ms.%s", p->classes[i].name);
+        sim_report_num(r, name,
+                       (double)sim_histogram_percentile(s, p->classes[i].h_latency, 99) / 1e6);
+    }
+
+    /* Servers. */
+    buf b = {0};
+    put(&b, "server,hours_in_service,served,rejected,utilisation,max_queue,max_in_flight,"
+            "sessions_peak,cost\n");
+    double busy = 0, cap = 0, hours = 0, cost = 0, max_served = 0, sum_served = 0;
+    int used = 0;
+    for (uint32_t i = 0; i < (uint32_t)p->pool; i++) {
+        web_node *nd = sim_node_state(s, web_server_node(p, i));
+        web_server *sv = nd->srv;
+        web_srv_account(sv, end);
+        web_srv_pay(p, sv, end, sv->paid_since >= 0);
+        double h = sv->paid_ns / 3.6e12;
+        double u = sv->paid_ns > 0 ? sv->busy_total / ((double)sv->workers * sv->paid_ns) : 0;
+        busy += sv->busy_total;
+        cap += (double)sv->workers * sv->paid_ns;
+        hours += h;
+        cost += h * p->cost_per_hour;
+        if (sv->paid_ns > 0) {
+            used++;
+            sum_served += (double)sv->served;
+            if ((double)sv->served > max_served)
+                max_served = (double)sv->served;
+        }
+        put(&b, "%s,%.6f,%lld,%lld,%.6f,%lld,%lld,%lld,%.6f\n",
+            sim_node_name(s, web_server_node(p, i)), h, (long long)sv->served,
+            (long long)sv->rejected, u, (long long)sv->max_queue, (long long)sv->max_in_flight,
+            (long long)o->live_max[i], h * p->cost_per_hour);
+    }
+    sim_report_file(r, "per_server.csv", b.s);
+    sim_free(b.s);
+    double util = cap > 0 ? busy / cap : 0;
+    double imbalance = used && sum_served > 0 ? max_served / (sum_served / used) : 0;
+    sim_report_num(r, "utilisation", util);
+    sim_report_num(r, "served_max_over_mean", imbalance);
+    sim_report_num(r, "server_hours", hours);
+    sim_report_num(r, "cost", cost);
+    sim_report_num(r, "cost_per_million_requests",
+                   o->ends[WEB_END_OK] ? cost / (double)o->ends[WEB_END_OK] * 1e6 : 0);
+    sim_report_int(r, "servers_in_service_at_end", p->n_in_service);
+
+    /* Sessions. */
+    if (p->state != WEB_STATE_NONE) {
+        sim_report_str(r, "session_state",
+                       p->state == WEB_STATE_STATEFUL ? "stateful" : "stateless");
+        sim_report_int(r, "logins", o->logins);
+        sim_report_int(r, "logouts", o->logouts);
+        sim_report_int(r, "session_misses", o->misses);
+        sim_report_int(r, "session_misses_remapped", o->misses_remapped);
+        sim_report_int(r, "session_misses_lost", o->misses_lost);
+        sim_report_int(r, "relogins", o->relogins);
+        sim_report_int(r, "sessions_lost", o->lost_crash + o->lost_removed);
+        sim_report_int(r, "sessions_lost_crash", o->lost_crash);
+        sim_report_int(r, "sessions_lost_removed", o->lost_removed);
+        sim_report_int(r, "sessions_migrated", o->migrated);
+        sim_report_int(r, "migrated_bytes", o->migrated_bytes);
+        sim_report_int(r, "sessions_live_at_end", o->live);
+        sim_report_int(r, "sessions_peak", o->live_peak);
+        sim_report_num(r, "session_miss_fraction",
+                       o->ends[WEB_END_OK] ? (double)o->misses / (double)o->ends[WEB_END_OK] : 0);
+    }
+    if (p->state == WEB_STATE_STATELESS) {
+        sim_report_int(r, "store_reads", sim_counter_value(s, p->c_store_reads));
+        sim_report_int(r, "store_writes", sim_counter_value(s, p->c_store_writes));
+    }
+    if (o->n_recs > 0 || p->n_scale > 0) {
+        int64_t remapped = 0, users = 0;
+        for (uint32_t i = 0; i < o->n_recs; i++)
+            if (o->recs[i].users >= 0) {
+                remapped += o->recs[i].remapped;
+                users += o->recs[i].users;
+            }
+        sim_report_int(r, "scale_events", o->n_recs);
+        if (users > 0)
+            sim_report_int(r, "users_remapped", remapped);
+        scale_csv(r, p);
+    }
+    if (p->autoscale)
+        sim_report_int(r, "autoscale_actions", p->as_actions);
+
+    sim_report_line(
+        r, "requests: %lld, %.2f%% ok; latency p50 %.1f ms, p99 %.1f ms (%lld answered)",
+        (long long)o->requests, ended ? 100.0 * (double)o->ends[WEB_END_OK] / (double)ended : 100.0,
+        p50, p99, (long long)n);
+    sim_report_line(r,
+                    "servers: utilisation %.0f%%, served max/mean %.2f, %.2f server-hours, "
+                    "cost %.4g",
+                    100 * util, imbalance, hours, cost);
+    if (p->state != WEB_STATE_NONE)
+        sim_report_line(r,
+                        "sessions: %lld logins, %lld misses (%lld remapped, %lld lost), "
+                        "%lld sessions lost",
+                        (long long)o->logins, (long long)o->misses, (long long)o->misses_remapped,
+                        (long long)o->misses_lost, (long long)(o->lost_crash + o->lost_removed));
+}
