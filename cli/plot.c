@@ -288,6 +288,8 @@ static int plot_run(plotter *pl) {
     }
     chart_latency(pl, sum);
     for (const sim_chart *ch = model->charts; ch && ch->name; ch++) {
+        if (ch->sweep)
+            continue; /* a sweep's chart (plot_sweep.c) */
         if (ch->series && have_ts == 0)
             plot_timeline(pl, ch, &ts, sum);
         else if (ch->file && ch->script)

@@ -7,10 +7,12 @@
  * t_visibility.csv, checked here (columns, numbers) before use; writes the
  * derived data to chart-data/ (docs/charts.md).  Point labels ("r=1 w=2")
  * are made from the folder's values and cleaned: they reach gnuplot only
- * as fields of data files.
+ * as fields of data files.  A model may declare charts of its own for a
+ * sweep's folder (sim_chart.sweep): bars of a metric per point.
  */
 #include "plot_int.h"
 
+#include "registry.h"
 #include "sim.h"
 
 #include <math.h>
@@ -18,6 +20,8 @@
 #include <string.h>
 
 /* "kv.r" -> "r": names in labels and keys. */
+#define POINT_LABEL_MAX 96
+
 static const char *short_name(const char *path) {
     const char *d = strrchr(path, '.');
     return d ? d + 1 : path;
@@ -225,6 +229,80 @@ static void chart_tradeoff(plotter *pl, const sweep_info *si, const csv *pts) {
     plot_draw(pl, "tradeoff", "tradeoff.gp", &v);
 }
 
+/* A model's sweep chart (sim_chart.sweep): per series a panel of bars,
+ * one per point, with the 95 % confidence interval.  Labels and texts
+ * reach gnuplot as fields of data files. */
+static void chart_points(plotter *pl, const sweep_info *si, const csv *pts, const sim_chart *ch) {
+    enum { MAX_PANELS = 8 };
+    int mean[MAX_PANELS], ci[MAX_PANELS];
+    const sim_chart_series *ser[MAX_PANELS];
+    size_t np = 0;
+    for (const sim_chart_series *s = ch->series; s && s->label && np < MAX_PANELS; s++) {
+        char name[300];
+        snprintf(name, sizeof name, "%s.mean", s->col);
+        mean[np] = csv_col(pts, name);
+        snprintf(name, sizeof name, "%s.ci95", s->col);
+        ci[np] = csv_col(pts, name);
+        if (mean[np] >= 0)
+            ser[np++] = s;
+    }
+    if (np == 0 || pts->rows == 0)
+        return;
+    char file[128], pfile[160];
+    snprintf(file, sizeof file, "%s.csv", ch->name);
+    snprintf(pfile, sizeof pfile, "%s-panels.tsv", ch->name);
+    cli_out *d = plot_data_open(pl, file);
+    cli_out *q = d ? plot_data_open(pl, pfile) : NULL;
+    if (!q) {
+        cli_out_discard(d);
+        return;
+    }
+    fputs("point", d->f);
+    for (size_t k = 0; k < np; k++) {
+        char label[POINT_LABEL_MAX];
+        plot_label(label, sizeof label, ser[k]->label);
+        fprintf(d->f, ",%s,%s_ci95", label, label);
+    }
+    fputc('\n', d->f);
+    for (size_t r = 0; r < pts->rows; r++) {
+        char label[512];
+        point_label(pts, si, r, label, sizeof label);
+        fputs(label, d->f);
+        for (size_t k = 0; k < np; k++) {
+            double scale = ser[k]->scale != 0 ? ser[k]->scale : 1;
+            double m = csv_num(pts, r, mean[k]) * scale;
+            double c = ci[k] >= 0 ? csv_num(pts, r, ci[k]) * scale : 0;
+            fprintf(d->f, ",%.9g,%.9g", isnan(m) ? 0 : m, isnan(c) ? 0 : c);
+        }
+        fputc('\n', d->f);
+    }
+    fputs("label\tylabel\twhat\n", q->f);
+    for (size_t k = 0; k < np; k++) {
+        char label[POINT_LABEL_MAX], ylabel[POINT_LABEL_MAX], what[POINT_LABEL_MAX];
+        plot_label(label, sizeof label, ser[k]->label);
+        plot_text(ylabel, sizeof ylabel, ser[k]->ylabel ? ser[k]->ylabel : ser[k]->label);
+        plot_text(what, sizeof what, ser[k]->what ? ser[k]->what : ser[k]->label);
+        fprintf(q->f, "%s\t%s\t%s\n", label, ylabel, what);
+    }
+    if (plot_data_close(pl, d) < 0) {
+        cli_out_discard(q);
+        return;
+    }
+    if (plot_data_close(pl, q) < 0)
+        return;
+    cli_buf v = {0};
+    char rel[200];
+    snprintf(rel, sizeof rel, "../%s", file);
+    plot_gp_var(&v, "data", rel);
+    snprintf(rel, sizeof rel, "../%s", pfile);
+    plot_gp_var(&v, "panels", rel);
+    plot_gp_num(&v, "n", (double)np);
+    plot_gp_var(&v, "subtitle", si->subtitle);
+    if (ch->title)
+        plot_gp_var(&v, "title", ch->title);
+    plot_draw(pl, ch->name, ch->script ? ch->script : "points.gp", &v);
+}
+
 void plot_sweep(plotter *pl, const cJSON *sw) {
     sweep_info si = {0};
     const cJSON *p;
@@ -253,6 +331,12 @@ void plot_sweep(plotter *pl, const cJSON *sw) {
         } else {
             chart_heatmap(pl, &si, &pts);
             chart_tradeoff(pl, &si, &pts);
+            const char *name =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(base, "model"));
+            const sim_model *model = name ? sim_model_find(name) : NULL;
+            for (const sim_chart *ch = model ? model->charts : NULL; ch && ch->name; ch++)
+                if (ch->sweep)
+                    chart_points(pl, &si, &pts, ch);
         }
         csv_free(&pts);
     }

@@ -276,6 +276,12 @@ typedef struct sim_chart {
     /* or a file of the run's folder (one the model's report wrote), which
      * the script reads as it is, with `data` set to its path. */
     const char *file;
+    /* With `sweep` set, the chart belongs to a sweep's folder instead: one
+     * panel per series, one bar per point of the sweep.  A series' col
+     * names a metric of points.csv without its suffix
+     * ("model.latency_p99_ms"): the bar is its mean (col.mean), the error
+     * bar its 95 % confidence interval (col.ci95); op and den are unused. */
+    bool sweep;
 } sim_chart;
 
 /*

@@ -325,6 +325,32 @@ def test_sweep_draws_charts(tmp):
         check_chart(os.path.join(tmp, "s"), name)
 
 
+def test_web_run_and_sweep_draw_the_models_charts(tmp):
+    need_gnuplot()
+    # A web run: its timeline and per-server bars, from web's chart table
+    # (no chart of the sweep kind in a run folder).
+    scen = os.path.join(tmp, "w.json")
+    with open(scen, "w") as f:
+        f.write('{"model": "web", "duration": "10s", "web": {"users": {"count": 100},'
+                ' "servers": {"count": 3}, "scale": [{"at": "5s", "action": "add"}]}}')
+    r = dsim("run", scen, "-o", "w", cwd=tmp)
+    assert r.rc == 0, r
+    for name in ("timeline", "per_server"):
+        check_chart(os.path.join(tmp, "w"), name)
+    assert not os.path.exists(os.path.join(tmp, "w", "points.png"))
+    # A sweep over the policy: one bar per point in each panel.
+    r = dsim("sweep", scen, "--vary", "web.balancer.policy=round_robin,random,power_of_choices",
+             "--seeds", "2", "-o", "s", cwd=tmp)
+    assert r.rc == 0, r
+    check_chart(os.path.join(tmp, "s"), "points")
+    head, *rows = read_csv(os.path.join(tmp, "s", "chart-data", "points.csv"))
+    assert head[:3] == ["point", "p99", "p99_ci95"], head
+    assert [row[0] for row in rows] == [
+        "policy=round_robin", "policy=random", "policy=power_of_choices"], rows
+    avail = head.index("availability")
+    assert all(float(row[avail]) == 100 for row in rows), rows
+
+
 def test_without_gnuplot_the_csvs_stay(tmp):
     f = write_phold(tmp)
     env = {"PATH": os.path.join(tmp, "empty")}

@@ -2,7 +2,8 @@
  * web_charts.c - the charts of a web run, which `dsim plot` draws
  * (docs/charts.md): the timeline (latency, availability, servers in
  * service and their utilisation, session misses) around the faults, and
- * the load per server from per_server.csv (written by web's report).
+ * the load per server from per_server.csv (written by web's report); and
+ * for a sweep's folder, tail latency, availability and cost per point.
  */
 #include "web_int.h"
 
@@ -38,11 +39,35 @@ static const sim_chart_series web_timeline[] = {
     {.label = NULL},
 };
 
+/* A sweep over policies (or anything): tail latency, availability and
+ * cost per point. */
+static const sim_chart_series web_points[] = {
+    {.label = "p99",
+     .col = "model.latency_p99_ms",
+     .ylabel = "latency p99 (ms)",
+     .what = "99th percentile latency of answered requests (mean over seeds, 95 % CI)"},
+    {.label = "availability",
+     .col = "model.availability",
+     .ylabel = "availability (%)",
+     .what = "requests answered",
+     .scale = 100},
+    {.label = "cost",
+     .col = "model.cost_per_million_requests",
+     .ylabel = "cost per million requests",
+     .what = "server-hours x price, per million answered requests"},
+    {.label = NULL},
+};
+
 const sim_chart web_charts[] = {
     {.name = "timeline",
      .script = "timeline.gp",
      .title = "A web run over time (shaded: fault windows)",
      .series = web_timeline},
     {.name = "per_server", .script = "web/per_server.gp", .file = "per_server.csv"},
+    {.name = "points",
+     .script = "points.gp",
+     .title = "Per point of the sweep: tail latency, availability, cost",
+     .series = web_points,
+     .sweep = true},
     {.name = NULL},
 };
