@@ -129,6 +129,7 @@ void web_report(sim_report *r, void *shared) {
     put(&b, "server,hours_in_service,served,rejected,utilisation,max_queue,max_in_flight,"
             "sessions_peak,cost\n");
     double busy = 0, cap = 0, hours = 0, cost = 0, max_served = 0, sum_served = 0;
+    double max_held = 0, sum_held = 0;
     int used = 0;
     for (uint32_t i = 0; i < (uint32_t)p->pool; i++) {
         web_node *nd = sim_node_state(s, web_server_node(p, i));
@@ -146,6 +147,9 @@ void web_report(sim_report *r, void *shared) {
             sum_served += (double)sv->served;
             if ((double)sv->served > max_served)
                 max_served = (double)sv->served;
+            sum_held += (double)sv->max_in_flight;
+            if ((double)sv->max_in_flight > max_held)
+                max_held = (double)sv->max_in_flight;
         }
         put(&b, "%s,%.6f,%lld,%lld,%.6f,%lld,%lld,%lld,%.6f\n",
             sim_node_name(s, web_server_node(p, i)), h, (long long)sv->served,
@@ -158,6 +162,8 @@ void web_report(sim_report *r, void *shared) {
     double imbalance = used && sum_served > 0 ? max_served / (sum_served / used) : 0;
     sim_report_num(r, "utilisation", util);
     sim_report_num(r, "served_max_over_mean", imbalance);
+    sim_report_num(r, "in_flight_max_over_mean",
+                   used && sum_held > 0 ? max_held / (sum_held / used) : 0);
     sim_report_num(r, "server_hours", hours);
     sim_report_num(r, "cost", cost);
     sim_report_num(r, "cost_per_million_requests",
@@ -187,6 +193,14 @@ void web_report(sim_report *r, void *shared) {
     if (p->state == WEB_STATE_STATELESS) {
         sim_report_int(r, "store_reads", sim_counter_value(s, p->c_store_reads));
         sim_report_int(r, "store_writes", sim_counter_value(s, p->c_store_writes));
+        double sb = 0, sc = 0;
+        for (uint32_t i = 0; i < (uint32_t)p->n_stores; i++) {
+            web_server *st = ((web_node *)sim_node_state(s, p->store_first + i))->srv;
+            web_srv_account(st, end);
+            sb += st->busy_total;
+            sc += (double)st->workers * (double)end;
+        }
+        sim_report_num(r, "store_utilisation", sc > 0 ? sb / sc : 0);
     }
     if (o->n_recs > 0 || p->n_scale > 0) {
         int64_t remapped = 0, users = 0;
