@@ -36,7 +36,7 @@ do for [fmt in 'png svg'] {
         set yrange [0:(S_max > 0 ? S_max * 1.2 : 1)]
         plot data skip 1 using 0:(column(2 * i)):(column(2 * i + 1)):xtic(1) \
              with boxerrorbars lc rgb '#1f77b4', \
-             '' skip 1 using 0:(column(2 * i)):(sprintf('%.3g', column(2 * i))) \
+             '' skip 1 using 0:(column(2 * i)):(sprintf('%.4g', column(2 * i))) \
              with labels offset 0,0.8 font ',9'
     }
     unset multiplot

@@ -153,8 +153,10 @@ static void end_request(sim_ctx *ctx, web_node *nd, web_creq *q, int end, uint32
             us->cookie = (uint16_t)server;
     } else if (end == WEB_END_TIMEOUT) {
         us->lb = (uint16_t)((us->lb + 1) % (uint32_t)p->n_lbs);
-    } else if (q->login) {
-        /* The login did not happen: the next request logs in again. */
+    }
+    if (end != WEB_END_OK && q->login) {
+        /* The client never heard that the login worked: its next request
+         * logs in again (a login the server did finish is simply redone). */
         us->in_session = 0;
     }
     us->pending = UINT32_MAX;

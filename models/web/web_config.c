@@ -424,14 +424,35 @@ int web_validate(sim_cfg *c, void *shared) {
     p->lb_first = sim_group_first(s, sim_group_find(s, "lb"));
     p->server_first = sim_group_first(s, sim_group_find(s, "server"));
     p->store_first = p->n_stores > 0 ? sim_group_first(s, sim_group_find(s, "store")) : 0;
-    /* Scale events that name a server, in schedule order. */
+    /* The schedule played through, as web_scale.c applies it (an add takes
+     * the lowest idle servers, a remove the highest in service), so that
+     * a named server is checked against what is in service then. */
     bool in[WEB_MAX_SERVERS];
+    int64_t n_in = p->n_servers;
     for (int64_t i = 0; i < p->pool; i++)
         in[i] = i < p->n_servers;
     for (int i = 0; i < p->n_scale; i++) {
         web_scale_cfg *e = &p->scale[i];
-        if (!e->server_name)
+        if (!e->server_name) {
+            if (e->action == WEB_SCALE_REMOVE && n_in - e->count < 1)
+                return sim_cfg_enter_item(c, "scale", (uint32_t)i) < 0
+                           ? -1
+                           : sim_cfg_fail(c, "count",
+                                          "removes %lld servers when %lld are in "
+                                          "service: at least one must stay (a tier cannot scale "
+                                          "in to zero)",
+                                          (long long)e->count, (long long)n_in);
+            for (int64_t k = 0; k < e->count; k++) {
+                int64_t j = e->action == WEB_SCALE_ADD ? 0 : p->pool - 1;
+                while (j >= 0 && j < p->pool && in[j] != (e->action != WEB_SCALE_ADD))
+                    j += e->action == WEB_SCALE_ADD ? 1 : -1;
+                if (j >= 0 && j < p->pool) {
+                    in[j] = e->action == WEB_SCALE_ADD;
+                    n_in += e->action == WEB_SCALE_ADD ? 1 : -1;
+                }
+            }
             continue;
+        }
         if (sim_cfg_enter_item(c, "scale", (uint32_t)i) < 0)
             return -1;
         /* Every key of the item is read again: the checks of unknown keys
@@ -453,7 +474,13 @@ int web_validate(sim_cfg *c, void *shared) {
             return sim_cfg_fail(c, "server", "%s is already in service here", e->server_name);
         if (e->action == WEB_SCALE_REMOVE && !in[e->server])
             return sim_cfg_fail(c, "server", "%s is not in service here", e->server_name);
+        if (e->action == WEB_SCALE_REMOVE && n_in == 1)
+            return sim_cfg_fail(c, "server",
+                                "removes %s, the last server in service: at least "
+                                "one must stay (a tier cannot scale in to zero)",
+                                e->server_name);
         in[e->server] = e->action == WEB_SCALE_ADD;
+        n_in += e->action == WEB_SCALE_ADD ? 1 : -1;
         sim_cfg_leave(c);
     }
     return 0;

@@ -132,6 +132,7 @@ typedef struct web_scale_rec {
     int64_t onto_new;         /* remapped users now on an added server */
     int64_t sessions_dropped; /* sessions on removed servers, not migrated */
     int64_t migrated;
+    bool autoscaler; /* an autoscaler's action, not the schedule's */
 } web_scale_rec;
 
 typedef struct web_oracle {

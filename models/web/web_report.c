@@ -60,12 +60,14 @@ static double ideal_moved(int policy, int64_t n, int64_t m) {
 static void scale_csv(sim_report *r, web_shared *p) {
     web_oracle *o = p->oracle;
     buf b = {0};
-    put(&b, "time_s,action,servers_before,servers_after,users,users_remapped,remapped_fraction,"
-            "ideal_fraction,remapped_onto_added,sessions_dropped,sessions_migrated\n");
+    put(&b, "time_s,action,by,servers_before,servers_after,users,users_remapped,"
+            "remapped_fraction,ideal_fraction,remapped_onto_added,sessions_dropped,"
+            "sessions_migrated\n");
     for (uint32_t i = 0; i < o->n_recs; i++) {
         const web_scale_rec *e = &o->recs[i];
-        put(&b, "%.9f,%s,%u,%u,", sim_time_to_s(e->at),
-            e->action == WEB_SCALE_ADD ? "add" : "remove", e->before, e->after);
+        put(&b, "%.9f,%s,%s,%u,%u,", sim_time_to_s(e->at),
+            e->action == WEB_SCALE_ADD ? "add" : "remove",
+            e->autoscaler ? "autoscaler" : "schedule", e->before, e->after);
         if (e->users >= 0) {
             double ideal = ideal_moved(p->policy, e->before, e->after);
             put(&b, "%lld,%lld,%.6f,", (long long)e->users, (long long)e->remapped,

@@ -60,21 +60,29 @@ static uint32_t find_last_serving(const web_shared *p) {
     return WEB_NOWHERE;
 }
 
-static void apply_event(sim *s, web_shared *p, const web_scale_cfg *e) {
+/* A new row of scale.csv (users -1: remapping not counted). */
+static uint32_t new_rec(sim *s, web_shared *p, int action, bool by_autoscaler) {
     web_oracle *o = p->oracle;
-    bool hashed = p->policy == WEB_POL_HASH_MOD || p->policy == WEB_POL_CONSISTENT;
     if (o->n_recs == o->cap_recs) {
         o->cap_recs = o->cap_recs ? o->cap_recs * 2 : 8;
         o->recs = sim_realloc(o->recs, o->cap_recs * sizeof *o->recs);
     }
     uint32_t r = o->n_recs++;
+    o->recs[r] = (web_scale_rec){.at = sim_time_now(s),
+                                 .action = action,
+                                 .before = p->n_in_service,
+                                 .users = -1,
+                                 .remapped = -1,
+                                 .onto_new = -1,
+                                 .autoscaler = by_autoscaler};
+    return r;
+}
+
+static void apply_event(sim *s, web_shared *p, const web_scale_cfg *e) {
+    web_oracle *o = p->oracle;
+    bool hashed = p->policy == WEB_POL_HASH_MOD || p->policy == WEB_POL_CONSISTENT;
+    uint32_t r = new_rec(s, p, e->action, false);
     web_scale_rec *rec = &o->recs[r];
-    *rec = (web_scale_rec){.at = sim_time_now(s),
-                           .action = e->action,
-                           .before = p->n_in_service,
-                           .users = -1,
-                           .remapped = -1,
-                           .onto_new = -1};
     uint32_t *before = hashed ? map_all(p) : NULL;
     bool added[WEB_MAX_SERVERS] = {false};
     for (int64_t k = 0; k < e->count; k++) {
@@ -124,8 +132,10 @@ static void window(sim *s, web_shared *p) {
         sv->busy_area = 0;
     }
     sim_gauge_set(s, p->g_util, cap > 0 ? busy / cap : 0);
-    sim_gauge_set(s, p->g_p99, (double)web_hist_percentile(&o->win, 99) / 1e6);
-    sim_gauge_set(s, p->g_mean, o->win.n ? o->win.sum / (double)o->win.n / 1e6 : 0);
+    /* A window with no answered request has no latency (a gap in the
+     * chart, not a 0 that would read as fast). */
+    sim_gauge_set(s, p->g_p99, o->win.n ? (double)web_hist_percentile(&o->win, 99) / 1e6 : NAN);
+    sim_gauge_set(s, p->g_mean, o->win.n ? o->win.sum / (double)o->win.n / 1e6 : NAN);
     sim_gauge_set(s, p->g_sessions, (double)o->live);
     memset(&o->win, 0, sizeof o->win);
     if (now + p->window <= sim_duration(s))
@@ -159,6 +169,7 @@ static void autoscale(sim *s, web_shared *p) {
         want = p->as_max;
     int64_t have = (int64_t)n + booting;
     if (want > have) {
+        uint32_t r = new_rec(s, p, WEB_SCALE_ADD, true);
         for (int64_t k = have; k < want; k++) {
             uint32_t i = find_idle(p);
             if (i == WEB_NOWHERE)
@@ -166,15 +177,19 @@ static void autoscale(sim *s, web_shared *p) {
             web_member_set(s, p, i, WEB_BOOTING);
             sim_world_timer_set(s, now + p->boot_time, WEB_W_BOOTED, i);
         }
+        /* In service once booted: the row says how many will be. */
+        p->oracle->recs[r].after = (uint32_t)want;
         p->as_ready = now + p->cooldown;
         p->as_actions++;
     } else if (want < (int64_t)n && booting == 0) {
+        uint32_t r = new_rec(s, p, WEB_SCALE_REMOVE, true);
         for (int64_t k = want; k < (int64_t)n; k++) {
             uint32_t i = find_last_serving(p);
             if (i == WEB_NOWHERE)
                 break;
-            take_out(s, p, i, true, p->migrate_default, UINT32_MAX);
+            take_out(s, p, i, true, p->migrate_default, r);
         }
+        p->oracle->recs[r].after = p->n_in_service;
         p->as_ready = now + p->cooldown;
         p->as_actions++;
     }

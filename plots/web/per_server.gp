@@ -5,13 +5,16 @@
 #
 # Writes out.png and out.svg.
 load plotdir.'/style.gp'
-stats data using 'served' name 'S' nooutput
-stats data using 'utilisation' name 'U' nooutput
+# The means are over the servers that were in service at some time (idle
+# servers of the pool are drawn, but not counted).
+stats data using (column('hours_in_service') > 0 ? column('served') : 1/0) name 'S' nooutput
+stats data using (column('hours_in_service') > 0 ? column('utilisation') : 1/0) name 'U' nooutput
+stats data using (column('hours_in_service')) name 'ALL' nooutput
 set style fill solid 0.8 border -1
 set boxwidth 0.7
 set xtics rotate by -45 nomirror
 set key top right opaque box
-w = 900 > 160 + 40 * S_records ? 900 : 160 + 40 * S_records; h = 650
+w = 900 > 160 + 40 * ALL_records ? 900 : 160 + 40 * ALL_records; h = 650
 do for [fmt in 'png svg'] {
     load plotdir.'/term.gp'
     set multiplot layout 2,1 title 'Load per server: how evenly the balancer spreads requests'
