@@ -12,7 +12,7 @@
  * A caution that comes with homes from the high bits: a table filled with
  * keys in the order of their hash (another table's slot order) puts them
  * all in its first slots and probes quadratically; callers that copy a
- * table's keys into another sort them by key first (kv.c's range_keys).
+ * table's keys into another sort them by key first (antientropy.c's range_keys).
  *
  * Invariants:
  *  (1) cap is 0 or >= MIN_CAP, and count * 4 <= cap * 3.
