@@ -154,15 +154,7 @@ static uint32_t pick_choices(web_shared *p, web_lb *lb, uint32_t avoid, sim_rng 
 }
 
 static uint32_t pick_consistent(web_shared *p, web_lb *lb, uint32_t user, uint32_t avoid) {
-    uint64_t h = web_user_hash(user);
-    uint32_t lo = 0, hi = p->ring_n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (p->ring_pos[mid] < h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint32_t lo = web_ring_find(p, web_user_hash(user));
     int64_t cap = INT64_MAX;
     if (p->bound > 0)
         cap = (int64_t)ceil(p->bound * (double)(lb->total_out + 1) / (double)lb->n_cand);

@@ -567,6 +567,18 @@ const uint32_t *web_serving(web_shared *p, uint32_t *n) {
     return p->serving;
 }
 
+uint32_t web_ring_find(const web_shared *p, uint64_t h) {
+    uint32_t lo = 0, hi = p->ring_n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p->ring_pos[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 uint32_t web_map_user(web_shared *p, uint32_t u) {
     uint32_t n;
     const uint32_t *in = web_serving(p, &n);
@@ -576,14 +588,7 @@ uint32_t web_map_user(web_shared *p, uint32_t u) {
     if (p->policy != WEB_POL_CONSISTENT)
         return in[h % n];
     /* The first vnode at or after the user's point, of a server in service. */
-    uint32_t lo = 0, hi = p->ring_n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (p->ring_pos[mid] < h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint32_t lo = web_ring_find(p, h);
     for (uint32_t k = 0; k < p->ring_n; k++) {
         uint32_t sv = p->ring_srv[(lo + k) % p->ring_n];
         if (p->member[sv] == WEB_SERVING)

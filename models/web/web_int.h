@@ -273,6 +273,8 @@ static inline uint32_t web_server_node(const web_shared *p, uint32_t i) {
 int web_configure(sim_cfg *c, void *shared);
 int web_validate(sim_cfg *c, void *shared);
 void web_ring_build(web_shared *p);
+/* The first ring position at or after h (ring_n if none: wrap to 0). */
+uint32_t web_ring_find(const web_shared *p, uint64_t h);
 /* The server a hash policy maps user u to among the servers in service
  * (health aside), or WEB_NOWHERE if none is: what users_remapped compares,
  * and where a drain migrates a session to. */
