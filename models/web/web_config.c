@@ -67,15 +67,19 @@ static int read_class(sim_cfg *c, web_class_cfg *k, int i) {
         sim_cfg_num(c, "zipf", 1, 0.01, 10, &k->zipf) < 0 ||
         sim_cfg_bool(c, "writes_session", false, &k->writes_session) < 0)
         return -1;
+    /* It names the histogram web.latency.<name>, whose characters the
+     * metrics registry checks: lower-case letters, digits and '_'. */
     size_t n = strlen(name);
-    if (n == 0 || n >= WEB_NAME_MAX)
-        return sim_cfg_fail(c, "name", "needs 1 to %d characters", WEB_NAME_MAX - 1);
-    for (size_t j = 0; j < n; j++) {
-        char ch = name[j];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '_' || ch == '-'))
-            return sim_cfg_fail(c, "name", "letters, digits, '_' and '-' only (it names metrics)");
-    }
+    bool ok = n >= 1 && n < WEB_NAME_MAX && name[0] >= 'a' && name[0] <= 'z';
+    for (size_t j = 0; ok && j < n; j++)
+        ok = (name[j] >= 'a' && name[j] <= 'z') || (name[j] >= '0' && name[j] <= '9') ||
+             name[j] == '_';
+    if (!ok)
+        return sim_cfg_fail(
+            c, "name",
+            "\"%s\" is not a valid class name (1 to %d lower-case letters, digits "
+            "and '_', starting with a letter; it names the metric web.latency.<name>)",
+            name, WEB_NAME_MAX - 1);
     memcpy(k->name, name, n + 1);
     if (k->items > 0)
         sim_zipf_init(&k->catalogue, (uint64_t)k->items, k->zipf);
