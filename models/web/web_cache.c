@@ -1,0 +1,459 @@
+/*
+ * web_cache.c - the client cache's entry pool, hash index and eviction
+ * lists (web_cache.h describes the behaviour and its invariants).
+ *
+ * Entries live in one pool addressed by 32-bit ids, so that links are 4
+ * bytes and the pool can grow by realloc without fixing pointers; freed
+ * ids go on a free list threaded through link_next and are reused last in,
+ * first out.  Ids therefore depend only on the sequence of calls, but no
+ * decision depends on them anyway: the victim is always the head of a
+ * list (the LRU or FIFO list, or the lowest LFU bucket's list).
+ *
+ * The index is separate chaining over the pool: chains[h] heads a list
+ * threaded through link_chain, h being the low bits of the splitmix64
+ * finalizer of the key.  Chains are allowed an average length of 2 before
+ * the head array doubles: a successful lookup then visits at most 2
+ * entries on average (1 + load / 2), for 2 to 4 bytes of index per entry
+ * instead of 4 to 8 at load 1.  A chain's order depends on the table's
+ * history, which is why nothing but find() ever walks one.
+ */
+#include "web_cache.h"
+
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+/* The per-entry figure web_cache.h promises. */
+_Static_assert(sizeof(web_cache_entry) == 48, "web_cache_entry grew");
+
+/* Chains per head allowed on average before the index doubles. */
+#define MAX_CHAIN_LOAD 2u
+
+struct web_cache_bucket {
+    uint32_t count;
+    uint32_t prev, next; /* neighbouring buckets, in increasing count */
+    uint32_t head, tail; /* the bucket's entries, least recently used first */
+};
+
+/* ---- Lists of entries, threaded through link_prev and link_next. ---- */
+
+static void list_push_tail(web_cache_entry *pool, uint32_t *head, uint32_t *tail, uint32_t id) {
+    pool[id].link_prev = *tail;
+    pool[id].link_next = NONE;
+    if (*tail != NONE)
+        pool[*tail].link_next = id;
+    else
+        *head = id;
+    *tail = id;
+}
+
+static void list_unlink(web_cache_entry *pool, uint32_t *head, uint32_t *tail, uint32_t id) {
+    uint32_t prev = pool[id].link_prev, next = pool[id].link_next;
+    if (prev != NONE)
+        pool[prev].link_next = next;
+    else
+        *head = next;
+    if (next != NONE)
+        pool[next].link_prev = prev;
+    else
+        *tail = prev;
+}
+
+/* ---- The pool. ---- */
+
+/* Grows the pool to hold at least `want` entries: doubling, but never past
+ * max_entries, so that a full bounded cache carries no slack. */
+static void pool_grow(web_cache *c, uint32_t want) {
+    uint32_t cap = c->pool_cap ? c->pool_cap : 4;
+    while (cap < want)
+        cap = cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : cap * 2;
+    if (c->max_entries && cap > c->max_entries)
+        cap = c->max_entries > want ? c->max_entries : want;
+    if (cap <= c->pool_cap)
+        return;
+    c->pool = sim_realloc(c->pool, (size_t)cap * sizeof *c->pool);
+    if (c->policy == WEB_CACHE_LFU)
+        c->lfu_bucket = sim_realloc(c->lfu_bucket, (size_t)cap * sizeof *c->lfu_bucket);
+    c->pool_cap = cap;
+}
+
+static uint32_t pool_alloc(web_cache *c) {
+    uint32_t id = c->pool_free;
+    if (id != NONE) {
+        c->pool_free = c->pool[id].link_next;
+        return id;
+    }
+    if (c->pool_used == c->pool_cap)
+        pool_grow(c, c->pool_used + 1);
+    return c->pool_used++;
+}
+
+static void pool_release(web_cache *c, uint32_t id) {
+    c->pool[id].link_next = c->pool_free;
+    c->pool_free = id;
+}
+
+/* ---- The hash index. ---- */
+
+static uint32_t chain_of(const web_cache *c, uint32_t key) {
+    return (uint32_t)sim_mix64(key) & (c->n_chains - 1);
+}
+
+static uint32_t find(const web_cache *c, uint32_t key) {
+    if (c->n_chains == 0)
+        return NONE;
+    uint32_t id = c->chains[chain_of(c, key)];
+    while (id != NONE && c->pool[id].key != key)
+        id = c->pool[id].link_chain;
+    return id;
+}
+
+/* Rebuilds the index with n heads (a power of two), walking the old chains:
+ * the order this gives the new chains is arbitrary, and harmless, since
+ * only find() reads them. */
+static void index_resize(web_cache *c, uint32_t n) {
+    uint32_t *old = c->chains, n_old = c->n_chains;
+    c->chains = sim_malloc((size_t)n * sizeof *c->chains);
+    memset(c->chains, 0xff, (size_t)n * sizeof *c->chains);
+    c->n_chains = n;
+    for (uint32_t h = 0; h < n_old; h++) {
+        uint32_t id = old[h];
+        while (id != NONE) {
+            uint32_t next = c->pool[id].link_chain;
+            uint32_t nh = chain_of(c, c->pool[id].key);
+            c->pool[id].link_chain = c->chains[nh];
+            c->chains[nh] = id;
+            id = next;
+        }
+    }
+    sim_free(old);
+}
+
+/* Adds id to the index; called before entries counts it. */
+static void index_add(web_cache *c, uint32_t id) {
+    if (c->n_chains == 0)
+        index_resize(c, 4);
+    else if (c->entries + 1 > (uint64_t)MAX_CHAIN_LOAD * c->n_chains &&
+             c->n_chains <= UINT32_MAX / 2)
+        index_resize(c, c->n_chains * 2);
+    uint32_t h = chain_of(c, c->pool[id].key);
+    c->pool[id].link_chain = c->chains[h];
+    c->chains[h] = id;
+}
+
+static void index_del(web_cache *c, uint32_t id) {
+    uint32_t *link = &c->chains[chain_of(c, c->pool[id].key)];
+    while (*link != id) {
+        SIM_ASSERT(*link != NONE);
+        link = &c->pool[*link].link_chain;
+    }
+    *link = c->pool[id].link_chain;
+}
+
+/* ---- LFU frequency buckets. ---- */
+
+/* Makes a bucket for `count` and links it after `after` (NONE: at the low
+ * end).  May move c->lfu, so callers hold bucket ids, not pointers. */
+static uint32_t bucket_new(web_cache *c, uint32_t count, uint32_t after) {
+    uint32_t b = c->lfu_free;
+    if (b != NONE) {
+        c->lfu_free = c->lfu[b].next;
+    } else {
+        if (c->lfu_used == c->lfu_cap) {
+            c->lfu_cap = c->lfu_cap ? c->lfu_cap * 2 : 4;
+            c->lfu = sim_realloc(c->lfu, (size_t)c->lfu_cap * sizeof *c->lfu);
+        }
+        b = c->lfu_used++;
+    }
+    web_cache_bucket *k = &c->lfu[b];
+    k->count = count;
+    k->head = k->tail = NONE;
+    k->prev = after;
+    k->next = after == NONE ? c->lfu_low : c->lfu[after].next;
+    if (k->next != NONE)
+        c->lfu[k->next].prev = b;
+    if (after == NONE)
+        c->lfu_low = b;
+    else
+        c->lfu[after].next = b;
+    return b;
+}
+
+static void bucket_free(web_cache *c, uint32_t b) {
+    web_cache_bucket *k = &c->lfu[b];
+    if (k->prev != NONE)
+        c->lfu[k->prev].next = k->next;
+    else
+        c->lfu_low = k->next;
+    if (k->next != NONE)
+        c->lfu[k->next].prev = k->prev;
+    k->next = c->lfu_free;
+    c->lfu_free = b;
+}
+
+static void lfu_add(web_cache *c, uint32_t id) {
+    uint32_t b = c->lfu_low;
+    if (b == NONE || c->lfu[b].count != 1)
+        b = bucket_new(c, 1, NONE);
+    list_push_tail(c->pool, &c->lfu[b].head, &c->lfu[b].tail, id);
+    c->lfu_bucket[id] = b;
+}
+
+static void lfu_unlink(web_cache *c, uint32_t id) {
+    uint32_t b = c->lfu_bucket[id];
+    list_unlink(c->pool, &c->lfu[b].head, &c->lfu[b].tail, id);
+    if (c->lfu[b].head == NONE)
+        bucket_free(c, b);
+}
+
+/* One more use: the entry moves to the tail of the next count's bucket,
+ * which is made right after its own if it does not exist yet. */
+static void lfu_touch(web_cache *c, uint32_t id) {
+    uint32_t b = c->lfu_bucket[id], count = c->lfu[b].count;
+    uint32_t nb = b;
+    if (count != UINT32_MAX) {
+        nb = c->lfu[b].next;
+        if (nb == NONE || c->lfu[nb].count != count + 1)
+            nb = bucket_new(c, count + 1, b);
+    }
+    list_unlink(c->pool, &c->lfu[b].head, &c->lfu[b].tail, id);
+    list_push_tail(c->pool, &c->lfu[nb].head, &c->lfu[nb].tail, id);
+    c->lfu_bucket[id] = nb;
+    if (c->lfu[b].head == NONE)
+        bucket_free(c, b);
+}
+
+/* ---- Policy lists. ---- */
+
+static void policy_add(web_cache *c, uint32_t id) {
+    if (c->policy == WEB_CACHE_LFU)
+        lfu_add(c, id);
+    else
+        list_push_tail(c->pool, &c->head, &c->tail, id);
+}
+
+static void policy_unlink(web_cache *c, uint32_t id) {
+    if (c->policy == WEB_CACHE_LFU)
+        lfu_unlink(c, id);
+    else
+        list_unlink(c->pool, &c->head, &c->tail, id);
+}
+
+static void policy_use(web_cache *c, uint32_t id) {
+    if (c->policy == WEB_CACHE_LRU) {
+        list_unlink(c->pool, &c->head, &c->tail, id);
+        list_push_tail(c->pool, &c->head, &c->tail, id);
+    } else if (c->policy == WEB_CACHE_LFU) {
+        lfu_touch(c, id);
+    }
+}
+
+/* The next victim other than `keep` (NONE: any).  There is one whenever the
+ * cache is over capacity, since `keep` alone always fits. */
+static uint32_t victim(const web_cache *c, uint32_t keep) {
+    uint32_t v;
+    if (c->policy == WEB_CACHE_LFU) {
+        SIM_ASSERT(c->lfu_low != NONE);
+        v = c->lfu[c->lfu_low].head;
+        if (v == keep) {
+            v = c->pool[v].link_next;
+            if (v == NONE && c->lfu[c->lfu_low].next != NONE)
+                v = c->lfu[c->lfu[c->lfu_low].next].head;
+        }
+    } else {
+        v = c->head;
+        if (v == keep && v != NONE)
+            v = c->pool[v].link_next;
+    }
+    SIM_ASSERT(v != NONE);
+    return v;
+}
+
+/* Takes id out of the index, its list and the counters, and frees it. */
+static void detach(web_cache *c, uint32_t id) {
+    index_del(c, id);
+    policy_unlink(c, id);
+    c->entries--;
+    c->bytes -= c->pool[id].size_bytes;
+    pool_release(c, id);
+}
+
+static const web_cache_entry *store(web_cache *c, uint32_t key, const web_cache_fields *f);
+
+static void evict(web_cache *c, uint32_t keep) {
+    uint32_t v = victim(c, keep);
+    const web_cache_entry *e = &c->pool[v];
+    if (c->on_evict)
+        c->on_evict(c->evict_arg, e);
+    if (c->ghost) {
+        web_cache_fields g = {e->version, e->size_bytes, e->last_modified, e->stored_at,
+                              e->expires};
+        store(c->ghost, e->key, &g);
+    }
+    detach(c, v);
+    c->evictions++;
+}
+
+/* ---- Public calls. ---- */
+
+void web_cache_init(web_cache *c, web_cache_policy policy, uint32_t max_entries,
+                    uint64_t max_bytes) {
+    SIM_ASSERT(max_entries != UINT32_MAX);
+    memset(c, 0, sizeof *c);
+    c->policy = policy;
+    c->max_entries = max_entries;
+    c->max_bytes = max_bytes;
+    c->pool_free = c->head = c->tail = NONE;
+    c->lfu_free = c->lfu_low = NONE;
+}
+
+static void release(web_cache *c) {
+    sim_free(c->pool);
+    sim_free(c->chains);
+    sim_free(c->lfu_bucket);
+    sim_free(c->lfu);
+    if (c->ghost) {
+        web_cache_fini(c->ghost);
+        sim_free(c->ghost);
+    }
+}
+
+void web_cache_fini(web_cache *c) {
+    release(c);
+    memset(c, 0, sizeof *c);
+}
+
+void web_cache_clear(web_cache *c) {
+    web_cache kept = *c;
+    uint32_t ghosts = c->ghost ? c->ghost->max_entries : 0;
+    release(c);
+    web_cache_init(c, kept.policy, kept.max_entries, kept.max_bytes);
+    c->on_evict = kept.on_evict;
+    c->evict_arg = kept.evict_arg;
+    c->evictions = kept.evictions;
+    c->rejected = kept.rejected;
+    web_cache_remember_evicted(c, ghosts);
+}
+
+void web_cache_on_evict(web_cache *c, web_cache_evict_fn *fn, void *arg) {
+    c->on_evict = fn;
+    c->evict_arg = arg;
+}
+
+void web_cache_remember_evicted(web_cache *c, uint32_t n) {
+    if (n == 0) {
+        if (c->ghost) {
+            web_cache_fini(c->ghost);
+            sim_free(c->ghost);
+            c->ghost = NULL;
+        }
+        return;
+    }
+    if (!c->ghost) {
+        c->ghost = sim_calloc(1, sizeof *c->ghost);
+        web_cache_init(c->ghost, WEB_CACHE_FIFO, n, 0);
+        return;
+    }
+    c->ghost->max_entries = n;
+    while (c->ghost->entries > n)
+        evict(c->ghost, NONE);
+}
+
+void web_cache_reserve(web_cache *c, uint32_t n) {
+    if (n > c->pool_cap)
+        pool_grow(c, n);
+    uint32_t heads = 4;
+    while ((uint64_t)MAX_CHAIN_LOAD * heads < n && heads <= UINT32_MAX / 2)
+        heads *= 2;
+    if (heads > c->n_chains)
+        index_resize(c, heads);
+}
+
+const web_cache_entry *web_cache_lookup(web_cache *c, uint32_t key) {
+    uint32_t id = find(c, key);
+    if (id == NONE)
+        return NULL;
+    policy_use(c, id);
+    return &c->pool[id];
+}
+
+const web_cache_entry *web_cache_peek(const web_cache *c, uint32_t key) {
+    uint32_t id = find(c, key);
+    return id == NONE ? NULL : &c->pool[id];
+}
+
+/* The insert proper, without the ghost list's bookkeeping (the ghost list
+ * itself stores through it). */
+static const web_cache_entry *store(web_cache *c, uint32_t key, const web_cache_fields *f) {
+    uint32_t id = find(c, key);
+    if (c->max_bytes && f->size_bytes > c->max_bytes) {
+        if (id != NONE)
+            detach(c, id);
+        c->rejected++;
+        return NULL;
+    }
+    if (id != NONE) {
+        web_cache_entry *e = &c->pool[id];
+        c->bytes = c->bytes - e->size_bytes + f->size_bytes;
+        e->version = f->version;
+        e->size_bytes = f->size_bytes;
+        e->last_modified = f->last_modified;
+        e->stored_at = f->stored_at;
+        e->expires = f->expires;
+        if (c->policy == WEB_CACHE_LRU)
+            policy_use(c, id);
+        while (c->max_bytes && c->bytes > c->max_bytes)
+            evict(c, id);
+        return &c->pool[id];
+    }
+    while ((c->max_entries && c->entries >= c->max_entries) ||
+           (c->max_bytes && c->bytes + f->size_bytes > c->max_bytes))
+        evict(c, NONE);
+    id = pool_alloc(c);
+    web_cache_entry *e = &c->pool[id];
+    e->key = key;
+    e->version = f->version;
+    e->size_bytes = f->size_bytes;
+    e->last_modified = f->last_modified;
+    e->stored_at = f->stored_at;
+    e->expires = f->expires;
+    index_add(c, id);
+    policy_add(c, id);
+    c->entries++;
+    c->bytes += f->size_bytes;
+    return &c->pool[id];
+}
+
+const web_cache_entry *web_cache_insert(web_cache *c, uint32_t key, const web_cache_fields *f) {
+    /* Whatever happens to key now, a copy evicted earlier is superseded. */
+    if (c->ghost)
+        web_cache_remove(c->ghost, key);
+    return store(c, key, f);
+}
+
+bool web_cache_remove(web_cache *c, uint32_t key) {
+    uint32_t id = find(c, key);
+    if (id == NONE)
+        return false;
+    detach(c, id);
+    return true;
+}
+
+const web_cache_entry *web_cache_evicted(const web_cache *c, uint32_t key) {
+    return c->ghost ? web_cache_peek(c->ghost, key) : NULL;
+}
+
+uint32_t web_cache_entries(const web_cache *c) { return c->entries; }
+uint64_t web_cache_bytes(const web_cache *c) { return c->bytes; }
+uint64_t web_cache_evictions(const web_cache *c) { return c->evictions; }
+uint64_t web_cache_rejected(const web_cache *c) { return c->rejected; }
+
+size_t web_cache_memory_bytes(const web_cache *c) {
+    size_t n = (size_t)c->pool_cap * sizeof *c->pool + (size_t)c->n_chains * sizeof *c->chains;
+    if (c->lfu_bucket)
+        n += (size_t)c->pool_cap * sizeof *c->lfu_bucket;
+    n += (size_t)c->lfu_cap * sizeof *c->lfu;
+    if (c->ghost)
+        n += sizeof *c->ghost + web_cache_memory_bytes(c->ghost);
+    return n;
+}
