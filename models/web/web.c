@@ -147,6 +147,28 @@ static void web_prepare(sim *s, void *shared) {
     web_oracle_init(p);
     if (p->policy == WEB_POL_CONSISTENT)
         web_ring_build(p);
+    /* The origin's resources, whenever a class has a catalogue (its
+     * versions are what the oracle judges shown copies by). */
+    int64_t items[WEB_MAX_CLASSES];
+    double rates[WEB_MAX_CLASSES];
+    bool catalogue = false;
+    for (int i = 0; i < p->n_classes; i++) {
+        items[i] = p->classes[i].items;
+        rates[i] = p->classes[i].change_rate_per_s;
+        catalogue |= items[i] > 0;
+    }
+    if (catalogue) {
+        sim_rng rng;
+        sim_model_stream(s, &rng, 1, 0, 0);
+        web_origin_init(&p->origin, sim_rng_u64(&rng), p->lm_resolution, p->n_classes, items,
+                        rates);
+    }
+    if (p->limiting && p->rl_shared) {
+        /* The shared counter store's states (it never crashes). */
+        p->rl_states = sim_calloc(p->rl_keys, sizeof *p->rl_states);
+        for (uint32_t k = 0; k < p->rl_keys; k++)
+            web_rl_init(&p->rl_states[k], &p->rl);
+    }
     web_scale_start(s, p);
 }
 
@@ -157,6 +179,13 @@ static void web_shared_fini(void *shared) {
     sim_dist_fini(&p->away);
     sim_dist_fini(&p->miss_cost);
     sim_dist_fini(&p->store_service);
+    sim_dist_fini(&p->rl_store_latency);
+    web_origin_fini(&p->origin);
+    if (p->rl_states) {
+        for (uint32_t k = 0; k < p->rl_keys; k++)
+            web_rl_fini(&p->rl_states[k]);
+        sim_free(p->rl_states);
+    }
     for (int i = 0; i < p->n_classes; i++)
         sim_dist_fini(&p->classes[i].service);
     sim_free(p->ring_pos);

@@ -13,6 +13,9 @@
 #define DSIM_WEB_H
 
 #include "sim.h"
+#include "web_cache.h"
+#include "web_limit.h"
+#include "web_origin.h"
 
 extern const sim_model web_model;
 
@@ -50,8 +53,32 @@ typedef enum web_end {
     WEB_END_NO_SERVER, /* the balancer had no healthy server */
     WEB_END_SERVER,    /* the server failed it: its session store did not answer */
     WEB_END_OVERLOAD,  /* the client or balancer tracks too many requests already */
+    WEB_END_LIMITED,   /* the rate limiter said 429 and the client stopped retrying */
     WEB_END_COUNT
 } web_end;
+
+/* Rate limiting (part 2): whose requests one limiter state counts. */
+typedef enum web_rl_scope { WEB_RLS_USER, WEB_RLS_CLIENT, WEB_RLS_GLOBAL } web_rl_scope;
+/* What happens to a request over the soft limit but under the hard one. */
+typedef enum web_overage { WEB_OVER_FLAG, WEB_OVER_DELAY, WEB_OVER_DEPRIORITISE } web_overage;
+/* What a client does with a 429. */
+typedef enum web_on429 {
+    WEB_429_RETRY_AFTER, /* waits the Retry-After, then sends the request again */
+    WEB_429_BACKOFF,     /* waits an exponential backoff with full jitter */
+    WEB_429_GIVE_UP,     /* the request ends as limited */
+    WEB_429_IGNORE,      /* sends it again at once (an abusive client) */
+} web_on429;
+
+/* Which validators a client sends when its copy is no longer fresh. */
+typedef enum web_validators { WEB_VAL_NONE, WEB_VAL_ETAG, WEB_VAL_LM, WEB_VAL_BOTH } web_validators;
+
+/* Why a client showed a copy older than the origin's (web.stale_shown). */
+typedef enum web_stale_cause {
+    WEB_STALE_MAX_AGE,       /* a fresh hit: max-age had not run out */
+    WEB_STALE_LAST_MODIFIED, /* a 304 by If-Modified-Since hid a change within its resolution */
+    WEB_STALE_IN_FLIGHT,     /* the origin changed while the answer travelled */
+    WEB_STALE_COUNT
+} web_stale_cause;
 
 typedef struct web_class_cfg {
     char name[WEB_NAME_MAX];
@@ -62,7 +89,23 @@ typedef struct web_class_cfg {
     bool writes_session;
     sim_zipf catalogue;
     int h_latency; /* metric id */
+    /* Caching (part 2): how often each item changes, the Cache-Control the
+     * origin sends, the validators clients use, and what a check costs. */
+    double change_rate_per_s;
+    sim_time max_age;
+    bool no_cache, no_store, cacheable; /* cacheable: items, caching on, not no_store */
+    int validators;
+    sim_time etag_cost_per_kib, last_modified_cost;
+    int64_t not_modified_bytes;
 } web_class_cfg;
+
+/* A scheduled change of one item: count changes from at, every apart. */
+typedef struct web_change_cfg {
+    sim_time at, every;
+    int cls;
+    uint32_t item;
+    int64_t count;
+} web_change_cfg;
 
 typedef enum web_action { WEB_SCALE_ADD, WEB_SCALE_REMOVE } web_action;
 
@@ -132,6 +175,30 @@ typedef struct web_shared {
     double load_factor[WEB_MAX_SCALE];
     double factor; /* the current one */
 
+    /* Rate limiting at the balancers: off unless limiter.algorithm is set. */
+    bool limiting, rl_shared, retry_after;
+    web_rl_cfg rl;
+    int rl_scope, overage;
+    sim_dist rl_store_latency; /* the shared counter store's round trip */
+    sim_time overage_delay;
+    uint32_t rl_keys;  /* limiter states per placement: users, clients or 1 */
+    web_rl *rl_states; /* shared placement: the counter store's, one per key */
+    /* Clients' answer to a 429; the first n_abusive users think
+     * abusive_factor times faster and answer with abusive_on_429. */
+    int on_429, abusive_on_429;
+    int64_t max_429_retries, n_abusive;
+    double abusive_factor;
+    sim_time backoff_base, backoff_cap;
+
+    /* Client caches: one per user when any class is cacheable. */
+    bool caching;
+    int64_t cache_entries, cache_bytes;
+    int cache_policy;
+    sim_time lm_resolution;
+    web_origin origin;
+    int n_changes;
+    web_change_cfg changes[WEB_MAX_SCALE];
+
     /* Node layout: first node of each group. */
     uint32_t client_first, lb_first, server_first, store_first;
 
@@ -152,6 +219,9 @@ typedef struct web_shared {
     /* Metric ids. */
     int c_requests, c_end[WEB_END_COUNT], c_retries, c_misses, c_relogins, c_logins;
     int c_lost, c_store_reads, c_store_writes, c_late;
+    int c_rl_allowed, c_rl_soft, c_rl_delayed, c_rl_rejected, c_retries_429;
+    int c_hits, c_revalidations, c_not_modified, c_full, c_stale, c_races;
+    int h_latency_full, h_latency_304;
     int g_in_flight, g_in_service, g_util, g_p99, g_mean, g_sessions;
     int h_latency, h_server_time, h_queue_wait;
 

@@ -26,6 +26,11 @@
  *  (4) Health: unhealthy after unhealthy_threshold unanswered rounds in a
  *      row, healthy again after healthy_threshold answered ones; a server
  *      that joins service starts healthy.
+ *  (6) The limiter (when on) decides every request once, before pin and
+ *      pick; a request it holds (a shared store's answer, a delay, the
+ *      leaky queue) has no server yet (server WEB_NOWHERE) and is not in
+ *      out[]; what it rejects is answered 429 with a Retry-After.  Answers
+ *      from a client's cache never get here (web_client.c).
  *  (5) Consistent hashing with bounded loads (Mirrokni, Thorup and
  *      Zadimoghaddam 2018): a server takes a request only while its
  *      outstanding count is below ceil(c x (total + 1) / n); the walk goes
@@ -55,6 +60,12 @@ void web_lb_init(sim_ctx *ctx, web_node *nd) {
     lb->cand_dirty = true;
     if (p->sticky == WEB_STICKY_TABLE)
         lb->affinity = sim_calloc((size_t)p->n_users, sizeof *lb->affinity);
+    if (p->limiting && !p->rl_shared) {
+        lb->rl = sim_calloc(p->rl_keys, sizeof *lb->rl);
+        lb->n_rl = p->rl_keys;
+        for (uint32_t k = 0; k < p->rl_keys; k++)
+            web_rl_init(&lb->rl[k], &p->rl);
+    }
     sim_timer_set(ctx, p->lb_timeout / WEB_SCAN_DIVISOR, WEB_T_LB_SCAN, 0);
     if (p->health_interval > 0)
         sim_timer_set(ctx, p->health_interval, WEB_T_HEALTH, 0);
@@ -76,6 +87,11 @@ void web_lb_fini(web_node *nd) {
     sim_free(lb->seen);
     sim_free(lb->cand);
     sim_free(lb->affinity);
+    if (lb->rl) {
+        for (uint32_t k = 0; k < lb->n_rl; k++)
+            web_rl_fini(&lb->rl[k]);
+        sim_free(lb->rl);
+    }
     sim_free(lb);
     nd->lb = NULL;
 }
@@ -247,26 +263,117 @@ static void forward(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32
                   .tag = h,
                   .item = q->item,
                   .cls = q->cls,
-                  .flags = q->login ? WEB_F_LOGIN : 0};
+                  .flags =
+                      (uint8_t)((q->login ? WEB_F_LOGIN : 0) | (q->low ? WEB_F_LOW : 0) | q->cond),
+                  .attempt = q->vheld};
     web_send(ctx, web_server_node(p, server), WEB_MSG_FORWARD, &w,
              p->classes[q->cls].request_bytes);
 }
 
-/* The admission stage: every request passes in part 1 (a rate limiter
- * decides here in part 2). */
-static bool admit(sim_ctx *ctx, web_lb *lb, const web_wire *w) {
-    (void)ctx;
-    (void)lb;
-    (void)w;
-    return true;
+/* Pin and pick for request q (handle h), then forward; or answer why not. */
+static void route(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t h) {
+    refresh(p, lb);
+    uint32_t server = WEB_NOWHERE;
+    if (p->sticky == WEB_STICKY_TABLE && lb->affinity[q->user])
+        server = lb->affinity[q->user] - 1;
+    else if (p->sticky == WEB_STICKY_COOKIE && q->cookie)
+        server = (uint32_t)q->cookie - 1;
+    if (server != WEB_NOWHERE && !is_cand(p, lb, server))
+        server = WEB_NOWHERE; /* pinned to a server that left: pick anew */
+    if (server == WEB_NOWHERE)
+        server = pick(ctx, p, lb, q->user, WEB_NOWHERE);
+    if (server == WEB_NOWHERE) {
+        reply(ctx, q->client, q->ctag, WEB_END_NO_SERVER, 0, 200);
+        web_pool_release(&lb->reqs, q);
+        return;
+    }
+    q->held = 0;
+    if (p->sticky == WEB_STICKY_TABLE)
+        lb->affinity[q->user] = server + 1;
+    forward(ctx, p, lb, q, h, server);
+}
+
+/* The limiter's state for a request: its key's, here or at the store. */
+static web_rl *rl_state(web_shared *p, web_lb *lb, const web_lreq *q) {
+    uint32_t k = p->rl_scope == WEB_RLS_USER     ? q->user
+                 : p->rl_scope == WEB_RLS_CLIENT ? q->client - p->client_first
+                                                 : 0;
+    return p->rl_shared ? &p->rl_states[k] : &lb->rl[k];
+}
+
+/* The admission stage: the limiter decides (invariant 6). */
+static void admit(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t h) {
+    sim_time now = sim_now(ctx), when = 0;
+    int d = web_rl_decide(&p->rl, rl_state(p, lb, q), now, &when);
+    switch (d) {
+    case WEB_RL_ALLOW:
+        sim_count(p->s, p->c_rl_allowed, 1);
+        break;
+    case WEB_RL_SOFT:
+        sim_count(p->s, p->c_rl_soft, 1);
+        if (p->overage == WEB_OVER_DELAY && p->overage_delay > 0) {
+            sim_timer_set(ctx, p->overage_delay, WEB_T_RL_RELEASE, h);
+            return;
+        }
+        q->low = p->overage == WEB_OVER_DEPRIORITISE;
+        break;
+    case WEB_RL_DELAY:
+        sim_count(p->s, p->c_rl_delayed, 1);
+        if (when > now) {
+            sim_timer_set(ctx, when - now, WEB_T_RL_RELEASE, h);
+            return;
+        }
+        break;
+    default: {
+        sim_count(p->s, p->c_rl_rejected, 1);
+        /* Retry-After in microseconds, rounded up (0: none given). */
+        sim_time wait = when > now ? when - now : 0;
+        uint32_t us = 0;
+        if (p->retry_after) {
+            int64_t v = (wait + 999) / 1000;
+            us = v < 1 ? 1 : v > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+        }
+        reply(ctx, q->client, q->ctag, WEB_END_LIMITED, us, 200);
+        web_pool_release(&lb->reqs, q);
+        return;
+    }
+    }
+    route(ctx, p, lb, q, h);
 }
 
 static void on_request(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     web_shared *p = web_shared_of(ctx);
     web_lb *lb = nd->lb;
     const web_wire *w = m->data;
-    if (!admit(ctx, lb, w))
+    if (p->limiting) {
+        /* The request is held from here: the limiter may keep it a while. */
+        uint32_t h;
+        web_lreq *q = web_pool_new(&lb->reqs, &h);
+        if (!q) {
+            reply(ctx, m->src, w->tag, WEB_END_OVERLOAD, 0, 200);
+            return;
+        }
+        *q = (web_lreq){.hd = q->hd,
+                        .start = sim_now(ctx),
+                        .sent = sim_now(ctx),
+                        .client = m->src,
+                        .ctag = w->tag,
+                        .user = w->user,
+                        .item = w->item,
+                        .server = WEB_NOWHERE,
+                        .cls = w->cls,
+                        .login = (w->flags & WEB_F_LOGIN) != 0,
+                        .held = 1,
+                        .cond = (uint8_t)(w->flags & (WEB_F_INM | WEB_F_IMS)),
+                        .vheld = w->attempt,
+                        .cookie = (w->flags & WEB_F_COOKIE) ? (uint16_t)w->aux : 0};
+        if (p->rl_shared)
+            sim_timer_set(ctx, sim_dist_sample_time(&p->rl_store_latency, sim_node_rng(ctx)),
+                          WEB_T_RL_DECIDE, h);
+        else
+            admit(ctx, p, lb, q, h);
         return;
+    }
     refresh(p, lb);
     uint32_t server = WEB_NOWHERE;
     if (p->sticky == WEB_STICKY_TABLE && lb->affinity[w->user])
@@ -294,9 +401,22 @@ static void on_request(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     q->item = w->item;
     q->cls = w->cls;
     q->login = (w->flags & WEB_F_LOGIN) != 0;
+    q->cond = (uint8_t)(w->flags & (WEB_F_INM | WEB_F_IMS));
+    q->vheld = w->attempt;
     if (p->sticky == WEB_STICKY_TABLE)
         lb->affinity[w->user] = server + 1;
     forward(ctx, p, lb, q, h, server);
+}
+
+/* A held request's time came: the store's answer, or its release. */
+static void on_held(sim_ctx *ctx, web_shared *p, web_lb *lb, uint32_t kind, uint32_t h) {
+    web_lreq *q = web_pool_find(&lb->reqs, h);
+    if (!q || !q->held)
+        return; /* timed out meanwhile */
+    if (kind == WEB_T_RL_DECIDE)
+        admit(ctx, p, lb, q, h);
+    else
+        route(ctx, p, lb, q, h);
 }
 
 /* The server failed the try (refused, gone, timed out): another server,
@@ -342,7 +462,13 @@ static void on_response(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     }
     settle(ctx, p, lb, q);
     if (w->status == WEB_END_OK) {
-        reply(ctx, q->client, q->ctag, WEB_END_OK, q->server + 1, m->wire_bytes);
+        /* Passed on: the version served and whether it is a 304. */
+        web_wire a = {.tag = q->ctag,
+                      .status = WEB_END_OK,
+                      .aux = q->server + 1,
+                      .item = w->item,
+                      .flags = (uint8_t)(w->flags & (WEB_F_304 | WEB_F_HIDDEN))};
+        web_send(ctx, q->client, WEB_MSG_REPLY, &a, m->wire_bytes);
         web_pool_release(&lb->reqs, q);
     } else if (w->status == WEB_ST_GONE) {
         retry_or_fail(ctx, p, lb, q, w->tag, WEB_END_NO_SERVER);
@@ -361,6 +487,12 @@ static void scan(sim_ctx *ctx, web_shared *p, web_lb *lb) {
         if (!q->hd.used || now - q->sent < p->lb_timeout)
             continue;
         uint32_t h = i | (q->hd.gen & 0xffu) << WEB_SLOT_BITS;
+        if (q->held) {
+            /* Held at the limiter past the timeout: never forwarded. */
+            reply(ctx, q->client, q->ctag, WEB_END_TIMEOUT, 0, 200);
+            web_pool_release(&lb->reqs, q);
+            continue;
+        }
         settle(ctx, p, lb, q);
         retry_or_fail(ctx, p, lb, q, h, WEB_END_TIMEOUT);
     }
@@ -417,7 +549,6 @@ void web_lb_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
 }
 
 void web_lb_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg) {
-    (void)arg;
     web_shared *p = web_shared_of(ctx);
     if (kind == WEB_T_LB_SCAN) {
         scan(ctx, p, nd->lb);
@@ -425,5 +556,7 @@ void web_lb_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg) {
     } else if (kind == WEB_T_HEALTH) {
         health_round(ctx, p, nd->lb);
         sim_timer_set(ctx, p->health_interval, WEB_T_HEALTH, 0);
+    } else if (kind == WEB_T_RL_DECIDE || kind == WEB_T_RL_RELEASE) {
+        on_held(ctx, p, nd->lb, kind, (uint32_t)arg);
     }
 }

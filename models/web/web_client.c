@@ -25,14 +25,20 @@ static uint32_t global_user(const web_shared *p, const web_node *nd, uint32_t lo
     return local * (uint32_t)p->n_clients + nd->index;
 }
 
-static void next_request(sim_ctx *ctx, web_shared *p, uint32_t local) {
+static bool abusive(const web_shared *p, const web_node *nd, uint32_t local) {
+    return p->n_abusive > 0 && (int64_t)global_user(p, nd, local) < p->n_abusive;
+}
+
+static void next_request(sim_ctx *ctx, web_shared *p, const web_node *nd, uint32_t local) {
     double t = sim_dist_sample(&p->think, sim_node_rng(ctx)) / p->factor;
+    if (abusive(p, nd, local))
+        t /= p->abusive_factor;
     sim_timer_set(ctx, t >= 9e18 ? (sim_time)9e18 : (sim_time)(t + 0.5), WEB_T_USER, local);
 }
 
-static void arm_users(sim_ctx *ctx, web_shared *p, web_client *cl) {
-    for (uint32_t i = 0; i < cl->n_users; i++)
-        next_request(ctx, p, i);
+static void arm_users(sim_ctx *ctx, web_shared *p, const web_node *nd) {
+    for (uint32_t i = 0; i < nd->cl->n_users; i++)
+        next_request(ctx, p, nd, i);
 }
 
 void web_client_init(sim_ctx *ctx, web_node *nd) {
@@ -49,7 +55,14 @@ void web_client_init(sim_ctx *ctx, web_node *nd) {
         cl->users[i].lb = (uint16_t)(global_user(p, nd, i) % (uint32_t)p->n_lbs);
     }
     web_pool_init(&cl->reqs, sizeof(web_creq), (uint32_t)p->client_max_outstanding);
-    arm_users(ctx, p, cl);
+    if (p->caching) {
+        /* A browser's cache per user (an empty one allocates nothing). */
+        cl->caches = sim_calloc(n, sizeof *cl->caches);
+        for (uint32_t i = 0; i < n; i++)
+            web_cache_init(&cl->caches[i], (web_cache_policy)p->cache_policy,
+                           (uint32_t)p->cache_entries, (uint64_t)p->cache_bytes);
+    }
+    arm_users(ctx, p, nd);
     sim_timer_set(ctx, p->client_timeout / WEB_SCAN_DIVISOR, WEB_T_CLIENT_SCAN, 0);
 }
 
@@ -58,6 +71,11 @@ void web_client_fini(web_node *nd) {
     if (!cl)
         return;
     web_pool_fini(&cl->reqs);
+    if (cl->caches) {
+        for (uint32_t i = 0; i < cl->n_users; i++)
+            web_cache_fini(&cl->caches[i]);
+        sim_free(cl->caches);
+    }
     sim_free(cl->users);
     sim_free(cl);
     nd->cl = NULL;
@@ -71,6 +89,24 @@ static int pick_class(const web_shared *p, sim_rng *rng) {
         if (x < p->classes[i].cum)
             return i;
     return p->n_classes - 1;
+}
+
+/* Request q (handle h) goes to the user's balancer: first sent, or again
+ * after a 429. */
+static void send_request(sim_ctx *ctx, web_node *nd, const web_creq *q, uint32_t h) {
+    web_shared *p = web_shared_of(ctx);
+    web_user *us = &nd->cl->users[q->local];
+    web_wire w = {.user = global_user(p, nd, q->local),
+                  .tag = h,
+                  .item = q->item,
+                  .cls = q->cls,
+                  .flags = (uint8_t)((q->login ? WEB_F_LOGIN : 0) | q->cond),
+                  .attempt = q->vheld};
+    if (p->sticky == WEB_STICKY_COOKIE && us->cookie) {
+        w.flags |= WEB_F_COOKIE;
+        w.aux = us->cookie;
+    }
+    web_send(ctx, p->lb_first + us->lb, WEB_MSG_REQUEST, &w, p->classes[q->cls].request_bytes);
 }
 
 /* The request leaves the client.  A client-side cache answers here in
@@ -108,32 +144,52 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
     uint32_t item = k->items > 0 ? (uint32_t)sim_zipf_sample(&k->catalogue, rng) : 0;
     p->oracle->requests++;
     sim_count(s, p->c_requests, 1);
+    uint8_t cond = 0;
+    uint32_t vheld = 0;
+    if (k->cacheable && !login) {
+        /* The browser's cache first (a login always goes to the server:
+         * it opens the session). */
+        uint32_t r = web_res_of(p, cls, item);
+        const web_cache_entry *e = web_cache_lookup(&cl->caches[local], r);
+        if (e && web_cache_fresh(e, now)) {
+            /* A fresh copy answers: nothing leaves the client, so neither
+             * the limiter nor a server sees this request. */
+            p->oracle->hits++;
+            sim_count(s, p->c_hits, 1);
+            p->oracle->bytes_saved += (double)(k->request_bytes + k->response_bytes);
+            web_oracle_shown(p, r, e->version, now, WEB_STALE_MAX_AGE);
+            next_request(ctx, p, nd, local);
+            return;
+        }
+        if (e && k->validators != WEB_VAL_NONE) {
+            cond = k->validators == WEB_VAL_ETAG ? WEB_F_INM
+                   : k->validators == WEB_VAL_LM ? WEB_F_IMS
+                                                 : WEB_F_INM | WEB_F_IMS;
+            vheld = e->version;
+            p->oracle->revalidations++;
+            sim_count(s, p->c_revalidations, 1);
+        }
+    }
     uint32_t h;
     web_creq *q = web_pool_new(&cl->reqs, &h);
     if (!q) {
         p->oracle->ends[WEB_END_OVERLOAD]++;
         sim_count(s, p->c_end[WEB_END_OVERLOAD], 1);
-        next_request(ctx, p, local);
+        next_request(ctx, p, nd, local);
         return;
     }
     q->start = now;
     q->local = local;
+    q->item = item;
     q->cls = (uint16_t)cls;
     q->login = login;
+    q->cond = cond;
+    q->vheld = vheld;
     us->pending = h;
     sim_gauge_set(s, p->g_in_flight, (double)++p->in_flight);
-    web_wire w = {.user = user,
-                  .tag = h,
-                  .item = item,
-                  .cls = (uint16_t)cls,
-                  .flags = (uint8_t)(login ? WEB_F_LOGIN : 0)};
-    if (p->sticky == WEB_STICKY_COOKIE && us->cookie) {
-        w.flags |= WEB_F_COOKIE;
-        w.aux = us->cookie;
-    }
-    web_send(ctx, p->lb_first + us->lb, WEB_MSG_REQUEST, &w, k->request_bytes);
+    send_request(ctx, nd, q, h);
     if (p->loop == WEB_LOOP_OPEN)
-        next_request(ctx, p, local);
+        next_request(ctx, p, nd, local);
 }
 
 /* Request q ended as `end`. */
@@ -164,17 +220,99 @@ static void end_request(sim_ctx *ctx, web_node *nd, web_creq *q, int end, uint32
     web_pool_release(&cl->reqs, q);
     sim_gauge_set(s, p->g_in_flight, (double)--p->in_flight);
     if (p->loop == WEB_LOOP_CLOSED)
-        next_request(ctx, p, local);
+        next_request(ctx, p, nd, local);
+}
+
+/* An ok answer to request q (handle h) of a class with a catalogue: the
+ * cache keeps the copy and the oracle judges what the user sees.  False
+ * when the answer cannot be shown: a 304 for a copy the cache dropped
+ * while the check travelled (an eviction race), so the request goes again
+ * without validators. */
+static bool answered(sim_ctx *ctx, web_node *nd, web_creq *q, uint32_t h, const web_wire *w) {
+    web_shared *p = web_shared_of(ctx);
+    sim *s = sim_of(ctx);
+    const web_class_cfg *k = &p->classes[q->cls];
+    uint32_t r = web_res_of(p, q->cls, q->item);
+    sim_time now = sim_now(ctx), lat = now - q->start;
+    web_cache *cache = k->cacheable ? &nd->cl->caches[q->local] : NULL;
+    uint32_t version = w->item;
+    int cause = WEB_STALE_IN_FLIGHT;
+    if (w->flags & WEB_F_304) {
+        const web_cache_entry *e = cache ? web_cache_peek(cache, r) : NULL;
+        if (!e || e->version != q->vheld) {
+            p->oracle->races++;
+            sim_count(s, p->c_races, 1);
+            q->cond = 0;
+            q->vheld = 0;
+            send_request(ctx, nd, q, h);
+            return false;
+        }
+        version = e->version;
+        p->oracle->not_modified++;
+        sim_count(s, p->c_not_modified, 1);
+        sim_record(s, p->h_latency_304, lat);
+        p->oracle->bytes_saved += (double)(k->response_bytes - k->not_modified_bytes);
+        if (w->flags & WEB_F_HIDDEN)
+            cause = WEB_STALE_LAST_MODIFIED;
+    } else if (cache) {
+        p->oracle->full++;
+        sim_count(s, p->c_full, 1);
+        sim_record(s, p->h_latency_full, lat);
+    }
+    if (cache) {
+        web_cache_fields f = {.version = version,
+                              .size_bytes = (uint32_t)k->response_bytes,
+                              .stored_at = now,
+                              .expires = k->no_cache ? now : now + k->max_age};
+        web_cache_insert(cache, r, &f);
+    }
+    web_oracle_shown(p, r, version, now, cause);
+    return true;
+}
+
+/* A 429 for request q (handle h): send it again later, as the user's
+ * on_429 says (true), or let it end as limited (false).  retry_after_us is
+ * the balancer's Retry-After (0: none given). */
+static bool retry_limited(sim_ctx *ctx, web_node *nd, web_creq *q, uint32_t h,
+                          uint32_t retry_after_us) {
+    web_shared *p = web_shared_of(ctx);
+    int mode = abusive(p, nd, q->local) ? p->abusive_on_429 : p->on_429;
+    if (mode == WEB_429_GIVE_UP || q->limited >= p->max_429_retries)
+        return false;
+    q->limited++;
+    sim_time wait = 0;
+    if (mode == WEB_429_RETRY_AFTER) {
+        wait = retry_after_us > 0 ? (sim_time)retry_after_us * 1000 : p->backoff_base;
+    } else if (mode == WEB_429_BACKOFF) {
+        /* Full jitter: uniform in [0, min(cap, base x 2^(k-1))]. */
+        sim_time top = p->backoff_base;
+        for (int i = 1; i < q->limited && top < p->backoff_cap; i++)
+            top *= 2;
+        if (top > p->backoff_cap)
+            top = p->backoff_cap;
+        wait = (sim_time)sim_rng_below64(sim_node_rng(ctx), (uint64_t)top + 1);
+    }
+    q->waiting = 1;
+    sim_count(p->s, p->c_retries_429, 1);
+    sim_timer_set(ctx, wait, WEB_T_RETRY_429, h);
+    return true;
 }
 
 void web_client_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     if (m->type != WEB_MSG_REPLY)
         return;
+    web_shared *p = web_shared_of(ctx);
     const web_wire *w = m->data;
     web_creq *q = web_pool_find(&nd->cl->reqs, w->tag);
     if (!q)
         return; /* timed out at the client already */
     int end = w->status < WEB_END_COUNT ? w->status : WEB_END_SERVER;
+    if (end == WEB_END_LIMITED && q->waiting)
+        return; /* a duplicate 429: the retry is set already */
+    if (end == WEB_END_LIMITED && retry_limited(ctx, nd, q, w->tag, w->aux))
+        return;
+    if (end == WEB_END_OK && p->classes[q->cls].items > 0 && !answered(ctx, nd, q, w->tag, w))
+        return;
     end_request(ctx, nd, q, end, w->aux);
 }
 
@@ -182,6 +320,14 @@ void web_client_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg
     web_shared *p = web_shared_of(ctx);
     if (kind == WEB_T_USER) {
         issue(ctx, nd, (uint32_t)arg);
+        return;
+    }
+    if (kind == WEB_T_RETRY_429) {
+        web_creq *q = web_pool_find(&nd->cl->reqs, (uint32_t)arg);
+        if (q && q->waiting) {
+            q->waiting = 0;
+            send_request(ctx, nd, q, (uint32_t)arg);
+        }
         return;
     }
     if (kind != WEB_T_CLIENT_SCAN)
@@ -212,6 +358,6 @@ void web_client_crash(sim_ctx *ctx, web_node *nd) {
 
 void web_client_recover(sim_ctx *ctx, web_node *nd) {
     web_shared *p = web_shared_of(ctx);
-    arm_users(ctx, p, nd->cl);
+    arm_users(ctx, p, nd);
     sim_timer_set(ctx, p->client_timeout / WEB_SCAN_DIVISOR, WEB_T_CLIENT_SCAN, 0);
 }

@@ -24,6 +24,18 @@ static const char *const stickies[] = {"none", "table", "cookie", NULL};
 static const char *const states[] = {"none", "stateful", "stateless", NULL};
 static const char *const loops[] = {"closed", "open", NULL};
 static const char *const actions[] = {"add", "remove", NULL};
+/* The limiter's algorithms, "none" first (index - 1 is rl_algo_of's). */
+static const char *const rl_algos[] = {
+    "none",         "fixed_window", "sliding_log", "sliding_counter",
+    "token_bucket", "leaky_bucket", "leaky_queue", NULL};
+static const int rl_algo_of[] = {WEB_RL_FIXED, WEB_RL_SLIDING_LOG, WEB_RL_SLIDING_COUNTER,
+                                 WEB_RL_TOKEN, WEB_RL_LEAKY_METER, WEB_RL_LEAKY_QUEUE};
+static const char *const rl_scopes[] = {"user", "client", "global", NULL};
+static const char *const rl_placements[] = {"local", "shared", NULL};
+static const char *const overages[] = {"flag", "delay", "deprioritise", NULL};
+static const char *const on_429s[] = {"retry_after", "backoff", "give_up", "ignore", NULL};
+static const char *const validators[] = {"none", "etag", "last_modified", "both", NULL};
+static const char *const evictions[] = {"lru", "lfu", "fifo", NULL};
 
 static int read_users(sim_cfg *c, web_shared *p) {
     if (sim_cfg_enter(c, "users") < 0 ||
@@ -39,6 +51,30 @@ static int read_users(sim_cfg *c, web_shared *p) {
         sim_cfg_int(c, "max_outstanding", 1 << 16, 1, WEB_MAX_SLOTS, &p->client_max_outstanding) <
             0)
         return -1;
+    if (sim_cfg_enum(c, "on_429", "retry_after", on_429s, &p->on_429) < 0 ||
+        sim_cfg_int(c, "max_429_retries", 3, 0, 100, &p->max_429_retries) < 0 ||
+        sim_cfg_enter(c, "backoff") < 0 ||
+        sim_cfg_time(c, "base", "100ms", 1, HOUR, &p->backoff_base) < 0 ||
+        sim_cfg_time(c, "cap", "10s", 1, HOUR, &p->backoff_cap) < 0)
+        return -1;
+    if (p->backoff_cap < p->backoff_base)
+        return sim_cfg_fail(c, "cap", "is below base: the backoff grows from base up to cap");
+    sim_cfg_leave(c);
+    if (sim_cfg_enter(c, "cache") < 0 || sim_cfg_bool(c, "enabled", false, &p->caching) < 0 ||
+        sim_cfg_int(c, "entries", 1000, 0, 1 << 30, &p->cache_entries) < 0 ||
+        sim_cfg_int(c, "bytes", 0, 0, (int64_t)1 << 40, &p->cache_bytes) < 0 ||
+        sim_cfg_enum(c, "eviction", "lru", evictions, &p->cache_policy) < 0)
+        return -1;
+    sim_cfg_leave(c);
+    if (sim_cfg_enter(c, "abusive") < 0 ||
+        sim_cfg_int(c, "count", 0, 0, WEB_MAX_USERS, &p->n_abusive) < 0 ||
+        sim_cfg_num(c, "think_factor", 1, 0.001, 1000, &p->abusive_factor) < 0 ||
+        sim_cfg_enum(c, "on_429", "ignore", on_429s, &p->abusive_on_429) < 0)
+        return -1;
+    if (p->n_abusive > p->n_users)
+        return sim_cfg_fail(c, "count", "is more than the users (%lld > %lld)",
+                            (long long)p->n_abusive, (long long)p->n_users);
+    sim_cfg_leave(c);
     sim_cfg_leave(c);
     if (p->n_clients > p->n_users)
         return sim_cfg_fail(c, "users",
@@ -65,8 +101,25 @@ static int read_class(sim_cfg *c, web_class_cfg *k, int i) {
         sim_cfg_int(c, "response_bytes", 20000, 0, 1 << 30, &k->response_bytes) < 0 ||
         sim_cfg_int(c, "items", 0, 0, (int64_t)1 << 31, &k->items) < 0 ||
         sim_cfg_num(c, "zipf", 1, 0.01, 10, &k->zipf) < 0 ||
-        sim_cfg_bool(c, "writes_session", false, &k->writes_session) < 0)
+        sim_cfg_bool(c, "writes_session", false, &k->writes_session) < 0 ||
+        sim_cfg_num(c, "change_rate_per_s", 0, 0, 1e6, &k->change_rate_per_s) < 0 ||
+        sim_cfg_enter(c, "cache") < 0 ||
+        sim_cfg_time(c, "max_age", "0s", 0, 365 * 24 * HOUR, &k->max_age) < 0 ||
+        sim_cfg_bool(c, "no_cache", false, &k->no_cache) < 0 ||
+        sim_cfg_bool(c, "no_store", false, &k->no_store) < 0 ||
+        sim_cfg_enum(c, "validators", "etag", validators, &k->validators) < 0 ||
+        sim_cfg_time(c, "etag_cost_per_kib", "5us", 0, HOUR, &k->etag_cost_per_kib) < 0 ||
+        sim_cfg_time(c, "last_modified_cost", "1us", 0, HOUR, &k->last_modified_cost) < 0 ||
+        sim_cfg_int(c, "not_modified_bytes", 300, 0, 1 << 30, &k->not_modified_bytes) < 0)
         return -1;
+    if (k->no_store && k->no_cache)
+        return sim_cfg_fail(c, "no_store",
+                            "cannot go with no_cache: no_store keeps no copy, so there is "
+                            "nothing for no_cache to revalidate; give one of them");
+    sim_cfg_leave(c);
+    if ((k->change_rate_per_s > 0) && k->items == 0)
+        return sim_cfg_fail(c, "change_rate_per_s",
+                            "needs items: what changes is each item of the catalogue");
     /* It names the histogram web.latency.<name>, whose characters the
      * metrics registry checks: lower-case letters, digits and '_'. */
     size_t n = strlen(name);
@@ -119,6 +172,22 @@ static int read_classes(sim_cfg *c, web_shared *p) {
         cum += p->classes[i].weight / sum;
         p->classes[i].cum = i == p->n_classes - 1 ? 1.0 : cum;
     }
+    /* Caching needs a catalogue: what a client keeps is a copy of an item. */
+    uint64_t total = 0;
+    bool any = false;
+    for (int i = 0; i < p->n_classes; i++) {
+        web_class_cfg *k = &p->classes[i];
+        k->cacheable = p->caching && k->items > 0 && !k->no_store;
+        any |= k->cacheable;
+        total += (uint64_t)k->items;
+    }
+    if (p->caching && !any)
+        return sim_cfg_fail(c, "classes",
+                            "users.cache is enabled but no class can be cached: give a "
+                            "class items (its catalogue) and leave no_store out");
+    if (p->caching && total > UINT32_MAX / 2)
+        return sim_cfg_fail(c, "classes", "%llu items in all is too many to cache (at most %u)",
+                            (unsigned long long)total, UINT32_MAX / 2);
     return 0;
 }
 
@@ -265,6 +334,100 @@ static int read_scale(sim_cfg *c, web_shared *p) {
     return 0;
 }
 
+/* web.origin and web.changes: Last-Modified's resolution, and changes of
+ * single items at given times (bursts within one second included). */
+static int read_origin(sim_cfg *c, web_shared *p) {
+    if (sim_cfg_enter(c, "origin") < 0 ||
+        sim_cfg_time(c, "last_modified_resolution", "1s", 1, HOUR, &p->lm_resolution) < 0)
+        return -1;
+    sim_cfg_leave(c);
+    uint32_t n;
+    if (sim_cfg_list(c, "changes", WEB_MAX_SCALE, &n) < 0)
+        return -1;
+    sim *s = sim_cfg_sim(c);
+    for (uint32_t i = 0; i < n; i++) {
+        web_change_cfg *e = &p->changes[i];
+        p->n_changes = (int)i + 1;
+        const char *cls;
+        int64_t item;
+        if (sim_cfg_enter_item(c, "changes", i) < 0 ||
+            sim_cfg_time(c, "at", NULL, 0, sim_duration(s), &e->at) < 0 ||
+            sim_cfg_str(c, "class", p->classes[0].name, &cls) < 0 ||
+            sim_cfg_int(c, "item", 1, 1, (int64_t)1 << 31, &item) < 0 ||
+            sim_cfg_int(c, "count", 1, 1, 100000, &e->count) < 0 ||
+            sim_cfg_time(c, "every", "0s", 0, sim_duration(s), &e->every) < 0)
+            return -1;
+        e->cls = -1;
+        for (int k = 0; k < p->n_classes; k++)
+            if (strcmp(p->classes[k].name, cls) == 0)
+                e->cls = k;
+        if (e->cls < 0)
+            return sim_cfg_fail(c, "class", "\"%s\" is not a class of web.classes", cls);
+        if (item > p->classes[e->cls].items)
+            return sim_cfg_fail(c, "item",
+                                "%lld is past the class's catalogue (items 1 .. %lld, by "
+                                "popularity)",
+                                (long long)item, (long long)p->classes[e->cls].items);
+        e->item = (uint32_t)item;
+        if (e->count > 1 && e->every == 0)
+            return sim_cfg_fail(c, "every",
+                                "is 0 with count %lld: changes at the same instant are one "
+                                "change; give the time between them",
+                                (long long)e->count);
+        sim_cfg_leave(c);
+    }
+    return 0;
+}
+
+/* web.limiter: the balancers' rate limiter (off by default). */
+static int read_limiter(sim_cfg *c, web_shared *p) {
+    int algo, placement;
+    double margin;
+    if (sim_cfg_enter(c, "limiter") < 0 ||
+        sim_cfg_enum(c, "algorithm", "none", rl_algos, &algo) < 0 ||
+        sim_cfg_enum(c, "key", "user", rl_scopes, &p->rl_scope) < 0 ||
+        sim_cfg_int(c, "limit", 100, 1, WEB_RL_MAX_LIMIT, &p->rl.limit) < 0 ||
+        sim_cfg_time(c, "window", "1s", 1, WEB_RL_MAX_WINDOW, &p->rl.window) < 0 ||
+        sim_cfg_num(c, "rate_per_s", 100, 0, WEB_RL_MAX_RATE, &p->rl.rate_per_s) < 0 ||
+        sim_cfg_int(c, "burst", 100, 0, WEB_RL_MAX_BURST, &p->rl.burst) < 0 ||
+        sim_cfg_time(c, "tick", "0s", 0, WEB_RL_MAX_WINDOW, &p->rl.tick) < 0 ||
+        sim_cfg_int(c, "queue", 100, 0, WEB_RL_MAX_QUEUE, &p->rl.queue) < 0 ||
+        sim_cfg_enum(c, "placement", "local", rl_placements, &placement) < 0 ||
+        sim_cfg_dist(c, "store_latency", "500us", SIM_UNIT_TIME, &p->rl_store_latency) < 0 ||
+        sim_cfg_bool(c, "retry_after", true, &p->retry_after) < 0 || sim_cfg_enter(c, "soft") < 0 ||
+        sim_cfg_num(c, "margin", 0, 0, WEB_RL_MAX_MARGIN, &margin) < 0 ||
+        sim_cfg_time(c, "grace", "0s", 0, HOUR, &p->rl.grace) < 0 ||
+        sim_cfg_enum(c, "overage", "flag", overages, &p->overage) < 0 ||
+        sim_cfg_time(c, "delay", "100ms", 0, HOUR, &p->overage_delay) < 0)
+        return -1;
+    sim_cfg_leave(c);
+    p->rl.soft_margin = margin;
+    p->limiting = algo > 0;
+    p->rl_shared = placement == 1;
+    if (p->limiting) {
+        p->rl.algo = rl_algo_of[algo - 1];
+        /* web_rl_check's message starts with the field's name: put it on
+         * the JSON path (the soft limit's two live in limiter.soft). */
+        const char *why = web_rl_check(&p->rl);
+        if (why) {
+            const char *colon = strstr(why, ": ");
+            char key[32] = "";
+            if (colon && (size_t)(colon - why) < sizeof key)
+                memcpy(key, why, (size_t)(colon - why));
+            const char *path = strcmp(key, "soft_margin") == 0 ? "soft.margin"
+                               : strcmp(key, "grace") == 0     ? "soft.grace"
+                                                               : key;
+            return path[0] ? sim_cfg_fail(c, path, "%s", colon + 2)
+                           : sim_cfg_fail(c, NULL, "%s", why);
+        }
+    }
+    sim_cfg_leave(c);
+    p->rl_keys = p->rl_scope == WEB_RLS_USER     ? (uint32_t)p->n_users
+                 : p->rl_scope == WEB_RLS_CLIENT ? (uint32_t)p->n_clients
+                                                 : 1;
+    return 0;
+}
+
 static int read_load(sim_cfg *c, web_shared *p) {
     uint32_t n;
     if (sim_cfg_list(c, "load", WEB_MAX_SCALE, &n) < 0)
@@ -345,11 +508,32 @@ static int size_pool(sim_cfg *c, web_shared *p) {
 static void register_metrics(web_shared *p) {
     sim *s = p->s;
     static const char *const end_names[WEB_END_COUNT] = {
-        "web.ok",        "web.timeouts",      "web.rejected",
-        "web.no_server", "web.server_errors", "web.overload"};
+        "web.ok",       "web.timeouts", "web.rejected", "web.no_server", "web.server_errors",
+        "web.overload", "web.limited"};
     p->c_requests = sim_counter(s, "web.requests");
+    /* The limiter's columns only in runs that limit. */
     for (int e = 0; e < WEB_END_COUNT; e++)
-        p->c_end[e] = sim_counter(s, end_names[e]);
+        p->c_end[e] = e == WEB_END_LIMITED && !p->limiting ? -1 : sim_counter(s, end_names[e]);
+    bool catalogue = false;
+    for (int i = 0; i < p->n_classes; i++)
+        catalogue |= p->classes[i].items > 0;
+    p->c_stale = catalogue ? sim_counter(s, "web.stale_shown") : -1;
+    if (p->caching) {
+        p->c_hits = sim_counter(s, "web.cache_hits");
+        p->c_revalidations = sim_counter(s, "web.revalidations");
+        p->c_not_modified = sim_counter(s, "web.not_modified");
+        p->c_full = sim_counter(s, "web.full_responses");
+        p->c_races = sim_counter(s, "web.eviction_races");
+        p->h_latency_full = sim_histogram(s, "web.latency_full", "ns");
+        p->h_latency_304 = sim_histogram(s, "web.latency_304", "ns");
+    }
+    if (p->limiting) {
+        p->c_rl_allowed = sim_counter(s, "web.rl_allowed");
+        p->c_rl_soft = sim_counter(s, "web.rl_soft");
+        p->c_rl_delayed = sim_counter(s, "web.rl_delayed");
+        p->c_rl_rejected = sim_counter(s, "web.rl_rejected");
+        p->c_retries_429 = sim_counter(s, "web.retries_429");
+    }
     p->c_retries = sim_counter(s, "web.retries");
     p->c_logins = sim_counter(s, "web.logins");
     p->c_misses = sim_counter(s, "web.session_misses");
@@ -379,8 +563,9 @@ int web_configure(sim_cfg *c, void *shared) {
     p->s = sim_cfg_sim(c);
     if (read_users(c, p) < 0 || read_classes(c, p) < 0 || read_servers(c, p) < 0 ||
         read_balancer(c, p) < 0 || read_session(c, p) < 0 || read_scale(c, p) < 0 ||
-        read_load(c, p) < 0 || read_autoscale(c, p) < 0 ||
-        sim_cfg_time(c, "window", "1s", SIM_MS, HOUR, &p->window) < 0 || size_pool(c, p) < 0)
+        read_load(c, p) < 0 || read_autoscale(c, p) < 0 || read_limiter(c, p) < 0 ||
+        read_origin(c, p) < 0 || sim_cfg_time(c, "window", "1s", SIM_MS, HOUR, &p->window) < 0 ||
+        size_pool(c, p) < 0)
         return -1;
     if (p->n_weights > 0 && p->n_weights != (uint32_t)p->pool)
         return sim_cfg_enter(c, "balancer") < 0
@@ -551,6 +736,29 @@ void web_estimate(const sim *s, const void *shared, sim_model_estimate *e) {
     if (p->sticky == WEB_STICKY_TABLE)
         bytes += (double)p->n_users * (double)p->n_lbs * 4;
     bytes += (double)p->pool * (double)p->vnodes * 12;
+    /* Part 2: 32 bytes per item at the origin; a browser cache's struct per
+     * user and at most about 54 bytes per copy (web_cache.h), a user
+     * holding no more copies than the catalogue has or it asks for; a limiter state per
+     * key (and its log ring) per balancer, or once when shared. */
+    double items = 0;
+    for (int i = 0; i < p->n_classes; i++)
+        items += (double)p->classes[i].items;
+    bytes += items * 32;
+    if (p->caching) {
+        /* Nor more than it makes requests. */
+        double copies = items, asks = dur / think * fmax;
+        if (p->cache_entries > 0 && (double)p->cache_entries < copies)
+            copies = (double)p->cache_entries;
+        if (asks < copies)
+            copies = asks;
+        bytes += (double)p->n_users * ((double)sizeof(web_cache) + copies * 54);
+    }
+    if (p->limiting) {
+        double st = (double)sizeof(web_rl);
+        if (p->rl.algo == WEB_RL_SLIDING_LOG)
+            st += 2.0 * 8 * (double)p->rl.limit;
+        bytes += (double)p->rl_keys * st * (p->rl_shared ? 1 : (double)p->n_lbs);
+    }
     e->bytes = bytes;
     e->bytes_key = "web.users.count";
     sim_human_count((double)p->n_users, m, sizeof m);

@@ -44,7 +44,19 @@ enum { WEB_ST_HIT = 0, WEB_ST_MISS = 1, WEB_ST_GONE = 200 };
 /* Flags: LOGIN, the first request of a session; COOKIE, aux names the
  * server the client's cookie pins it to (index + 1); MISS, the server did
  * not hold the session (stateful) or the store had none. */
-enum { WEB_F_LOGIN = 1, WEB_F_COOKIE = 2, WEB_F_MISS = 4 };
+enum {
+    WEB_F_LOGIN = 1,
+    WEB_F_COOKIE = 2,
+    WEB_F_MISS = 4,
+    WEB_F_LOW = 8,
+    WEB_F_INM = 16,    /* request: If-None-Match, the copy's version in attempt */
+    WEB_F_IMS = 32,    /* request: If-Modified-Since the copy's Last-Modified */
+    WEB_F_304 = 64,    /* answer: 304 Not Modified (the client's copy is current) */
+    WEB_F_HIDDEN = 128 /* answer: a 304 by If-Modified-Since alone over a newer version */
+};
+/* LOW: over the soft limit, deprioritised: the server serves it only when
+ * no other request waits.  A cacheable answer carries the version served
+ * in item (the client knows its item). */
 
 /* Every payload: 24 bytes, which the kernel keeps inline in the event. */
 typedef struct web_wire {
@@ -68,10 +80,13 @@ enum {
     WEB_T_HEALTH,        /* a balancer's health-check round */
     WEB_T_DONE,          /* a server finished a job (arg: job handle) */
     WEB_T_STORE_TIMEOUT, /* a server's session read took too long (arg: job handle) */
+    WEB_T_RL_DECIDE,     /* the shared counter store answered (arg: request handle) */
+    WEB_T_RL_RELEASE,    /* a held request may go on (arg: request handle) */
+    WEB_T_RETRY_429,     /* a client sends a limited request again (arg: request handle) */
 };
 
 /* World timers. */
-enum { WEB_W_SCALE, WEB_W_WINDOW, WEB_W_AUTOSCALE, WEB_W_BOOTED, WEB_W_LOAD };
+enum { WEB_W_SCALE, WEB_W_WINDOW, WEB_W_AUTOSCALE, WEB_W_BOOTED, WEB_W_LOAD, WEB_W_CHANGE };
 
 /* Timeouts are found by a scan of the outstanding requests every
  * timeout / WEB_SCAN_DIVISOR (one timer per node, not one per request):
@@ -148,6 +163,15 @@ typedef struct web_oracle {
     int64_t logins, misses, misses_remapped, misses_lost, relogins, logouts;
     int64_t lost_crash, lost_removed, migrated, migrated_bytes;
     int64_t ends[WEB_END_COUNT], requests, retries, late;
+    /* Caching: requests a fresh copy answered (they never left the
+     * client), revalidations and their outcome, full answers of cacheable
+     * classes, copies shown (hits, 304s, 200s) and those older than the
+     * origin's, by cause; bytes on the wire saved against no cache; server
+     * work by answer. */
+    int64_t hits, revalidations, not_modified, full, races;
+    int64_t shown, stale, stale_by[WEB_STALE_COUNT];
+    double bytes_saved, work_full_ns, work_304_ns;
+    int64_t limited_429, retries_429;
     int64_t abandoned; /* requests of a crashed client, never ended */
     /* Time at the server (queue + store + service) and in the queue, of
      * requests served, for the means (histograms give the percentiles). */
@@ -168,6 +192,9 @@ bool web_oracle_holds(const web_shared *p, uint32_t u, uint32_t h);
 bool web_oracle_has(const web_shared *p, uint32_t u);
 void web_oracle_put(web_shared *p, uint32_t u, uint32_t h);
 void web_oracle_drop(web_shared *p, uint32_t u);
+/* A client shows version v of resource r now (a hit, or an answer): counts
+ * it, and whether the origin already had a newer one (for `cause`). */
+void web_oracle_shown(web_shared *p, uint32_t r, uint32_t v, sim_time now, int cause);
 /* Holder h lost everything (crash of a volatile holder, abrupt removal):
  * returns the sessions lost. */
 int64_t web_oracle_wipe(web_shared *p, uint32_t h);
@@ -189,14 +216,20 @@ typedef struct web_creq {
     web_slot hd;
     sim_time start;
     uint32_t local; /* the user, local index */
+    uint32_t item;
     uint16_t cls;
     uint8_t login;
+    uint8_t limited; /* 429s this request got so far */
+    uint8_t waiting; /* waiting to be sent again after a 429 */
+    uint8_t cond;    /* validators sent (WEB_F_INM, WEB_F_IMS) */
+    uint32_t vheld;  /* the cached copy's version they name */
 } web_creq;
 
 typedef struct web_client {
     uint32_t n_users; /* local users: global user = local * n_clients + index */
     web_user *users;
     web_pool reqs;
+    web_cache *caches; /* one per local user (NULL unless caching) */
 } web_client;
 
 typedef struct web_lreq {
@@ -205,6 +238,11 @@ typedef struct web_lreq {
     uint32_t client, ctag, user, item, server;
     uint16_t cls;
     uint8_t login, attempt;
+    uint16_t cookie; /* the server the client's cookie names (index + 1), 0 none */
+    uint8_t cond;    /* validators (WEB_F_INM, WEB_F_IMS), passed on */
+    uint32_t vheld;  /* the version they name */
+    uint8_t held;    /* at the limiter: not forwarded yet (server is WEB_NOWHERE) */
+    uint8_t low;     /* over the soft limit, deprioritised */
 } web_lreq;
 
 typedef struct web_lb {
@@ -222,6 +260,8 @@ typedef struct web_lb {
     bool cand_dirty;
     int64_t total_out;
     uint32_t *affinity; /* sticky table: user -> server + 1 (NULL unless sticky table) */
+    web_rl *rl;         /* local limiter states, one per key (NULL unless local limiting) */
+    uint32_t n_rl;
 } web_lb;
 
 typedef struct web_job {
@@ -229,6 +269,7 @@ typedef struct web_job {
     sim_time arrived, started;
     sim_time extra; /* added service time (a session rebuilt) */
     uint32_t from, tag, user, item;
+    uint32_t vheld, version; /* the client's copy; the version served */
     uint16_t cls;
     uint8_t flags, state, kind; /* kind: request or store get/put */
     sim_timer store_timer;
@@ -243,6 +284,10 @@ typedef struct web_server {
     web_pool jobs;
     uint32_t *queue; /* FIFO ring of job handles */
     uint32_t q_head, q_len;
+    /* Deprioritised requests (over a soft limit): a second ring, served
+     * only when the first is empty; q_len + lq_len <= queue_cap. */
+    uint32_t *lqueue;
+    uint32_t lq_head, lq_len;
     /* Accounting. */
     int64_t served, rejected, max_queue, max_in_flight;
     double busy_area, busy_area_as; /* busy workers x ns: window, autoscaler */
@@ -265,6 +310,11 @@ typedef struct web_node {
 } web_node;
 
 static inline web_shared *web_shared_of(sim_ctx *ctx) { return sim_shared(ctx); }
+/* The origin's resource for item (a popularity rank, 1 = the most
+ * requested) of class cls. */
+static inline uint32_t web_res_of(const web_shared *p, int cls, uint32_t item) {
+    return web_origin_id(&p->origin, cls, item - 1);
+}
 static inline uint32_t web_server_node(const web_shared *p, uint32_t i) {
     return p->server_first + i;
 }

@@ -80,3 +80,14 @@ int64_t web_oracle_wipe(web_shared *p, uint32_t h) {
     o->live_on[h] = 0;
     return n;
 }
+
+void web_oracle_shown(web_shared *p, uint32_t r, uint32_t v, sim_time now, int cause) {
+    web_oracle *o = p->oracle;
+    o->shown++;
+    const web_res *e = web_origin_at(&p->origin, r, now);
+    if (e->version > v) {
+        o->stale++;
+        o->stale_by[cause]++;
+        sim_count(p->s, p->c_stale, 1);
+    }
+}

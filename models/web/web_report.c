@@ -101,8 +101,11 @@ void web_report(sim_report *r, void *shared) {
     sim_report_int(r, "no_server", o->ends[WEB_END_NO_SERVER]);
     sim_report_int(r, "server_errors", o->ends[WEB_END_SERVER]);
     sim_report_int(r, "overload", o->ends[WEB_END_OVERLOAD]);
-    sim_report_int(r, "in_flight_at_end", o->requests - ended - o->abandoned);
-    sim_report_num(r, "availability", ended ? (double)o->ends[WEB_END_OK] / (double)ended : 1);
+    sim_report_int(r, "in_flight_at_end", o->requests - ended - o->hits - o->abandoned);
+    /* A fresh hit is a request answered (by the browser). */
+    int64_t served = o->ends[WEB_END_OK] + o->hits;
+    sim_report_num(r, "availability",
+                   ended + o->hits ? (double)served / (double)(ended + o->hits) : 1);
     sim_report_int(r, "retries", o->retries);
     sim_report_int(r, "late_responses", o->late);
     sim_report_num(r, "throughput_per_s", (double)o->ends[WEB_END_OK] / sim_time_to_s(end));
@@ -218,6 +221,47 @@ void web_report(sim_report *r, void *shared) {
     }
     if (p->autoscale)
         sim_report_int(r, "autoscale_actions", p->as_actions);
+    if (p->c_stale >= 0) {
+        /* Copies shown, judged against the origin (web_oracle_shown). */
+        sim_report_int(r, "shown", o->shown);
+        sim_report_int(r, "stale_shown", o->stale);
+        sim_report_num(r, "stale_shown_fraction",
+                       o->shown ? (double)o->stale / (double)o->shown : 0);
+        sim_report_int(r, "stale_max_age", o->stale_by[WEB_STALE_MAX_AGE]);
+        sim_report_int(r, "stale_last_modified", o->stale_by[WEB_STALE_LAST_MODIFIED]);
+        sim_report_int(r, "stale_in_flight", o->stale_by[WEB_STALE_IN_FLIGHT]);
+        sim_report_num(r, "server_work_full_s", o->work_full_ns / 1e9);
+        sim_report_num(r, "server_work_304_s", o->work_304_ns / 1e9);
+    }
+    if (p->caching) {
+        sim_report_int(r, "cache_hits", o->hits);
+        sim_report_num(r, "cache_hit_fraction",
+                       o->requests ? (double)o->hits / (double)o->requests : 0);
+        sim_report_int(r, "revalidations", o->revalidations);
+        sim_report_int(r, "not_modified", o->not_modified);
+        sim_report_int(r, "full_responses", o->full);
+        sim_report_int(r, "eviction_races", o->races);
+        sim_report_num(r, "bytes_saved", o->bytes_saved);
+        sim_report_num(r, "latency_304_p50_ms",
+                       (double)sim_histogram_percentile(s, p->h_latency_304, 50) / 1e6);
+        sim_report_num(r, "latency_full_p50_ms",
+                       (double)sim_histogram_percentile(s, p->h_latency_full, 50) / 1e6);
+        int64_t evictions = 0;
+        for (uint32_t c = 0; c < (uint32_t)p->n_clients; c++) {
+            web_client *cl = ((web_node *)sim_node_state(s, p->client_first + c))->cl;
+            for (uint32_t u = 0; cl && u < cl->n_users; u++)
+                evictions += (int64_t)web_cache_evictions(&cl->caches[u]);
+        }
+        sim_report_int(r, "cache_evictions", evictions);
+    }
+    if (p->limiting) {
+        sim_report_int(r, "limited", o->ends[WEB_END_LIMITED]);
+        sim_report_int(r, "rl_allowed", sim_counter_value(s, p->c_rl_allowed));
+        sim_report_int(r, "rl_soft", sim_counter_value(s, p->c_rl_soft));
+        sim_report_int(r, "rl_delayed", sim_counter_value(s, p->c_rl_delayed));
+        sim_report_int(r, "rl_rejected", sim_counter_value(s, p->c_rl_rejected));
+        sim_report_int(r, "retries_429", sim_counter_value(s, p->c_retries_429));
+    }
 
     sim_report_line(
         r, "requests: %lld, %.2f%% ok; latency p50 %.1f ms, p99 %.1f ms (%lld answered)",
@@ -227,6 +271,33 @@ void web_report(sim_report *r, void *shared) {
                     "servers: utilisation %.0f%%, served max/mean %.2f, %.2f server-hours, "
                     "cost %.4g",
                     100 * util, imbalance, hours, cost);
+    if (p->caching)
+        sim_report_line(r,
+                        "cache: %lld hits (%.1f%% of requests), %lld revalidations: %lld 304, "
+                        "%lld full; %lld full responses in all",
+                        (long long)o->hits,
+                        o->requests ? 100.0 * (double)o->hits / (double)o->requests : 0.0,
+                        (long long)o->revalidations, (long long)o->not_modified,
+                        (long long)(o->revalidations - o->not_modified), (long long)o->full);
+    if (p->c_stale >= 0)
+        sim_report_line(r,
+                        "stale shown: %lld of %lld (max-age %lld, last-modified %lld, in flight "
+                        "%lld); server work %.1f s full, %.1f s 304",
+                        (long long)o->stale, (long long)o->shown,
+                        (long long)o->stale_by[WEB_STALE_MAX_AGE],
+                        (long long)o->stale_by[WEB_STALE_LAST_MODIFIED],
+                        (long long)o->stale_by[WEB_STALE_IN_FLIGHT], o->work_full_ns / 1e9,
+                        o->work_304_ns / 1e9);
+    if (p->limiting)
+        sim_report_line(r,
+                        "limiter: %lld allowed, %lld soft, %lld delayed, %lld rejected (429); "
+                        "%lld retried after a 429, %lld ended limited",
+                        (long long)sim_counter_value(s, p->c_rl_allowed),
+                        (long long)sim_counter_value(s, p->c_rl_soft),
+                        (long long)sim_counter_value(s, p->c_rl_delayed),
+                        (long long)sim_counter_value(s, p->c_rl_rejected),
+                        (long long)sim_counter_value(s, p->c_retries_429),
+                        (long long)o->ends[WEB_END_LIMITED]);
     if (p->state != WEB_STATE_NONE)
         sim_report_line(r,
                         "sessions: %lld logins, %lld misses (%lld remapped, %lld lost), "

@@ -203,6 +203,19 @@ void web_scale_start(sim *s, web_shared *p) {
         sim_world_timer_set(s, p->as_interval, WEB_W_AUTOSCALE, 0);
     for (int i = 0; i < p->n_load; i++)
         sim_world_timer_set(s, p->load_at[i], WEB_W_LOAD, (uint64_t)i);
+    /* Scheduled changes of items: each entry's first; each sets its next. */
+    for (int i = 0; i < p->n_changes; i++)
+        sim_world_timer_set(s, p->changes[i].at, WEB_W_CHANGE, (uint64_t)i << 32);
+}
+
+/* Change j of scheduled entry i. */
+static void change(sim *s, web_shared *p, uint64_t arg) {
+    const web_change_cfg *e = &p->changes[arg >> 32];
+    uint32_t j = (uint32_t)arg;
+    sim_time now = sim_time_now(s);
+    web_origin_change(&p->origin, web_res_of(p, e->cls, e->item), now);
+    if ((int64_t)j + 1 < e->count && now + e->every <= sim_duration(s))
+        sim_world_timer_set(s, now + e->every, WEB_W_CHANGE, (arg & ~0xffffffffull) | (j + 1));
 }
 
 void web_scale_on_world_timer(sim *s, web_shared *p, uint32_t kind, uint64_t arg) {
@@ -218,6 +231,9 @@ void web_scale_on_world_timer(sim *s, web_shared *p, uint32_t kind, uint64_t arg
         break;
     case WEB_W_LOAD:
         p->factor = p->load_factor[arg];
+        break;
+    case WEB_W_CHANGE:
+        change(s, p, arg);
         break;
     case WEB_W_BOOTED:
         if (p->member[arg] == WEB_BOOTING)

@@ -11,7 +11,7 @@
  * `store_reply`) and `store_put` (not answered).  Both answer `ping`.
  *
  * Invariants
- *  (1) busy <= workers and q_len <= queue_cap at every moment; a job that
+ *  (1) busy <= workers and q_len + lq_len <= queue_cap at every moment; a job that
  *      finds both full is refused at once (status rejected), never held.
  *  (2) Every forward is answered by exactly one response (ok, rejected,
  *      gone, or a store failure), unless the server crashes first: a crash
@@ -66,6 +66,8 @@ void web_srv_init(sim_ctx *ctx, web_node *nd) {
     uint32_t cap = (uint32_t)(sv->workers + sv->queue_cap);
     web_pool_init(&sv->jobs, sizeof(web_job), cap < WEB_MAX_SLOTS ? cap : WEB_MAX_SLOTS);
     sv->queue = sim_malloc(((size_t)sv->queue_cap + 1) * sizeof *sv->queue);
+    if (!store && p->limiting && p->overage == WEB_OVER_DEPRIORITISE)
+        sv->lqueue = sim_malloc(((size_t)sv->queue_cap + 1) * sizeof *sv->lqueue);
     sv->busy_since = sim_now(ctx);
     sv->paid_since = -1;
     if (!store && sim_node_incarnation(sim_of(ctx), sim_self(ctx)) == 0 &&
@@ -79,6 +81,7 @@ void web_srv_fini(web_node *nd) {
         return;
     web_pool_fini(&sv->jobs);
     sim_free(sv->queue);
+    sim_free(sv->lqueue);
     sim_free(sv);
     nd->srv = NULL;
 }
@@ -89,15 +92,54 @@ static uint32_t holder_of(const web_node *nd) {
 
 static void respond(sim_ctx *ctx, web_job *j, int status, uint8_t flags) {
     web_shared *p = web_shared_of(ctx);
+    const web_class_cfg *k = &p->classes[j->cls];
+    /* An item of a catalogue is answered with the version served. */
     web_wire w = {.user = j->user,
                   .tag = j->tag,
-                  .item = j->item,
+                  .item = k->items > 0 ? j->version : j->item,
                   .cls = j->cls,
                   .status = (uint8_t)status,
                   .flags = flags};
     w.aux = ((web_node *)sim_node_state(sim_of(ctx), sim_self(ctx)))->index + 1;
-    int64_t bytes = status == WEB_END_OK ? p->classes[j->cls].response_bytes : 200;
+    int64_t bytes = status != WEB_END_OK ? 200
+                    : flags & WEB_F_304  ? k->not_modified_bytes
+                                         : k->response_bytes;
     web_send(ctx, j->from, WEB_MSG_RESPONSE, &w, bytes);
+}
+
+/* The work of request j at speed 1, then / speed: the class's service, or
+ * for a conditional request the validator check, plus the service only if
+ * the copy is not current (a 304 generates no body).  ETag re-hashes the
+ * current data (a cost per KiB of the response), Last-Modified compares a
+ * date (a fixed cost); with both, both must match (RFC 9110 13.2.2). */
+static double serve_work(sim_ctx *ctx, web_shared *p, web_job *j) {
+    const web_class_cfg *k = &p->classes[j->cls];
+    if (k->items == 0)
+        return sim_dist_sample(&k->service, sim_node_rng(ctx)) / p->speed;
+    const web_res *e = web_origin_at(&p->origin, web_res_of(p, j->cls, j->item), sim_now(ctx));
+    j->version = e->version;
+    int cond = j->flags & (WEB_F_INM | WEB_F_IMS);
+    double check = 0;
+    if (cond & WEB_F_INM)
+        check += (double)k->etag_cost_per_kib * (double)k->response_bytes / 1024.0;
+    if (cond & WEB_F_IMS)
+        check += (double)k->last_modified_cost;
+    bool current = cond != 0 && (!(cond & WEB_F_INM) || j->vheld == e->version) &&
+                   (!(cond & WEB_F_IMS) || j->vheld >= e->tick_first);
+    double work = check;
+    if (current) {
+        j->flags |= WEB_F_304;
+        if (j->vheld != e->version)
+            j->flags |= WEB_F_HIDDEN; /* the date hid a change */
+    } else {
+        work += sim_dist_sample(&k->service, sim_node_rng(ctx));
+    }
+    work /= p->speed;
+    if (current)
+        p->oracle->work_304_ns += work;
+    else
+        p->oracle->work_full_ns += work;
+    return work;
 }
 
 /* Starts the service proper: the session check of a stateful server, then
@@ -134,7 +176,7 @@ static void serve(sim_ctx *ctx, web_node *nd, web_job *j, uint32_t h) {
                 web_oracle_put(p, j->user, me);
             }
         }
-        work = sim_dist_sample(&p->classes[j->cls].service, sim_node_rng(ctx)) / p->speed;
+        work = serve_work(ctx, p, j);
     }
     double t = work * sim_node_slow(s, sim_self(ctx)) + (double)j->extra;
     sim_time d = t >= 9e18 ? (sim_time)9e18 : (sim_time)(t + 0.5);
@@ -175,10 +217,17 @@ static void finish(sim_ctx *ctx, web_node *nd, web_job *j) {
     web_srv_account(sv, sim_now(ctx));
     sv->busy--;
     web_pool_release(&sv->jobs, j);
-    while (sv->q_len > 0 && sv->busy < sv->workers) {
-        uint32_t h = sv->queue[sv->q_head];
-        sv->q_head = (sv->q_head + 1) % (uint32_t)(sv->queue_cap + 1);
-        sv->q_len--;
+    while (sv->q_len + sv->lq_len > 0 && sv->busy < sv->workers) {
+        uint32_t h;
+        if (sv->q_len > 0) {
+            h = sv->queue[sv->q_head];
+            sv->q_head = (sv->q_head + 1) % (uint32_t)(sv->queue_cap + 1);
+            sv->q_len--;
+        } else { /* only deprioritised requests wait */
+            h = sv->lqueue[sv->lq_head];
+            sv->lq_head = (sv->lq_head + 1) % (uint32_t)(sv->queue_cap + 1);
+            sv->lq_len--;
+        }
         web_job *next = web_pool_find(&sv->jobs, h);
         if (next)
             start(ctx, nd, next, h);
@@ -195,6 +244,7 @@ static void on_job(sim_ctx *ctx, web_node *nd, const sim_msg *m, int kind) {
                    .tag = w->tag,
                    .user = w->user,
                    .item = w->item,
+                   .vheld = w->attempt,
                    .cls = w->cls,
                    .flags = w->flags};
     if (kind == WEB_KIND_REQUEST && p->member[nd->index] != WEB_SERVING &&
@@ -204,7 +254,7 @@ static void on_job(sim_ctx *ctx, web_node *nd, const sim_msg *m, int kind) {
     }
     uint32_t h;
     web_job *j = NULL;
-    if (sv->busy < sv->workers || sv->q_len < sv->queue_cap)
+    if (sv->busy < sv->workers || sv->q_len + sv->lq_len < sv->queue_cap)
         j = web_pool_new(&sv->jobs, &h);
     if (!j) {
         sv->rejected++;
@@ -221,6 +271,7 @@ static void on_job(sim_ctx *ctx, web_node *nd, const sim_msg *m, int kind) {
                    .tag = tmp.tag,
                    .user = tmp.user,
                    .item = tmp.item,
+                   .vheld = tmp.vheld,
                    .cls = tmp.cls,
                    .flags = tmp.flags,
                    .kind = (uint8_t)kind,
@@ -234,10 +285,15 @@ static void on_job(sim_ctx *ctx, web_node *nd, const sim_msg *m, int kind) {
     }
     j->state = WEB_JOB_QUEUED;
     uint32_t cap = (uint32_t)(sv->queue_cap + 1);
-    sv->queue[(sv->q_head + sv->q_len) % cap] = h;
-    sv->q_len++;
-    if ((int64_t)sv->q_len > sv->max_queue)
-        sv->max_queue = sv->q_len;
+    if ((j->flags & WEB_F_LOW) && sv->lqueue) {
+        sv->lqueue[(sv->lq_head + sv->lq_len) % cap] = h;
+        sv->lq_len++;
+    } else {
+        sv->queue[(sv->q_head + sv->q_len) % cap] = h;
+        sv->q_len++;
+    }
+    if ((int64_t)(sv->q_len + sv->lq_len) > sv->max_queue)
+        sv->max_queue = sv->q_len + sv->lq_len;
 }
 
 static void on_store_reply(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
@@ -321,7 +377,7 @@ void web_srv_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg) {
             web_send(ctx, store, WEB_MSG_STORE_PUT, &w, p->session_bytes);
             sim_count(s, p->c_store_writes, 1);
         }
-        respond(ctx, j, WEB_END_OK, j->flags & WEB_F_MISS);
+        respond(ctx, j, WEB_END_OK, j->flags & (WEB_F_MISS | WEB_F_304 | WEB_F_HIDDEN));
     } else if (j->kind == WEB_KIND_GET) {
         bool hit = web_oracle_holds(p, j->user, holder_of(nd));
         web_wire w = {
@@ -339,6 +395,7 @@ void web_srv_reset(sim *s, web_shared *p, web_node *nd) {
     web_srv_account(sv, sim_time_now(s));
     web_pool_clear(&sv->jobs);
     sv->q_len = sv->q_head = 0;
+    sv->lq_len = sv->lq_head = 0;
     sv->busy = 0;
 }
 

@@ -1,0 +1,273 @@
+/*
+ * test_web_caching.c - the web model's client caches on the request path
+ * (issue 12): the TTL closed form through the whole model, ETag never
+ * showing a stale copy by itself, Last-Modified's one-second blind spot
+ * exactly when the timing says, 304s costing less than full answers, and
+ * every request accounted for with hits and eviction races.
+ *
+ * Scenarios are JSON text loaded by the kernel's loader, as a user's would
+ * be; network latency is 0 or constant so that the timing is exact where
+ * the test says so.  Debugging one case:
+ *   CK_FORK=no CK_RUN_CASE=cache ./build/tests/test_web_caching
+ */
+#include "check_util.h"
+#include "report_util.h"
+#include "web/web_int.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const sim_model *const web_models[] = {&web_model, NULL};
+
+static run run_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static run run_fmt(const char *fmt, ...) {
+    char text[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    ck_assert_int_lt(n, (int)sizeof text);
+    return run_sim(load_text_ok(text, web_models, NULL, 0));
+}
+
+/* One user and one item, zero network delay: args seed, duration, think
+ * time JSON, users.cache object, the class's cache object, extra class
+ * keys, web.changes. */
+#define ONE_ITEM                                                                                   \
+    "{\"model\": \"web\", \"seed\": %d, \"duration\": \"%s\","                                     \
+    " \"network\": {\"latency\": {\"type\": \"constant\", \"value\": \"0ms\"}},"                   \
+    " \"web\": {\"users\": {\"count\": 1, \"loop\": \"%s\", \"think_time\": %s,"                   \
+    " \"cache\": {\"enabled\": true}},"                                                            \
+    " \"classes\": [{\"name\": \"item\", \"items\": 1, \"service\": {\"type\": \"constant\","      \
+    " \"value\": \"1ms\"}, \"cache\": %s %s}],"                                                    \
+    " \"servers\": {\"count\": 1, \"workers\": 1}, \"changes\": %s}}"
+
+/*
+ * A TTL cache under Poisson requests: with max-age T and requests at rate
+ * lambda, each fetch starts a window of T in which every request hits, so
+ * the hit ratio is lambda T / (1 + lambda T) (renewal-reward).  Here
+ * lambda = 10/s, T = 200 ms: 2/3, with service and network at 0 so a fetch
+ * takes no time.  1000 s gives about 3,300 cycles of 1 miss + Poisson(2)
+ * hits; the ratio's SD is about (1 - p) sqrt(lambda T / cycles) /
+ * (1 + lambda T) = 0.0027, bound 4 SD = 0.011.  The first request is the
+ * login, which always goes to the server.
+ */
+START_TEST(test_ttl_hit_ratio_through_the_model) {
+    run r = run_fmt(
+        "{\"model\": \"web\", \"seed\": 5, \"duration\": \"1000s\","
+        " \"network\": {\"latency\": {\"type\": \"constant\", \"value\": \"0ms\"}},"
+        " \"web\": {\"users\": {\"count\": 1, \"loop\": \"open\","
+        " \"think_time\": {\"type\": \"exponential\", \"mean\": \"100ms\"},"
+        " \"cache\": {\"enabled\": true}},"
+        " \"classes\": [{\"name\": \"item\", \"items\": 1, \"service\": {\"type\": \"constant\","
+        " \"value\": \"0ms\"}, \"cache\": {\"max_age\": \"200ms\", \"validators\": \"none\"}}],"
+        " \"servers\": {\"count\": 1, \"workers\": 1}}}");
+    double hits = num(r.m, "cache_hits"), reqs = num(r.m, "requests");
+    double p = hits / reqs, want = 2.0 / 3;
+    ck_assert_msg(fabs(p - want) <= 0.011, "hit ratio %.4f, lambda T / (1 + lambda T) %.4f", p,
+                  want);
+    /* Every miss is a full answer (no validators). */
+    ck_assert_int_eq((int64_t)num(r.m, "full_responses"), (int64_t)(reqs - hits));
+    ck_assert_int_eq((int64_t)num(r.m, "revalidations"), 0);
+    run_free(&r);
+}
+END_TEST
+
+/*
+ * If-Modified-Since at one-second resolution, one resource changed at
+ * 1.2 s and 1.7 s, revalidated on every use (max-age 0), requests every
+ * 100 ms (closed loop, 1 ms of service, no network delay).  The copy
+ * fetched after 1.2 s is version 1 with Last-Modified 1 s; version 2 has
+ * the same date, so every revalidation from 1.7 s on is answered 304 and
+ * shows version 1: every copy shown after the second change is stale, and
+ * none before.  The count is checked exactly against the same run cut at
+ * 1.7 s (the runs are deterministic, so the longer one begins with it).
+ * With If-None-Match the same timeline shows no stale copy, and with the
+ * second change moved to 2.3 s (another second) neither does
+ * Last-Modified.
+ */
+START_TEST(test_last_modified_misses_a_change_within_its_second) {
+    const char *changes12 = "[{\"at\": \"1200ms\"}, {\"at\": \"1700ms\"}]";
+    const char *think = "{\"type\": \"constant\", \"value\": \"100ms\"}";
+    run lm = run_fmt(ONE_ITEM, 1, "3s", "closed", think,
+                     "{\"no_cache\": true, \"validators\": \"last_modified\"}", "", changes12);
+    run cut = run_fmt(ONE_ITEM, 1, "1700ms", "closed", think,
+                      "{\"no_cache\": true, \"validators\": \"last_modified\"}", "", changes12);
+    int64_t after = (int64_t)num(lm.m, "shown") - (int64_t)num(cut.m, "shown");
+    ck_assert_int_ge(after, 10);
+    ck_assert_int_eq((int64_t)num(lm.m, "stale_last_modified"), after);
+    ck_assert_int_eq((int64_t)num(lm.m, "stale_shown"), after);
+    ck_assert_int_eq((int64_t)num(cut.m, "stale_shown"), 0);
+    run_free(&lm);
+    run_free(&cut);
+
+    run et = run_fmt(ONE_ITEM, 1, "3s", "closed", think,
+                     "{\"no_cache\": true, \"validators\": \"etag\"}", "", changes12);
+    ck_assert_int_eq((int64_t)num(et.m, "stale_shown"), 0);
+    ck_assert_int_gt((int64_t)num(et.m, "not_modified"), 10);
+    run_free(&et);
+
+    run apart = run_fmt(ONE_ITEM, 1, "3s", "closed", think,
+                        "{\"no_cache\": true, \"validators\": \"last_modified\"}", "",
+                        "[{\"at\": \"1200ms\"}, {\"at\": \"2300ms\"}]");
+    ck_assert_int_eq((int64_t)num(apart.m, "stale_shown"), 0);
+    run_free(&apart);
+
+    /* Both validators: the server needs both to match, so ETag decides. */
+    run both = run_fmt(ONE_ITEM, 1, "3s", "closed", think,
+                       "{\"no_cache\": true, \"validators\": \"both\"}", "", changes12);
+    ck_assert_int_eq((int64_t)num(both.m, "stale_shown"), 0);
+    run_free(&both);
+}
+END_TEST
+
+/* Many users over a Zipf catalogue whose items change (Poisson): with
+ * max-age the stale copies shown are fresh hits (max-age not run out), and
+ * with ETag and no max-age no copy is stale by the cache's doing (only
+ * answers overtaken by a change while they travelled, which no cache can
+ * prevent).  A 304 costs the server only the check: less work in all than
+ * without validators, for the same requests. */
+#define CATALOGUE                                                                                  \
+    "{\"model\": \"web\", \"seed\": %d, \"duration\": \"60s\","                                    \
+    " \"web\": {\"users\": {\"count\": 200, \"think_time\": {\"type\": \"exponential\","           \
+    " \"mean\": \"500ms\"}, \"cache\": {\"enabled\": %s, \"entries\": %d}},"                       \
+    " \"classes\": [{\"name\": \"product\", \"items\": 1000, \"zipf\": 1.0,"                       \
+    " \"change_rate_per_s\": 0.01, \"service\": {\"type\": \"exponential\", \"mean\": \"10ms\"},"  \
+    " \"cache\": %s}],"                                                                            \
+    " \"servers\": {\"count\": 2, \"workers\": 4}}}"
+
+START_TEST(test_causes_of_stale_copies) {
+    run age =
+        run_fmt(CATALOGUE, 2, "true", 1000, "{\"max_age\": \"5s\", \"validators\": \"etag\"}");
+    ck_assert_int_gt((int64_t)num(age.m, "stale_max_age"), 0);
+    ck_assert_int_eq((int64_t)num(age.m, "stale_last_modified"), 0);
+    ck_assert_int_gt((int64_t)num(age.m, "cache_hits"), 0);
+    run etag =
+        run_fmt(CATALOGUE, 2, "true", 1000, "{\"no_cache\": true, \"validators\": \"etag\"}");
+    ck_assert_int_eq((int64_t)num(etag.m, "stale_max_age"), 0);
+    ck_assert_int_eq((int64_t)num(etag.m, "stale_last_modified"), 0);
+    ck_assert_int_eq((int64_t)num(etag.m, "cache_hits"), 0);
+    ck_assert_int_gt((int64_t)num(etag.m, "not_modified"), 0);
+    /* In flight only: at most a handful in 20,000 shown. */
+    ck_assert_int_le((int64_t)num(etag.m, "stale_shown"), 20);
+    run none =
+        run_fmt(CATALOGUE, 2, "true", 1000, "{\"no_cache\": true, \"validators\": \"none\"}");
+    ck_assert_int_eq((int64_t)num(none.m, "not_modified"), 0);
+    /* Same load, but every revalidation a full answer: more server work.
+     * A 304's work is the ETag check only (5 us per KiB of 20 KB = 98 us). */
+    double w304 = num(etag.m, "server_work_304_s"), n304 = num(etag.m, "not_modified");
+    ck_assert_msg(fabs(w304 / n304 - 97.65625e-6) < 1e-9, "work per 304 %.9f s", w304 / n304);
+    ck_assert_double_lt(num(etag.m, "server_work_full_s") + w304,
+                        0.8 * num(none.m, "server_work_full_s"));
+    run off = run_fmt(CATALOGUE, 2, "false", 1000, "{\"max_age\": \"5s\"}");
+    ck_assert_int_eq((int64_t)num(off.m, "stale_max_age"), 0);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(off.m, "cache_hits"));
+    run_free(&age);
+    run_free(&etag);
+    run_free(&none);
+    run_free(&off);
+}
+END_TEST
+
+/* Open loop with a cache of one entry over two items: a copy is often
+ * evicted while its revalidation travels, and the 304 then names a copy
+ * the cache no longer has (an eviction race): the request goes again,
+ * unconditional.  Every request still ends exactly once, counting hits:
+ * requests = ends + hits + in flight. */
+START_TEST(test_eviction_races_and_accounting) {
+    run r = run_fmt(
+        "{\"model\": \"web\", \"seed\": 3, \"duration\": \"30s\","
+        " \"web\": {\"users\": {\"count\": 20, \"loop\": \"open\","
+        " \"think_time\": {\"type\": \"exponential\", \"mean\": \"5ms\"},"
+        " \"cache\": {\"enabled\": true, \"entries\": 1}},"
+        " \"classes\": [{\"name\": \"item\", \"items\": 2, \"zipf\": 0.1,"
+        " \"change_rate_per_s\": 0.5, \"service\": {\"type\": \"exponential\", \"mean\": \"1ms\"},"
+        " \"cache\": {\"max_age\": \"2ms\"}}],"
+        " \"servers\": {\"count\": 2, \"workers\": 8}}}");
+    ck_assert_int_gt((int64_t)num(r.m, "eviction_races"), 0);
+    ck_assert_int_gt((int64_t)num(r.m, "cache_evictions"), 0);
+    web_oracle *o = ((web_shared *)r.s->shared)->oracle;
+    int64_t ended = 0;
+    for (int e = 0; e < WEB_END_COUNT; e++)
+        ended += o->ends[e];
+    ck_assert_int_eq(o->requests, ended + o->hits + (int64_t)num(r.m, "in_flight_at_end"));
+    ck_assert_int_ge((int64_t)num(r.m, "in_flight_at_end"), 0);
+    run_free(&r);
+}
+END_TEST
+
+/* Same seed, same trace; caching on changes what reaches the servers. */
+START_TEST(test_caching_runs_are_deterministic) {
+    run a = run_fmt(CATALOGUE, 4, "true", 50, "{\"max_age\": \"2s\", \"validators\": \"both\"}");
+    run b = run_fmt(CATALOGUE, 4, "true", 50, "{\"max_age\": \"2s\", \"validators\": \"both\"}");
+    ck_assert_uint_eq(sim_trace_hash(a.s), sim_trace_hash(b.s));
+    ck_assert_int_eq((int64_t)num(a.m, "stale_shown"), (int64_t)num(b.m, "stale_shown"));
+    ck_assert_int_gt((int64_t)num(a.m, "cache_evictions"), 0);
+    run_free(&a);
+    run_free(&b);
+}
+END_TEST
+
+/*
+ * The limiter behind the caches: a token bucket of rate 20/s and burst 20
+ * per user, one user sending 100/s (open loop), clients giving up on a
+ * 429.  At most b + r t = 20 + 20 x 30 requests pass in 30 s, and a
+ * backlogged source gets nearly all of it (above 99 %).  With a cache in
+ * front (max-age 1 s over 5 items), every request that leaves the client
+ * is decided exactly once and no hit is: decisions = requests - hits
+ * (less those still travelling at the end).
+ */
+#define LIMITED                                                                                    \
+    "{\"model\": \"web\", \"seed\": 6, \"duration\": \"30s\","                                     \
+    " \"web\": {\"users\": {\"count\": 1, \"loop\": \"open\", \"on_429\": \"give_up\","            \
+    " \"think_time\": {\"type\": \"exponential\", \"mean\": \"10ms\"},"                            \
+    " \"cache\": {\"enabled\": %s}},"                                                              \
+    " \"classes\": [{\"name\": \"api\", \"items\": 5, \"service\": {\"type\": \"exponential\","    \
+    " \"mean\": \"1ms\"}, \"cache\": {\"max_age\": \"1s\"}}],"                                     \
+    " \"servers\": {\"count\": 1, \"workers\": 4},"                                                \
+    " \"limiter\": {\"algorithm\": \"token_bucket\", \"rate_per_s\": 20, \"burst\": 20}}}"
+
+START_TEST(test_limiter_behind_the_cache) {
+    run r = run_fmt(LIMITED, "false");
+    double allowed = num(r.m, "rl_allowed"), rejected = num(r.m, "rl_rejected");
+    ck_assert_double_le(allowed, 20 + 20 * 30);
+    ck_assert_double_ge(allowed, 0.99 * (20 + 20 * 30));
+    /* Decided once each: all but those still on their way at the end. */
+    double in_flight = num(r.m, "in_flight_at_end");
+    ck_assert_double_le(allowed + rejected, num(r.m, "requests"));
+    ck_assert_double_ge(allowed + rejected, num(r.m, "requests") - in_flight);
+    ck_assert_double_le(num(r.m, "limited"), rejected);
+    ck_assert_double_ge(num(r.m, "limited"), rejected - in_flight);
+    ck_assert_int_eq((int64_t)num(r.m, "retries_429"), 0);
+    run_free(&r);
+    run c = run_fmt(LIMITED, "true");
+    double decided = num(c.m, "rl_allowed") + num(c.m, "rl_rejected") + num(c.m, "rl_soft") +
+                     num(c.m, "rl_delayed");
+    ck_assert_int_gt((int64_t)num(c.m, "cache_hits"), 1000);
+    double sent = num(c.m, "requests") - num(c.m, "cache_hits");
+    ck_assert_double_le(decided, sent);
+    ck_assert_double_ge(decided, sent - num(c.m, "in_flight_at_end"));
+    /* Fewer requests reach the limiter, so fewer are refused. */
+    ck_assert_double_lt(num(c.m, "rl_rejected"), rejected);
+    run_free(&c);
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("web_caching");
+    TCase *c = tcase_create("cache");
+    tcase_set_timeout(c, 120);
+    tcase_add_test(c, test_ttl_hit_ratio_through_the_model);
+    tcase_add_test(c, test_last_modified_misses_a_change_within_its_second);
+    tcase_add_test(c, test_causes_of_stale_copies);
+    tcase_add_test(c, test_eviction_races_and_accounting);
+    tcase_add_test(c, test_caching_runs_are_deterministic);
+    tcase_add_test(c, test_limiter_behind_the_cache);
+    suite_add_tcase(s, c);
+    return s;
+}
+
+int main(void) { return check_run(suite()); }
