@@ -149,15 +149,13 @@ static void web_prepare(sim *s, void *shared) {
         web_ring_build(p);
     /* The origin's resources, whenever a class has a catalogue (its
      * versions are what the oracle judges shown copies by). */
-    int64_t items[WEB_MAX_CLASSES];
-    double rates[WEB_MAX_CLASSES];
-    bool catalogue = false;
-    for (int i = 0; i < p->n_classes; i++) {
-        items[i] = p->classes[i].items;
-        rates[i] = p->classes[i].change_rate_per_s;
-        catalogue |= items[i] > 0;
-    }
-    if (catalogue) {
+    if (p->catalogue) {
+        int64_t items[WEB_MAX_CLASSES];
+        double rates[WEB_MAX_CLASSES];
+        for (int i = 0; i < p->n_classes; i++) {
+            items[i] = p->classes[i].items;
+            rates[i] = p->classes[i].change_rate_per_s;
+        }
         sim_rng rng;
         sim_model_stream(s, &rng, 1, 0, 0);
         web_origin_init(&p->origin, sim_rng_u64(&rng), p->lm_resolution, p->n_classes, items,

@@ -192,6 +192,7 @@ typedef struct web_shared {
 
     /* Client caches: one per user when any class is cacheable. */
     bool caching;
+    bool catalogue; /* a class has items: the origin exists, copies shown are judged */
     int64_t cache_entries, cache_bytes;
     int cache_policy;
     sim_time lm_resolution;

@@ -270,27 +270,40 @@ static void forward(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32
              p->classes[q->cls].request_bytes);
 }
 
-/* Pin and pick for request q (handle h), then forward; or answer why not. */
-static void route(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t h) {
+/* Pin, then pick: the server for a request of `user` whose cookie names
+ * server cookie - 1 (0: none), or WEB_NOWHERE when no server can take it. */
+static uint32_t choose(sim_ctx *ctx, web_shared *p, web_lb *lb, uint32_t user, uint32_t cookie) {
     refresh(p, lb);
     uint32_t server = WEB_NOWHERE;
-    if (p->sticky == WEB_STICKY_TABLE && lb->affinity[q->user])
-        server = lb->affinity[q->user] - 1;
-    else if (p->sticky == WEB_STICKY_COOKIE && q->cookie)
-        server = (uint32_t)q->cookie - 1;
+    if (p->sticky == WEB_STICKY_TABLE && lb->affinity[user])
+        server = lb->affinity[user] - 1;
+    else if (p->sticky == WEB_STICKY_COOKIE && cookie)
+        server = cookie - 1;
     if (server != WEB_NOWHERE && !is_cand(p, lb, server))
         server = WEB_NOWHERE; /* pinned to a server that left: pick anew */
     if (server == WEB_NOWHERE)
-        server = pick(ctx, p, lb, q->user, WEB_NOWHERE);
+        server = pick(ctx, p, lb, user, WEB_NOWHERE);
+    return server;
+}
+
+/* Request q (handle h) goes to `server`: the sticky table learns it. */
+static void send_to(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t h,
+                    uint32_t server) {
+    if (p->sticky == WEB_STICKY_TABLE)
+        lb->affinity[q->user] = server + 1;
+    forward(ctx, p, lb, q, h, server);
+}
+
+/* A held request goes on: to its server, or answered why not. */
+static void route(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t h) {
+    uint32_t server = choose(ctx, p, lb, q->user, q->cookie);
     if (server == WEB_NOWHERE) {
         reply(ctx, q->client, q->ctag, WEB_END_NO_SERVER, 0, 200);
         web_pool_release(&lb->reqs, q);
         return;
     }
     q->held = 0;
-    if (p->sticky == WEB_STICKY_TABLE)
-        lb->affinity[q->user] = server + 1;
-    forward(ctx, p, lb, q, h, server);
+    send_to(ctx, p, lb, q, h, server);
 }
 
 /* The limiter's state for a request: its key's, here or at the store. */
@@ -341,32 +354,37 @@ static void admit(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t
     route(ctx, p, lb, q, h);
 }
 
+/* The balancer's record of request w from node `from` (a fresh slot). */
+static void take(web_lreq *q, sim_time now, uint32_t from, const web_wire *w) {
+    *q = (web_lreq){.hd = q->hd,
+                    .start = now,
+                    .sent = now,
+                    .client = from,
+                    .ctag = w->tag,
+                    .user = w->user,
+                    .item = w->item,
+                    .server = WEB_NOWHERE,
+                    .cls = w->cls,
+                    .login = (w->flags & WEB_F_LOGIN) != 0,
+                    .cond = (uint8_t)(w->flags & (WEB_F_INM | WEB_F_IMS)),
+                    .vheld = w->attempt,
+                    .cookie = (w->flags & WEB_F_COOKIE) ? (uint16_t)w->aux : 0};
+}
+
 static void on_request(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     web_shared *p = web_shared_of(ctx);
     web_lb *lb = nd->lb;
     const web_wire *w = m->data;
+    uint32_t h;
+    web_lreq *q;
     if (p->limiting) {
         /* The request is held from here: the limiter may keep it a while. */
-        uint32_t h;
-        web_lreq *q = web_pool_new(&lb->reqs, &h);
-        if (!q) {
+        if (!(q = web_pool_new(&lb->reqs, &h))) {
             reply(ctx, m->src, w->tag, WEB_END_OVERLOAD, 0, 200);
             return;
         }
-        *q = (web_lreq){.hd = q->hd,
-                        .start = sim_now(ctx),
-                        .sent = sim_now(ctx),
-                        .client = m->src,
-                        .ctag = w->tag,
-                        .user = w->user,
-                        .item = w->item,
-                        .server = WEB_NOWHERE,
-                        .cls = w->cls,
-                        .login = (w->flags & WEB_F_LOGIN) != 0,
-                        .held = 1,
-                        .cond = (uint8_t)(w->flags & (WEB_F_INM | WEB_F_IMS)),
-                        .vheld = w->attempt,
-                        .cookie = (w->flags & WEB_F_COOKIE) ? (uint16_t)w->aux : 0};
+        take(q, sim_now(ctx), m->src, w);
+        q->held = 1;
         if (p->rl_shared)
             sim_timer_set(ctx, sim_dist_sample_time(&p->rl_store_latency, sim_node_rng(ctx)),
                           WEB_T_RL_DECIDE, h);
@@ -374,38 +392,19 @@ static void on_request(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
             admit(ctx, p, lb, q, h);
         return;
     }
-    refresh(p, lb);
-    uint32_t server = WEB_NOWHERE;
-    if (p->sticky == WEB_STICKY_TABLE && lb->affinity[w->user])
-        server = lb->affinity[w->user] - 1;
-    else if (p->sticky == WEB_STICKY_COOKIE && (w->flags & WEB_F_COOKIE))
-        server = w->aux - 1;
-    if (server != WEB_NOWHERE && !is_cand(p, lb, server))
-        server = WEB_NOWHERE; /* pinned to a server that left: pick anew */
-    if (server == WEB_NOWHERE)
-        server = pick(ctx, p, lb, w->user, WEB_NOWHERE);
+    /* No limiter: the server is chosen before a slot is taken, so a
+     * request no server can take costs none. */
+    uint32_t server = choose(ctx, p, lb, w->user, (w->flags & WEB_F_COOKIE) ? w->aux : 0);
     if (server == WEB_NOWHERE) {
         reply(ctx, m->src, w->tag, WEB_END_NO_SERVER, 0, 200);
         return;
     }
-    uint32_t h;
-    web_lreq *q = web_pool_new(&lb->reqs, &h);
-    if (!q) {
+    if (!(q = web_pool_new(&lb->reqs, &h))) {
         reply(ctx, m->src, w->tag, WEB_END_OVERLOAD, 0, 200);
         return;
     }
-    q->start = sim_now(ctx);
-    q->client = m->src;
-    q->ctag = w->tag;
-    q->user = w->user;
-    q->item = w->item;
-    q->cls = w->cls;
-    q->login = (w->flags & WEB_F_LOGIN) != 0;
-    q->cond = (uint8_t)(w->flags & (WEB_F_INM | WEB_F_IMS));
-    q->vheld = w->attempt;
-    if (p->sticky == WEB_STICKY_TABLE)
-        lb->affinity[w->user] = server + 1;
-    forward(ctx, p, lb, q, h, server);
+    take(q, sim_now(ctx), m->src, w);
+    send_to(ctx, p, lb, q, h, server);
 }
 
 /* A held request's time came: the store's answer, or its release. */
@@ -429,9 +428,7 @@ static void retry_or_fail(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, 
             q->attempt++;
             p->oracle->retries++;
             sim_count(p->s, p->c_retries, 1);
-            if (p->sticky == WEB_STICKY_TABLE)
-                lb->affinity[q->user] = next + 1;
-            forward(ctx, p, lb, q, h, next);
+            send_to(ctx, p, lb, q, h, next);
             return;
         }
     }

@@ -179,6 +179,7 @@ static int read_classes(sim_cfg *c, web_shared *p) {
         web_class_cfg *k = &p->classes[i];
         k->cacheable = p->caching && k->items > 0 && !k->no_store;
         any |= k->cacheable;
+        p->catalogue |= k->items > 0;
         total += (uint64_t)k->items;
     }
     if (p->caching && !any)
@@ -514,10 +515,7 @@ static void register_metrics(web_shared *p) {
     /* The limiter's columns only in runs that limit. */
     for (int e = 0; e < WEB_END_COUNT; e++)
         p->c_end[e] = e == WEB_END_LIMITED && !p->limiting ? -1 : sim_counter(s, end_names[e]);
-    bool catalogue = false;
-    for (int i = 0; i < p->n_classes; i++)
-        catalogue |= p->classes[i].items > 0;
-    p->c_stale = catalogue ? sim_counter(s, "web.stale_shown") : -1;
+    p->c_stale = p->catalogue ? sim_counter(s, "web.stale_shown") : -1;
     if (p->caching) {
         p->c_hits = sim_counter(s, "web.cache_hits");
         p->c_revalidations = sim_counter(s, "web.revalidations");

@@ -221,7 +221,7 @@ void web_report(sim_report *r, void *shared) {
     }
     if (p->autoscale)
         sim_report_int(r, "autoscale_actions", p->as_actions);
-    if (p->c_stale >= 0) {
+    if (p->catalogue) {
         /* Copies shown, judged against the origin (web_oracle_shown). */
         sim_report_int(r, "shown", o->shown);
         sim_report_int(r, "stale_shown", o->stale);
@@ -279,7 +279,7 @@ void web_report(sim_report *r, void *shared) {
                         o->requests ? 100.0 * (double)o->hits / (double)o->requests : 0.0,
                         (long long)o->revalidations, (long long)o->not_modified,
                         (long long)(o->revalidations - o->not_modified), (long long)o->full);
-    if (p->c_stale >= 0)
+    if (p->catalogue)
         sim_report_line(r,
                         "stale shown: %lld of %lld (max-age %lld, last-modified %lld, in flight "
                         "%lld); server work %.1f s full, %.1f s 304",
