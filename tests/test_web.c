@@ -15,9 +15,7 @@
  *
  * Debugging one case:  CK_FORK=no CK_RUN_CASE=queueing ./build/tests/test_web
  */
-#include "check_util.h"
-#include "report_util.h"
-#include "web/web_int.h"
+#include "web_util.h"
 
 #include <check.h>
 #include <math.h>
@@ -30,23 +28,7 @@
 #define DSIM_SOURCE_DIR "."
 #endif
 
-static const sim_model *const web_models[] = {&web_model, NULL};
-
 static web_shared *shared_of(sim *s) { return s->shared; }
-
-static run run_text(const char *text) { return run_sim(load_text_ok(text, web_models, NULL, 0)); }
-
-/* Formats a scenario (printf) and runs it. */
-static run run_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static run run_fmt(const char *fmt, ...) {
-    char text[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    ck_assert_int_lt(n, (int)sizeof text);
-    return run_text(text);
-}
 
 /* Open-loop Poisson load: `users` users each sending at 1/s (exponential
  * think time), exponential service of mean `svc`, no network delay. */

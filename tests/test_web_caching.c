@@ -10,28 +10,13 @@
  * the test says so.  Debugging one case:
  *   CK_FORK=no CK_RUN_CASE=cache ./build/tests/test_web_caching
  */
-#include "check_util.h"
-#include "report_util.h"
-#include "web/web_int.h"
+#include "web_util.h"
 
 #include <check.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static const sim_model *const web_models[] = {&web_model, NULL};
-
-static run run_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static run run_fmt(const char *fmt, ...) {
-    char text[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    ck_assert_int_lt(n, (int)sizeof text);
-    return run_sim(load_text_ok(text, web_models, NULL, 0));
-}
 
 /* One user and one item, zero network delay: args seed, duration, think
  * time JSON, users.cache object, the class's cache object, extra class
