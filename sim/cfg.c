@@ -588,6 +588,11 @@ cJSON *sim__cfg_take(sim_cfg *c, const char *key) {
     return f->obj ? cJSON_GetObjectItemCaseSensitive(f->obj, key) : NULL;
 }
 
+bool sim_cfg_given(const sim_cfg *c, const char *key) {
+    const frame *f = &c->stack[c->depth - 1];
+    return f->obj && cJSON_GetObjectItemCaseSensitive(f->obj, key) != NULL;
+}
+
 int sim__cfg_enter_value(sim_cfg *c, cJSON *obj, const char *seg, cJSON *out) {
     if (c->failed)
         return -1;

@@ -516,6 +516,13 @@ int sim_cfg_enter_item(sim_cfg *c, const char *key, uint32_t i);
 /* Enters a sub-object (created empty if absent); leave with sim_cfg_leave. */
 int sim_cfg_enter(sim_cfg *c, const char *key);
 void sim_cfg_leave(sim_cfg *c);
+/* True if the current object has key (from the scenario file or a --set),
+ * whatever its value, even null or an invalid one.  Reads nothing: the key
+ * is neither checked, nor marked as known, nor put in the resolved
+ * scenario, so a key given and then never read is still reported as
+ * unknown.  For keys that only some settings use: ask before reading, and
+ * refuse one given that the setting does not read (sim_cfg_fail). */
+bool sim_cfg_given(const sim_cfg *c, const char *key);
 /* Adds a node group (name + count) before nodes are created. */
 int sim_cfg_add_nodes(sim_cfg *c, const char *group, uint32_t count);
 /* Formats an error at the current object's `key` (NULL: the object itself).

@@ -41,6 +41,9 @@ typedef struct probe_shared {
     probe_rec *log;
     size_t n_log, cap_log;
     int64_t knob; /* "knob" key of the probe object, for tests that read one */
+    /* sim_cfg_given of "knob" and of "spare" (never read), asked before
+     * knob is read. */
+    bool knob_given, spare_given;
     void *user;
 } probe_shared;
 
@@ -63,6 +66,8 @@ static void probe_log(sim_ctx *ctx, probe_shared *p, int hook, uint32_t src, uin
 
 static int probe_configure(sim_cfg *c, void *shared) {
     probe_shared *p = shared;
+    p->knob_given = sim_cfg_given(c, "knob");
+    p->spare_given = sim_cfg_given(c, "spare");
     return sim_cfg_int(c, "knob", 0, -1000, 1000, &p->knob);
 }
 

@@ -1,7 +1,8 @@
 /*
  * test_scenario.c - the scenario loader and the typed config reader:
  * defaults in the resolved scenario, --set overrides typed by the schema,
- * distributions, node names and groups, fault order, and the first error.
+ * distributions, node names and groups, fault order, the first error, and
+ * sim_cfg_given.
  * (Bad input has its golden cases in tests/scenarios/invalid/.)
  */
 #include "check_util.h"
@@ -198,6 +199,43 @@ START_TEST(test_scenario_validated_output_loads_again) {
 }
 END_TEST
 
+/* sim_cfg_given: whether the current object has a key, from the file or
+ * a --set, whatever its value.  It reads nothing: a key only asked about
+ * stays unknown, and a key given is still read (and resolved) as usual. */
+START_TEST(test_scenario_given_asks_without_reading) {
+    sim *s;
+    cJSON *r = resolve("{\"model\":\"probe\",\"nodes\":1}", NULL, 0, &s);
+    ck_assert(!probe_of(s)->knob_given);
+    ck_assert(!probe_of(s)->spare_given);
+    ck_assert_str_eq(get_str(r, "probe.knob"), "0");
+    sim_destroy(s);
+    cJSON_Delete(r);
+
+    r = resolve("{\"model\":\"probe\",\"nodes\":1,\"probe\":{\"knob\":0}}", NULL, 0, &s);
+    ck_assert(probe_of(s)->knob_given); /* given, even at the default */
+    ck_assert(!probe_of(s)->spare_given);
+    sim_destroy(s);
+    cJSON_Delete(r);
+
+    const char *sets[] = {"probe.knob=7"};
+    r = resolve("{\"model\":\"probe\",\"nodes\":1}", sets, 1, &s);
+    ck_assert(probe_of(s)->knob_given);
+    ck_assert_int_eq(probe_of(s)->knob, 7);
+    ck_assert_str_eq(get_str(r, "probe.knob"), "7");
+    sim_destroy(s);
+    cJSON_Delete(r);
+
+    /* Asked about, never read: still an unknown key, from the file or a
+     * --set alike. */
+    ck_assert_str_eq(
+        load_error("{\"model\":\"probe\",\"nodes\":1,\"probe\":{\"spare\":1}}", NULL, 0),
+        "$.probe.spare: unknown key (allowed here: knob)");
+    const char *spare[] = {"probe.spare=1"};
+    ck_assert_str_eq(load_error("{\"model\":\"probe\",\"nodes\":1}", spare, 1),
+                     "$.probe.spare: unknown key (allowed here: knob)");
+}
+END_TEST
+
 /* Objects and lists given to --set as JSON are taken whole; a count for
  * "nodes" is typed like any number. */
 START_TEST(test_scenario_set_takes_lists_and_counts) {
@@ -281,6 +319,7 @@ static Suite *scenario_suite(void) {
     tcase_add_test(tc, test_scenario_reports_the_first_error_only);
     tcase_add_test(tc, test_scenario_validated_output_loads_again);
     tcase_add_test(tc, test_scenario_set_takes_lists_and_counts);
+    tcase_add_test(tc, test_scenario_given_asks_without_reading);
     tcase_add_test(tc, test_scenario_default_name_from_any_file_name);
     suite_add_tcase(s, tc);
     return s;

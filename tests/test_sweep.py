@@ -247,6 +247,19 @@ def test_bad_input_exits_2_before_any_run(tmp):
     expect_bad_input(r, "missing.json")
 
 
+def test_varying_a_limiter_key_its_algorithm_does_not_use_exits_2(tmp):
+    # The token bucket reads rate_per_s, burst and tick; varying limit would
+    # change nothing, so every point is refused before any run.
+    scen = os.path.join(tmp, "w.json")
+    with open(scen, "w") as f:
+        f.write('{"model": "web", "duration": "2s", "web": {"users": {"count": 10},'
+                ' "limiter": {"algorithm": "token_bucket", "rate_per_s": 5}}}')
+    r = dsim("sweep", scen, "--vary", "web.limiter.limit=10,20", "-o", "s", "--no-plot", cwd=tmp)
+    expect_bad_input(r, "$.web.limiter.limit", 'token_bucket does not use "limit"',
+                     "sweep point web.limiter.limit=10")
+    assert not os.path.exists(os.path.join(tmp, "s"))
+
+
 def test_help_sweep_and_plot(tmp):
     r = dsim("help", "sweep", cwd=tmp)
     assert r.rc == 0 and "--vary" in r.out and "--where" in r.out and "-j" in r.out, r

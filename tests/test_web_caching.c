@@ -241,6 +241,98 @@ START_TEST(test_limiter_behind_the_cache) {
 }
 END_TEST
 
+/* Loads a scenario given as text and returns its resolved copy. */
+static cJSON *resolve_web(const char *text) {
+    const char *path = temp_scenario(text);
+    sim_load_opts o = {.file = path, .models = web_models};
+    cJSON *resolved = NULL;
+    char err[2048] = "";
+    sim *s = sim_load(&o, &resolved, err, sizeof err);
+    unlink(path);
+    ck_assert_msg(s != NULL, "%s", err);
+    sim_destroy(s);
+    return resolved;
+}
+
+/*
+ * The limiter reads the algorithm, then only the keys that algorithm uses
+ * (web_limit.h): the resolved scenario holds exactly those, with their
+ * defaults, and loads again to itself; a key the algorithm does not use is
+ * refused, from the file or from a --set (tests/scenarios/invalid/ has the
+ * messages).
+ */
+START_TEST(test_limiter_reads_only_its_algorithms_keys) {
+#define COMMON_FIRST "algorithm key "
+#define COMMON_LAST  " placement store_latency retry_after soft"
+    static const struct {
+        const char *algo, *keys;
+    } rows[] = {
+        {"none", "algorithm"},
+        {"fixed_window", COMMON_FIRST "limit window" COMMON_LAST},
+        {"sliding_log", COMMON_FIRST "limit window" COMMON_LAST},
+        {"sliding_counter", COMMON_FIRST "limit window" COMMON_LAST},
+        {"token_bucket", COMMON_FIRST "rate_per_s burst tick" COMMON_LAST},
+        {"leaky_bucket", COMMON_FIRST "rate_per_s burst" COMMON_LAST},
+        {"leaky_queue", COMMON_FIRST "rate_per_s queue" COMMON_LAST},
+    };
+#undef COMMON_FIRST
+#undef COMMON_LAST
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "{\"model\": \"web\", \"duration\": \"1s\","
+                 " \"web\": {\"limiter\": {\"algorithm\": \"%s\"}}}",
+                 rows[i].algo);
+        cJSON *r = resolve_web(text);
+        cJSON *lim =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "web"), "limiter");
+        ck_assert_ptr_nonnull(lim);
+        char keys[256] = "";
+        const cJSON *k;
+        cJSON_ArrayForEach(k, lim) {
+            size_t len = strlen(keys);
+            snprintf(keys + len, sizeof keys - len, "%s%s", len ? " " : "", k->string);
+        }
+        ck_assert_str_eq(keys, rows[i].keys);
+        char *once = cJSON_PrintUnformatted(r);
+        cJSON *again = resolve_web(once);
+        char *twice = cJSON_PrintUnformatted(again);
+        ck_assert_str_eq(once, twice);
+        cJSON_free(once);
+        cJSON_free(twice);
+        cJSON_Delete(again);
+        cJSON_Delete(r);
+    }
+    const char *bucket = "{\"model\": \"web\", \"duration\": \"1s\","
+                         " \"web\": {\"limiter\": {\"algorithm\": \"token_bucket\","
+                         " \"rate_per_s\": 5}}}";
+    const char *sets[] = {"web.limiter.limit=50"};
+    char err[2048] = "";
+    ck_assert_ptr_null(load_text_opts(bucket, web_models, sets, 1, err, sizeof err));
+    ck_assert_msg(strstr(err, ": $.web.limiter.limit: token_bucket does not use \"limit\" (it "
+                              "uses rate_per_s, burst, tick): remove it, or choose fixed_window, "
+                              "sliding_log or sliding_counter") != NULL,
+                  "%s", err);
+    /* Switched off from the command line: "none" said explicitly keeps
+     * the bucket's keys and limits nothing; a key given with no algorithm
+     * at all is refused. */
+    const char *off[] = {"web.limiter.algorithm=none"};
+    sim *s0 = load_text_ok(bucket, web_models, off, 1);
+    ck_assert(!((web_shared *)s0->shared)->limiting);
+    sim_destroy(s0);
+    const char *bare = "{\"model\": \"web\", \"duration\": \"1s\","
+                       " \"web\": {\"limiter\": {\"rate_per_s\": 5}}}";
+    ck_assert_ptr_null(load_text_opts(bare, web_models, NULL, 0, err, sizeof err));
+    ck_assert_msg(strstr(err, ": $.web.limiter.rate_per_s: the limiter is off (no algorithm "
+                              "given)") != NULL,
+                  "%s", err);
+    const char *replaced[] = {"web.limiter={}"};
+    sim *s = load_text_ok(bucket, web_models, replaced, 1);
+    ck_assert(!((web_shared *)s->shared)->limiting);
+    sim_destroy(s);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("web_caching");
     TCase *c = tcase_create("cache");
@@ -251,6 +343,7 @@ static Suite *suite(void) {
     tcase_add_test(c, test_eviction_races_and_accounting);
     tcase_add_test(c, test_caching_runs_are_deterministic);
     tcase_add_test(c, test_limiter_behind_the_cache);
+    tcase_add_test(c, test_limiter_reads_only_its_algorithms_keys);
     suite_add_tcase(s, c);
     return s;
 }

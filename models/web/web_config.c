@@ -380,47 +380,177 @@ static int read_origin(sim_cfg *c, web_shared *p) {
     return 0;
 }
 
-/* web.limiter: the balancers' rate limiter (off by default). */
-static int read_limiter(sim_cfg *c, web_shared *p) {
-    int algo, placement;
-    double margin;
-    if (sim_cfg_enter(c, "limiter") < 0 ||
-        sim_cfg_enum(c, "algorithm", "none", rl_algos, &algo) < 0 ||
-        sim_cfg_enum(c, "key", "user", rl_scopes, &p->rl_scope) < 0 ||
-        sim_cfg_int(c, "limit", 100, 1, WEB_RL_MAX_LIMIT, &p->rl.limit) < 0 ||
-        sim_cfg_time(c, "window", "1s", 1, WEB_RL_MAX_WINDOW, &p->rl.window) < 0 ||
-        sim_cfg_num(c, "rate_per_s", 100, 0, WEB_RL_MAX_RATE, &p->rl.rate_per_s) < 0 ||
-        sim_cfg_int(c, "burst", 100, 0, WEB_RL_MAX_BURST, &p->rl.burst) < 0 ||
-        sim_cfg_time(c, "tick", "0s", 0, WEB_RL_MAX_WINDOW, &p->rl.tick) < 0 ||
-        sim_cfg_int(c, "queue", 100, 0, WEB_RL_MAX_QUEUE, &p->rl.queue) < 0 ||
-        sim_cfg_enum(c, "placement", "local", rl_placements, &placement) < 0 ||
-        sim_cfg_dist(c, "store_latency", "500us", SIM_UNIT_TIME, &p->rl_store_latency) < 0 ||
-        sim_cfg_bool(c, "retry_after", true, &p->retry_after) < 0 || sim_cfg_enter(c, "soft") < 0 ||
-        sim_cfg_num(c, "margin", 0, 0, WEB_RL_MAX_MARGIN, &margin) < 0 ||
-        sim_cfg_time(c, "grace", "0s", 0, HOUR, &p->rl.grace) < 0 ||
-        sim_cfg_enum(c, "overage", "flag", overages, &p->overage) < 0 ||
-        sim_cfg_time(c, "delay", "100ms", 0, HOUR, &p->overage_delay) < 0)
-        return -1;
-    sim_cfg_leave(c);
-    p->rl.soft_margin = margin;
-    p->limiting = algo > 0;
-    p->rl_shared = placement == 1;
-    if (p->limiting) {
-        p->rl.algo = rl_algo_of[algo - 1];
-        /* web_rl_check's message starts with the field's name: put it on
-         * the JSON path (the soft limit's two live in limiter.soft). */
-        const char *why = web_rl_check(&p->rl);
-        if (why) {
-            const char *colon = strstr(why, ": ");
-            char key[32] = "";
-            if (colon && (size_t)(colon - why) < sizeof key)
-                memcpy(key, why, (size_t)(colon - why));
-            const char *path = strcmp(key, "soft_margin") == 0 ? "soft.margin"
-                               : strcmp(key, "grace") == 0     ? "soft.grace"
-                                                               : key;
-            return path[0] ? sim_cfg_fail(c, path, "%s", colon + 2)
-                           : sim_cfg_fail(c, NULL, "%s", why);
+/* The limiter's keys in the schema's order, and which of them each
+ * algorithm reads (rl_uses, in rl_algos' order; the rules are
+ * web_limit.h's).  none reads none of them; the others read the common
+ * ones and their own: limit and window the window algorithms, rate_per_s
+ * and burst the buckets (tick the token bucket only: the meter's must be
+ * 0), rate_per_s and queue the shaper.  A key given that the algorithm
+ * does not read is refused, so the resolved scenario holds only what the
+ * run uses. */
+enum {
+    RL_KEY = 1 << 0,
+    RL_LIMIT = 1 << 1,
+    RL_WINDOW = 1 << 2,
+    RL_RATE = 1 << 3,
+    RL_BURST = 1 << 4,
+    RL_TICK = 1 << 5,
+    RL_QUEUE = 1 << 6,
+    RL_PLACEMENT = 1 << 7,
+    RL_STORE_LATENCY = 1 << 8,
+    RL_RETRY_AFTER = 1 << 9,
+    RL_SOFT = 1 << 10,
+    RL_COMMON = RL_KEY | RL_PLACEMENT | RL_STORE_LATENCY | RL_RETRY_AFTER | RL_SOFT
+};
+static const char *const rl_keys[] = {"key",           "limit",       "window", "rate_per_s",
+                                      "burst",         "tick",        "queue",  "placement",
+                                      "store_latency", "retry_after", "soft"};
+#define RL_N_KEYS (sizeof rl_keys / sizeof *rl_keys)
+static const unsigned rl_uses[] = {
+    0,
+    RL_COMMON | RL_LIMIT | RL_WINDOW,
+    RL_COMMON | RL_LIMIT | RL_WINDOW,
+    RL_COMMON | RL_LIMIT | RL_WINDOW,
+    RL_COMMON | RL_RATE | RL_BURST | RL_TICK,
+    RL_COMMON | RL_RATE | RL_BURST,
+    RL_COMMON | RL_RATE | RL_QUEUE,
+};
+_Static_assert(sizeof rl_uses / sizeof *rl_uses == sizeof rl_algos / sizeof *rl_algos - 1,
+               "one rl_uses per algorithm");
+
+/* Joins names[0..m) into buf as "a, b or c" (last: " or ") or "a, b, c"
+ * (last: ", "). */
+static void rl_join(char *buf, size_t n, const char *const *names, size_t m, const char *last) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < m && len < n; i++) {
+        const char *sep = i == 0 ? "" : i + 1 < m ? ", " : last;
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", sep, names[i]);
+    }
+}
+
+/* The algorithm-specific keys algorithm algo reads, "rate_per_s, burst". */
+static void rl_keys_of(char *buf, size_t n, int algo) {
+    const char *names[RL_N_KEYS];
+    size_t m = 0;
+    for (size_t k = 0; k < RL_N_KEYS; k++)
+        if ((rl_uses[algo] & ~(unsigned)RL_COMMON) >> k & 1)
+            names[m++] = rl_keys[k];
+    rl_join(buf, n, names, m, ", ");
+}
+
+/* The algorithms that read key k, "token_bucket or leaky_bucket". */
+static void rl_algos_of(char *buf, size_t n, size_t k) {
+    const char *names[sizeof rl_uses / sizeof *rl_uses];
+    size_t m = 0;
+    for (size_t a = 1; a < sizeof rl_uses / sizeof *rl_uses; a++)
+        if (rl_uses[a] >> k & 1)
+            names[m++] = rl_algos[a];
+    rl_join(buf, n, names, m, " or ");
+}
+
+/* Refuses the first key of the limiter that algorithm algo (an rl_algos
+ * index) does not read. */
+static int rl_refuse_unused(sim_cfg *c, int algo) {
+    for (size_t k = 0; k < RL_N_KEYS; k++) {
+        if ((rl_uses[algo] >> k & 1) || !sim_cfg_given(c, rl_keys[k]))
+            continue;
+        char users[160];
+        rl_algos_of(users, sizeof users, k);
+        if (algo == 0) {
+            char choose[200] = "set an algorithm";
+            if (!(RL_COMMON >> k & 1))
+                snprintf(choose, sizeof choose, "set an algorithm that uses it (%s)", users);
+            return sim_cfg_fail(c, rl_keys[k],
+                                "the limiter is off (no algorithm given): %s, or remove this "
+                                "key (\"algorithm\": \"none\" keeps the keys and turns the "
+                                "limiter off)",
+                                choose);
         }
+        char uses[160];
+        rl_keys_of(uses, sizeof uses, algo);
+        return sim_cfg_fail(c, rl_keys[k],
+                            "%s does not use \"%s\" (it uses %s): remove it, or choose %s",
+                            rl_algos[algo], rl_keys[k], uses, users);
+    }
+    return 0;
+}
+
+/* The keys of the limiter in `use` (a mask of RL_ bits), then, for a
+ * limiter that is on (algo, an rl_algos index, > 0), web_rl_check. */
+static int read_limiting(sim_cfg *c, web_shared *p, int algo, unsigned use) {
+    int placement = 0;
+    double margin = 0;
+    if (((use & RL_KEY) && sim_cfg_enum(c, "key", "user", rl_scopes, &p->rl_scope) < 0) ||
+        ((use & RL_LIMIT) && sim_cfg_int(c, "limit", 100, 1, WEB_RL_MAX_LIMIT, &p->rl.limit) < 0) ||
+        ((use & RL_WINDOW) &&
+         sim_cfg_time(c, "window", "1s", 1, WEB_RL_MAX_WINDOW, &p->rl.window) < 0) ||
+        ((use & RL_RATE) &&
+         sim_cfg_num(c, "rate_per_s", 100, 0, WEB_RL_MAX_RATE, &p->rl.rate_per_s) < 0) ||
+        ((use & RL_BURST) && sim_cfg_int(c, "burst", 100, 0, WEB_RL_MAX_BURST, &p->rl.burst) < 0) ||
+        ((use & RL_TICK) && sim_cfg_time(c, "tick", "0s", 0, WEB_RL_MAX_WINDOW, &p->rl.tick) < 0) ||
+        ((use & RL_QUEUE) && sim_cfg_int(c, "queue", 100, 0, WEB_RL_MAX_QUEUE, &p->rl.queue) < 0) ||
+        ((use & RL_PLACEMENT) &&
+         sim_cfg_enum(c, "placement", "local", rl_placements, &placement) < 0) ||
+        ((use & RL_STORE_LATENCY) &&
+         sim_cfg_dist(c, "store_latency", "500us", SIM_UNIT_TIME, &p->rl_store_latency) < 0) ||
+        ((use & RL_RETRY_AFTER) && sim_cfg_bool(c, "retry_after", true, &p->retry_after) < 0))
+        return -1;
+    if (use & RL_SOFT) {
+        if (sim_cfg_enter(c, "soft") < 0 ||
+            sim_cfg_num(c, "margin", 0, 0, WEB_RL_MAX_MARGIN, &margin) < 0 ||
+            sim_cfg_time(c, "grace", "0s", 0, HOUR, &p->rl.grace) < 0 ||
+            sim_cfg_enum(c, "overage", "flag", overages, &p->overage) < 0 ||
+            sim_cfg_time(c, "delay", "100ms", 0, HOUR, &p->overage_delay) < 0)
+            return -1;
+        sim_cfg_leave(c);
+    }
+    if (algo == 0)
+        return 0;
+    p->rl.soft_margin = margin;
+    p->rl_shared = placement == 1;
+    p->rl.algo = rl_algo_of[algo - 1];
+    /* web_rl_check's message starts with the field's name: put it on the
+     * JSON path (the soft limit's two live in limiter.soft). */
+    const char *why = web_rl_check(&p->rl);
+    if (why) {
+        const char *colon = strstr(why, ": ");
+        char key[32] = "";
+        if (colon && (size_t)(colon - why) < sizeof key)
+            memcpy(key, why, (size_t)(colon - why));
+        const char *path = strcmp(key, "soft_margin") == 0 ? "soft.margin"
+                           : strcmp(key, "grace") == 0     ? "soft.grace"
+                                                           : key;
+        return path[0] ? sim_cfg_fail(c, path, "%s", colon + 2) : sim_cfg_fail(c, NULL, "%s", why);
+    }
+    return 0;
+}
+
+/* web.limiter: the balancers' rate limiter (off by default).  The
+ * algorithm first, then only the keys it reads. */
+static int read_limiter(sim_cfg *c, web_shared *p) {
+    int algo;
+    memset(&p->rl, 0, sizeof p->rl);
+    if (sim_cfg_enter(c, "limiter") < 0 ||
+        sim_cfg_enum(c, "algorithm", "none", rl_algos, &algo) < 0)
+        return -1;
+    p->limiting = algo > 0;
+    if (algo == 0 && sim_cfg_given(c, "algorithm")) {
+        /* "none" said in so many words is the off switch (--set
+         * web.limiter.algorithm=none on a scenario that limits): the other
+         * keys given are checked as usual and do nothing, as a disabled
+         * cache's.  Left out, "none" is the default, and a key given
+         * without an algorithm is a mistake. */
+        unsigned given = 0;
+        for (size_t k = 0; k < RL_N_KEYS; k++)
+            if (sim_cfg_given(c, rl_keys[k]))
+                given |= 1u << k;
+        if (read_limiting(c, p, 0, given) < 0)
+            return -1;
+        p->rl_scope = WEB_RLS_USER; /* unused while off */
+    } else if (rl_refuse_unused(c, algo) < 0 ||
+               (p->limiting && read_limiting(c, p, algo, rl_uses[algo]) < 0)) {
+        return -1;
     }
     sim_cfg_leave(c);
     p->rl_keys = p->rl_scope == WEB_RLS_USER     ? (uint32_t)p->n_users
