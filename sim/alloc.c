@@ -62,6 +62,13 @@ void *sim_aligned_calloc(size_t align, size_t n, size_t size) {
     return p;
 }
 
+void *sim_aligned_malloc(size_t align, size_t size) {
+    size_t bytes = (size + align - 1) / align * align;
+    void *p = check(aligned_alloc(align, bytes ? bytes : align), bytes);
+    live_blocks++;
+    return p;
+}
+
 void *sim_realloc(void *p, size_t size) {
     if (!p)
         return sim_malloc(size);

@@ -202,6 +202,9 @@ void *sim_realloc(void *p, size_t size);
 /* Zeroed n * size bytes aligned to `align` (a power of two); free with
  * sim_free. */
 void *sim_aligned_calloc(size_t align, size_t n, size_t size);
+/* size bytes, not initialised, aligned to `align` (a power of two); free
+ * with sim_free. */
+void *sim_aligned_malloc(size_t align, size_t size);
 void sim_free(void *p);
 char *sim_strdup(const char *s);
 /* Number of blocks allocated through these wrappers and not yet freed. */

@@ -13,6 +13,7 @@
  *
  * Debugging one case:  CK_FORK=no CK_RUN_CASE=che ./build/tests/test_web_cache
  */
+#include "arena.h"
 #include "check_util.h"
 #include "web/web_cache.h"
 
@@ -395,7 +396,7 @@ static uint32_t skewed_key(sim_rng *rng) {
 }
 
 static void check_against_reference(web_cache_policy policy, uint32_t max_entries,
-                                    uint64_t max_bytes, uint64_t seed) {
+                                    uint64_t max_bytes, uint64_t seed, sim_arena *arena) {
     long blocks = sim_live_blocks();
     static ref_cache r;
     memset(&r, 0, sizeof r);
@@ -405,6 +406,8 @@ static void check_against_reference(web_cache_policy policy, uint32_t max_entrie
     web_cache c;
     victims v = {0};
     web_cache_init(&c, policy, max_entries, max_bytes);
+    if (arena)
+        web_cache_use_arena(&c, arena);
     web_cache_on_evict(&c, record_victim, &v);
     sim_rng rng;
     sim_rng_seed(&rng, seed, 7);
@@ -450,16 +453,26 @@ static void check_against_reference(web_cache_policy policy, uint32_t max_entrie
     web_cache_fini(&c);
     sim_free(v.keys);
     sim_free(r.out.keys);
-    EXPECT_I(sim_live_blocks(), ==, blocks);
+    if (!arena) /* else the arena holds its chunks until the caller destroys it */
+        EXPECT_I(sim_live_blocks(), ==, blocks);
 }
 
 START_TEST(test_policies_match_reference_model) {
     static const web_cache_policy policies[] = {WEB_CACHE_LRU, WEB_CACHE_LFU, WEB_CACHE_FIFO};
     for (size_t p = 0; p < 3; p++) {
-        check_against_reference(policies[p], 10, 0, 1 + p);
-        check_against_reference(policies[p], 0, 5000, 11 + p);
-        check_against_reference(policies[p], 12, 8000, 21 + p);
+        check_against_reference(policies[p], 10, 0, 1 + p, NULL);
+        check_against_reference(policies[p], 0, 5000, 11 + p, NULL);
+        check_against_reference(policies[p], 12, 8000, 21 + p, NULL);
     }
+    /* The same with the tables in an arena (web_client's way). */
+    long blocks = sim_live_blocks();
+    sim_arena *a = sim_arena_create();
+    for (size_t p = 0; p < 3; p++) {
+        check_against_reference(policies[p], 10, 0, 1 + p, a);
+        check_against_reference(policies[p], 12, 8000, 21 + p, a);
+    }
+    sim_arena_destroy(a);
+    EXPECT_I(sim_live_blocks(), ==, blocks);
 }
 END_TEST
 
@@ -523,14 +536,22 @@ static victims run_sequence(web_cache *c, uint64_t seed) {
 START_TEST(test_eviction_order_is_independent_of_table_layout) {
     static const web_cache_policy policies[] = {WEB_CACHE_LRU, WEB_CACHE_LFU, WEB_CACHE_FIFO};
     for (size_t p = 0; p < 3; p++) {
-        web_cache a, b;
+        web_cache a, b, c;
         web_cache_init(&a, policies[p], 1000, 1000000);
         web_cache_init(&b, policies[p], 1000, 1000000);
-        web_cache_reserve(&b, 1 << 16); /* another index size, so other chains */
-        victims va = run_sequence(&a, 5), vb = run_sequence(&b, 5);
+        web_cache_init(&c, policies[p], 1000, 1000000);
+        web_cache_reserve(&b, 1 << 16);        /* another index size, so other chains */
+        sim_arena *arena = sim_arena_create(); /* other addresses */
+        web_cache_use_arena(&c, arena);
+        victims va = run_sequence(&a, 5), vb = run_sequence(&b, 5), vc = run_sequence(&c, 5);
         EXPECT_U(va.n, >, 10000);
         EXPECT_U(va.n, ==, vb.n);
         EXPECT(memcmp(va.keys, vb.keys, va.n * sizeof *va.keys) == 0);
+        EXPECT_U(va.n, ==, vc.n);
+        EXPECT(memcmp(va.keys, vc.keys, va.n * sizeof *va.keys) == 0);
+        web_cache_fini(&c);
+        sim_arena_destroy(arena);
+        sim_free(vc.keys);
         EXPECT_U(web_cache_evictions(&a), ==, va.n);
         EXPECT_U(web_cache_bytes(&a), ==, web_cache_bytes(&b));
         web_cache_fini(&a);

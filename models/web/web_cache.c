@@ -19,12 +19,16 @@
  */
 #include "web_cache.h"
 
+#include "arena.h"
+
+#include <stddef.h>
 #include <string.h>
 
 #define NONE UINT32_MAX
 
 /* The per-entry figure web_cache.h promises. */
 _Static_assert(sizeof(web_cache_entry) == 48, "web_cache_entry grew");
+_Static_assert(offsetof(web_cache, pool_cap) == 64, "a lookup's fields fill the first line");
 
 /* Chains per head allowed on average before the index doubles. */
 #define MAX_CHAIN_LOAD 2u
@@ -59,6 +63,26 @@ static void list_unlink(web_cache_entry *pool, uint32_t *head, uint32_t *tail, u
         *tail = prev;
 }
 
+/* ---- Tables: from the cache's arena if it has one, else sim_malloc. ---- */
+
+static void *tab_resize(web_cache *c, void *p, size_t old_bytes, size_t new_bytes) {
+    if (c->arena)
+        return sim_arena_realloc(c->arena, p, old_bytes, new_bytes);
+    return sim_realloc(p, new_bytes);
+}
+
+static void tab_free(web_cache *c, void *p, size_t bytes) {
+    if (c->arena)
+        sim_arena_free(c->arena, p, bytes);
+    else
+        sim_free(p);
+}
+
+/* What a table of `bytes` occupies. */
+static size_t tab_bytes(const web_cache *c, size_t bytes) {
+    return c->arena && bytes ? sim_arena_block_size(bytes) : bytes;
+}
+
 /* ---- The pool. ---- */
 
 /* Grows the pool to hold at least `want` entries: doubling, but never past
@@ -71,9 +95,11 @@ static void pool_grow(web_cache *c, uint32_t want) {
         cap = c->max_entries > want ? c->max_entries : want;
     if (cap <= c->pool_cap)
         return;
-    c->pool = sim_realloc(c->pool, (size_t)cap * sizeof *c->pool);
+    c->pool = tab_resize(c, c->pool, (size_t)c->pool_cap * sizeof *c->pool,
+                         (size_t)cap * sizeof *c->pool);
     if (c->policy == WEB_CACHE_LFU)
-        c->lfu_bucket = sim_realloc(c->lfu_bucket, (size_t)cap * sizeof *c->lfu_bucket);
+        c->lfu_bucket = tab_resize(c, c->lfu_bucket, (size_t)c->pool_cap * sizeof *c->lfu_bucket,
+                                   (size_t)cap * sizeof *c->lfu_bucket);
     c->pool_cap = cap;
 }
 
@@ -113,7 +139,7 @@ static uint32_t find(const web_cache *c, uint32_t key) {
  * only find() reads them. */
 static void index_resize(web_cache *c, uint32_t n) {
     uint32_t *old = c->chains, n_old = c->n_chains;
-    c->chains = sim_malloc((size_t)n * sizeof *c->chains);
+    c->chains = tab_resize(c, NULL, 0, (size_t)n * sizeof *c->chains);
     memset(c->chains, 0xff, (size_t)n * sizeof *c->chains);
     c->n_chains = n;
     for (uint32_t h = 0; h < n_old; h++) {
@@ -126,7 +152,7 @@ static void index_resize(web_cache *c, uint32_t n) {
             id = next;
         }
     }
-    sim_free(old);
+    tab_free(c, old, (size_t)n_old * sizeof *old);
 }
 
 /* Adds id to the index; called before entries counts it. */
@@ -160,8 +186,10 @@ static uint32_t bucket_new(web_cache *c, uint32_t count, uint32_t after) {
         c->lfu_free = c->lfu[b].next;
     } else {
         if (c->lfu_used == c->lfu_cap) {
-            c->lfu_cap = c->lfu_cap ? c->lfu_cap * 2 : 4;
-            c->lfu = sim_realloc(c->lfu, (size_t)c->lfu_cap * sizeof *c->lfu);
+            uint32_t cap = c->lfu_cap ? c->lfu_cap * 2 : 4;
+            c->lfu = tab_resize(c, c->lfu, (size_t)c->lfu_cap * sizeof *c->lfu,
+                                (size_t)cap * sizeof *c->lfu);
+            c->lfu_cap = cap;
         }
         b = c->lfu_used++;
     }
@@ -308,10 +336,10 @@ void web_cache_init(web_cache *c, web_cache_policy policy, uint32_t max_entries,
 }
 
 static void release(web_cache *c) {
-    sim_free(c->pool);
-    sim_free(c->chains);
-    sim_free(c->lfu_bucket);
-    sim_free(c->lfu);
+    tab_free(c, c->pool, (size_t)c->pool_cap * sizeof *c->pool);
+    tab_free(c, c->chains, (size_t)c->n_chains * sizeof *c->chains);
+    tab_free(c, c->lfu_bucket, (size_t)c->pool_cap * sizeof *c->lfu_bucket);
+    tab_free(c, c->lfu, (size_t)c->lfu_cap * sizeof *c->lfu);
     if (c->ghost) {
         web_cache_fini(c->ghost);
         sim_free(c->ghost);
@@ -328,11 +356,19 @@ void web_cache_clear(web_cache *c) {
     uint32_t ghosts = c->ghost ? c->ghost->max_entries : 0;
     release(c);
     web_cache_init(c, kept.policy, kept.max_entries, kept.max_bytes);
+    c->arena = kept.arena;
     c->on_evict = kept.on_evict;
     c->evict_arg = kept.evict_arg;
     c->evictions = kept.evictions;
     c->rejected = kept.rejected;
     web_cache_remember_evicted(c, ghosts);
+}
+
+void web_cache_use_arena(web_cache *c, sim_arena *a) {
+    SIM_ASSERT(c->pool_cap == 0 && c->n_chains == 0 && c->lfu_cap == 0);
+    c->arena = a;
+    if (c->ghost)
+        web_cache_use_arena(c->ghost, a);
 }
 
 void web_cache_on_evict(web_cache *c, web_cache_evict_fn *fn, void *arg) {
@@ -350,8 +386,9 @@ void web_cache_remember_evicted(web_cache *c, uint32_t n) {
         return;
     }
     if (!c->ghost) {
-        c->ghost = sim_calloc(1, sizeof *c->ghost);
+        c->ghost = sim_aligned_calloc(_Alignof(web_cache), 1, sizeof *c->ghost);
         web_cache_init(c->ghost, WEB_CACHE_FIFO, n, 0);
+        c->ghost->arena = c->arena;
         return;
     }
     c->ghost->max_entries = n;
@@ -449,10 +486,11 @@ uint64_t web_cache_evictions(const web_cache *c) { return c->evictions; }
 uint64_t web_cache_rejected(const web_cache *c) { return c->rejected; }
 
 size_t web_cache_memory_bytes(const web_cache *c) {
-    size_t n = (size_t)c->pool_cap * sizeof *c->pool + (size_t)c->n_chains * sizeof *c->chains;
+    size_t n = tab_bytes(c, (size_t)c->pool_cap * sizeof *c->pool) +
+               tab_bytes(c, (size_t)c->n_chains * sizeof *c->chains);
     if (c->lfu_bucket)
-        n += (size_t)c->pool_cap * sizeof *c->lfu_bucket;
-    n += (size_t)c->lfu_cap * sizeof *c->lfu;
+        n += tab_bytes(c, (size_t)c->pool_cap * sizeof *c->lfu_bucket);
+    n += tab_bytes(c, (size_t)c->lfu_cap * sizeof *c->lfu);
     if (c->ghost)
         n += sizeof *c->ghost + web_cache_memory_bytes(c->ghost);
     return n;

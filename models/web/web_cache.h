@@ -110,20 +110,27 @@ typedef struct web_cache_bucket web_cache_bucket;
 /* Caller storage: web_cache_init fills it, web_cache_fini releases what it
  * allocated.  Fields are private; read them through the calls below. */
 typedef struct web_cache {
-    web_cache_entry *pool;
-    uint32_t *chains;      /* hash index: chain heads, a power of two */
-    uint32_t *lfu_bucket;  /* LFU: each entry's bucket, parallel to pool */
-    web_cache_bucket *lfu; /* LFU: the bucket pool */
+    /* What a lookup reads, in the first 64 bytes: one cache line, the
+     * struct being aligned to 64 (allocate arrays of caches with
+     * sim_aligned_calloc). */
+    _Alignas(64) web_cache_entry *pool;
+    uint32_t *chains; /* hash index: chain heads, a power of two */
+    uint64_t max_bytes, bytes;
+    uint32_t max_entries, entries;
+    uint32_t n_chains;
+    uint32_t pool_used, pool_free;
+    uint32_t head, tail; /* LRU and FIFO: the victim end and the newest end */
+    web_cache_policy policy;
+    /* The rest. */
+    uint32_t pool_cap;
+    struct sim_arena *arena; /* where the tables live (NULL: sim_malloc) */
+    uint32_t *lfu_bucket;    /* LFU: each entry's bucket, parallel to pool */
+    web_cache_bucket *lfu;   /* LFU: the bucket pool */
     struct web_cache *ghost;
     web_cache_evict_fn *on_evict;
     void *evict_arg;
-    uint64_t max_bytes, bytes, evictions, rejected;
-    uint32_t max_entries, entries;
-    uint32_t pool_cap, pool_used, pool_free;
-    uint32_t n_chains;
-    uint32_t head, tail; /* LRU and FIFO: the victim end and the newest end */
+    uint64_t evictions, rejected;
     uint32_t lfu_cap, lfu_used, lfu_free, lfu_low;
-    web_cache_policy policy;
 } web_cache;
 
 /* Makes an empty cache in caller storage.  max_entries, max_bytes: the
@@ -131,6 +138,10 @@ typedef struct web_cache {
  * nothing until the first insert. */
 void web_cache_init(web_cache *c, web_cache_policy policy, uint32_t max_entries,
                     uint64_t max_bytes);
+/* Makes the cache allocate its tables from arena a (sim/arena.h) instead
+ * of sim_malloc; before the first insert (or after a clear).  The arena
+ * must outlive the cache.  Changes no result. */
+void web_cache_use_arena(web_cache *c, struct sim_arena *a);
 /* Frees what the cache allocated (entries, index, ghost list); the struct
  * is the caller's.  Safe on a zeroed struct. */
 void web_cache_fini(web_cache *c);
