@@ -16,6 +16,7 @@
 #include "sim.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,8 +42,33 @@ static void point_label(const csv *c, const sweep_info *si, size_t row, char *bu
     raw[0] = '\0';
     for (size_t i = 0; i < si->n_params && k + 1 < sizeof raw; i++) {
         int col = csv_col(c, si->params[i]);
+        const char *v = csv_at(c, row, col);
+        if (v[0] == '{') {
+            /* A whole object varied (--vary 'web.limiter=[{...},...]'): the
+             * first member's value, then the others as a=b, without the
+             * JSON punctuation ("fixed_window limit=10"). */
+            k += (size_t)snprintf(raw + k, sizeof raw - k, "%s", i ? " " : "");
+            bool first = true, in_key = true;
+            for (const char *q = v; *q && k + 1 < sizeof raw; q++) {
+                if (*q == '"' || *q == '{' || *q == '}' || *q == ' ')
+                    continue;
+                if (*q == ':') {
+                    in_key = false;
+                    if (!first)
+                        raw[k++] = '=';
+                } else if (*q == ',') {
+                    first = false;
+                    in_key = true;
+                    raw[k++] = ' ';
+                } else if (!(first && in_key)) {
+                    raw[k++] = *q;
+                }
+            }
+            raw[k] = '\0';
+            continue;
+        }
         k += (size_t)snprintf(raw + k, sizeof raw - k, "%s%s=%s", i ? " " : "",
-                              short_name(si->params[i]), csv_at(c, row, col));
+                              short_name(si->params[i]), v);
     }
     plot_label(buf, n, raw);
 }
