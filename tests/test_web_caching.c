@@ -333,6 +333,119 @@ START_TEST(test_limiter_reads_only_its_algorithms_keys) {
 }
 END_TEST
 
+#ifndef DSIM_SOURCE_DIR
+#define DSIM_SOURCE_DIR "."
+#endif
+
+/* The most one key got through in one trailing window, for each algorithm,
+ * under scenarios/web/limit-algorithms.json's bursts (about 20 calls in
+ * 0.2 s, then 1.5 s of silence, against 10 a second): the bounds of
+ * ../shared/validation.md, over three seeds.  The fixed window reaches
+ * twice its limit (a burst across a window's edge: seed 1 has one), the
+ * log never passes its limit, the token bucket stays within b + r t, the
+ * shaper within rate x 1 s + 1 (the span is closed at its end). */
+START_TEST(test_limiters_bound_what_passes_in_a_window) {
+    static const struct {
+        const char *limiter;
+        double bound;
+    } cases[] = {
+        {"web.limiter={\"algorithm\":\"fixed_window\",\"limit\":10}", 20},
+        {"web.limiter={\"algorithm\":\"sliding_log\",\"limit\":10}", 10},
+        {"web.limiter={\"algorithm\":\"token_bucket\",\"rate_per_s\":10,\"burst\":10}", 20},
+        {"web.limiter={\"algorithm\":\"token_bucket\",\"rate_per_s\":10,\"burst\":4}", 14},
+        {"web.limiter={\"algorithm\":\"leaky_queue\",\"rate_per_s\":10,\"queue\":20}", 11},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (int seed = 1; seed <= 3; seed++) {
+            char seed_set[32];
+            snprintf(seed_set, sizeof seed_set, "seed=%d", seed);
+            const char *sets[] = {cases[i].limiter, seed_set};
+            run r = run_sim(load_path_ok(DSIM_SOURCE_DIR "/scenarios/web/limit-algorithms.json",
+                                         web_models, sets, 2));
+            double most = num(r.m, "rl_watch_max_in_span");
+            ck_assert_msg(most <= cases[i].bound, "%s seed %d: %.0f in one window, bound %.0f",
+                          cases[i].limiter, seed, most, cases[i].bound);
+            if (seed == 1 && i == 0)
+                ck_assert_double_eq(most, 20); /* the boundary burst: 2 x the limit */
+            if (seed == 1 && i == 1)
+                ck_assert_double_eq(most, 10); /* the log admits its limit, no more */
+            ck_assert_double_eq(num(r.m, "rl_watch_nominal"), 10);
+            run_free(&r);
+        }
+    }
+}
+END_TEST
+
+/* Every per-user figure adds up to the run's: per user (per_client.csv)
+ * and per kind (well-behaved, abusive); and with more users than
+ * per_client.csv takes, the kinds alone. */
+static void check_users_add_up(const char *path, const char **sets, int n_sets, bool rows) {
+    run r = run_sim(load_path_ok(path, web_models, sets, n_sets));
+    const web_shared *p = r.s->shared;
+    const web_oracle *o = p->oracle;
+    ck_assert(rows == (o->ustat != NULL));
+    web_ustat sum = {0}, abusive = {0};
+    for (int64_t u = 0; o->ustat && u < p->n_users; u++) {
+        const web_ustat *t = &o->ustat[u];
+        web_ustat *into[2] = {&sum, u < p->n_abusive ? &abusive : NULL};
+        for (int k = 0; k < 2 && into[k]; k++) {
+            into[k]->requests += t->requests;
+            into[k]->ok += t->ok;
+            into[k]->limited_429 += t->limited_429;
+            into[k]->admitted += t->admitted;
+            into[k]->hits += t->hits;
+            into[k]->not_modified += t->not_modified;
+        }
+    }
+    uint64_t k_requests = (uint64_t)o->kind[0].requests + o->kind[1].requests;
+    uint64_t k_ok = (uint64_t)o->kind[0].ok + o->kind[1].ok;
+    uint64_t k_admitted = (uint64_t)o->kind[0].admitted + o->kind[1].admitted;
+    ck_assert_uint_eq(k_requests, (uint64_t)o->requests);
+    ck_assert_uint_eq(k_ok, (uint64_t)o->ends[WEB_END_OK]);
+    ck_assert_uint_eq((uint64_t)o->kind[0].limited_429 + o->kind[1].limited_429,
+                      (uint64_t)o->limited_429);
+    ck_assert_uint_eq((uint64_t)o->kind[0].hits + o->kind[1].hits, (uint64_t)o->hits);
+    if (p->limiting)
+        ck_assert_double_eq((double)k_admitted,
+                            num(r.m, "rl_allowed") + num(r.m, "rl_soft") + num(r.m, "rl_delayed"));
+    if (rows) {
+        ck_assert_uint_eq(sum.requests, k_requests);
+        ck_assert_uint_eq(sum.ok, k_ok);
+        ck_assert_uint_eq(sum.admitted, k_admitted);
+        ck_assert_uint_eq(sum.not_modified, (uint64_t)o->not_modified);
+        ck_assert_uint_eq(abusive.requests, o->kind[1].requests);
+        ck_assert_uint_eq(abusive.limited_429, o->kind[1].limited_429);
+    }
+    if (p->n_abusive > 0) {
+        /* The limiter holds the abusive users to their bucket, and lets
+         * every well-behaved call through (limit-abusive-client's point). */
+        double secs = (double)sim_duration(r.s) / 1e9;
+        ck_assert_double_le(num(r.m, "abusive_admitted_per_user_per_s"), 10 + 20 / secs + 1e-9);
+        /* All but the few still on their way at the end. */
+        ck_assert_double_ge(num(r.m, "normal_ok_fraction"),
+                            1 - num(r.m, "in_flight_at_end") / num(r.m, "normal_requests"));
+        ck_assert_double_lt(num(r.m, "abusive_ok_fraction"), 0.2);
+    }
+    /* The windows' running counts never go back, and end at or below the
+     * run's totals (the last window ends at or before the run). */
+    ck_assert_uint_gt(o->n_rows, 0);
+    for (uint32_t i = 1; i < o->n_rows; i++) {
+        ck_assert_int_ge(o->rows[i].requests, o->rows[i - 1].requests);
+        ck_assert_int_ge(o->rows[i].hits, o->rows[i - 1].hits);
+        ck_assert_int_gt(o->rows[i].at, o->rows[i - 1].at);
+    }
+    ck_assert_int_le(o->rows[o->n_rows - 1].requests, o->requests);
+    run_free(&r);
+}
+
+START_TEST(test_per_user_figures_add_up) {
+    check_users_add_up(DSIM_SOURCE_DIR "/scenarios/web/limit-abusive-client.json", NULL, 0, true);
+    check_users_add_up(DSIM_SOURCE_DIR "/scenarios/web/cache-product-page.json", NULL, 0, true);
+    const char *many[] = {"web.users.count=20000", "duration=2s"};
+    check_users_add_up(DSIM_SOURCE_DIR "/scenarios/web/cache-product-page.json", many, 2, false);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("web_caching");
     TCase *c = tcase_create("cache");
@@ -344,6 +457,8 @@ static Suite *suite(void) {
     tcase_add_test(c, test_caching_runs_are_deterministic);
     tcase_add_test(c, test_limiter_behind_the_cache);
     tcase_add_test(c, test_limiter_reads_only_its_algorithms_keys);
+    tcase_add_test(c, test_limiters_bound_what_passes_in_a_window);
+    tcase_add_test(c, test_per_user_figures_add_up);
     suite_add_tcase(s, c);
     return s;
 }

@@ -306,23 +306,33 @@ static void route(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t
     send_to(ctx, p, lb, q, h, server);
 }
 
-/* The limiter's state for a request: its key's, here or at the store. */
-static web_rl *rl_state(web_shared *p, web_lb *lb, const web_lreq *q) {
-    uint32_t k = p->rl_scope == WEB_RLS_USER     ? q->user
-                 : p->rl_scope == WEB_RLS_CLIENT ? q->client - p->client_first
-                                                 : 0;
+/* The limiter's key for a request. */
+static uint32_t rl_key(const web_shared *p, const web_lreq *q) {
+    return p->rl_scope == WEB_RLS_USER     ? q->user
+           : p->rl_scope == WEB_RLS_CLIENT ? q->client - p->client_first
+                                           : 0;
+}
+
+/* The limiter's state for key k: here or at the store. */
+static web_rl *rl_state(web_shared *p, web_lb *lb, uint32_t k) {
     return p->rl_shared ? &p->rl_states[k] : &lb->rl[k];
 }
 
 /* The admission stage: the limiter decides (invariant 6). */
 static void admit(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t h) {
     sim_time now = sim_now(ctx), when = 0;
-    int d = web_rl_decide(&p->rl, rl_state(p, lb, q), now, &when);
+    uint32_t k = rl_key(p, q);
+    int d = web_rl_decide(&p->rl, rl_state(p, lb, k), now, &when);
+    if (d != WEB_RL_REJECT) {
+        WEB_USTAT(p, q->user, admitted);
+        web_oracle_admitted(p, k, d == WEB_RL_DELAY && when > now ? when : now);
+    }
     switch (d) {
     case WEB_RL_ALLOW:
         sim_count(p->s, p->c_rl_allowed, 1);
         break;
     case WEB_RL_SOFT:
+        WEB_USTAT(p, q->user, soft);
         sim_count(p->s, p->c_rl_soft, 1);
         if (p->overage == WEB_OVER_DELAY && p->overage_delay > 0) {
             sim_timer_set(ctx, p->overage_delay, WEB_T_RL_RELEASE, h);

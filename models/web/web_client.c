@@ -56,11 +56,15 @@ void web_client_init(sim_ctx *ctx, web_node *nd) {
     }
     web_pool_init(&cl->reqs, sizeof(web_creq), (uint32_t)p->client_max_outstanding);
     if (p->caching) {
-        /* A browser's cache per user (an empty one allocates nothing). */
-        cl->caches = sim_calloc(n, sizeof *cl->caches);
-        for (uint32_t i = 0; i < n; i++)
+        /* A browser's cache per user (an empty one allocates nothing),
+         * their tables in the node's arena: huge pages, no headers. */
+        cl->arena = sim_arena_create();
+        cl->caches = sim_aligned_calloc(_Alignof(web_cache), n, sizeof *cl->caches);
+        for (uint32_t i = 0; i < n; i++) {
             web_cache_init(&cl->caches[i], (web_cache_policy)p->cache_policy,
                            (uint32_t)p->cache_entries, (uint64_t)p->cache_bytes);
+            web_cache_use_arena(&cl->caches[i], cl->arena);
+        }
     }
     arm_users(ctx, p, nd);
     sim_timer_set(ctx, p->client_timeout / WEB_SCAN_DIVISOR, WEB_T_CLIENT_SCAN, 0);
@@ -75,6 +79,7 @@ void web_client_fini(web_node *nd) {
         for (uint32_t i = 0; i < cl->n_users; i++)
             web_cache_fini(&cl->caches[i]);
         sim_free(cl->caches);
+        sim_arena_destroy(cl->arena);
     }
     sim_free(cl->users);
     sim_free(cl);
@@ -143,6 +148,7 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
     const web_class_cfg *k = &p->classes[cls];
     uint32_t item = k->items > 0 ? (uint32_t)sim_zipf_sample(&k->catalogue, rng) : 0;
     p->oracle->requests++;
+    WEB_USTAT(p, user, requests);
     sim_count(s, p->c_requests, 1);
     uint8_t cond = 0;
     uint32_t vheld = 0;
@@ -155,9 +161,11 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
             /* A fresh copy answers: nothing leaves the client, so neither
              * the limiter nor a server sees this request. */
             p->oracle->hits++;
+            WEB_USTAT(p, user, hits);
             sim_count(s, p->c_hits, 1);
             p->oracle->bytes_saved += (double)(k->request_bytes + k->response_bytes);
-            web_oracle_shown(p, r, e->version, now, WEB_STALE_MAX_AGE);
+            if (web_oracle_shown(p, r, e->version, now, WEB_STALE_MAX_AGE))
+                WEB_USTAT(p, user, stale);
             next_request(ctx, p, nd, local);
             return;
         }
@@ -167,6 +175,7 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
                                                  : WEB_F_INM | WEB_F_IMS;
             vheld = e->version;
             p->oracle->revalidations++;
+            WEB_USTAT(p, user, revalidations);
             sim_count(s, p->c_revalidations, 1);
         }
     }
@@ -200,6 +209,13 @@ static void end_request(sim_ctx *ctx, web_node *nd, web_creq *q, int end, uint32
     web_user *us = &cl->users[q->local];
     sim_time lat = sim_now(ctx) - q->start;
     p->oracle->ends[end]++;
+    uint32_t user = global_user(p, nd, q->local);
+    if (end == WEB_END_OK)
+        WEB_USTAT(p, user, ok);
+    else if (end == WEB_END_LIMITED)
+        WEB_USTAT(p, user, ended_limited);
+    else
+        WEB_USTAT(p, user, failed);
     sim_count(s, p->c_end[end], 1);
     if (end == WEB_END_OK) {
         sim_record(s, p->h_latency, lat);
@@ -249,6 +265,7 @@ static bool answered(sim_ctx *ctx, web_node *nd, web_creq *q, uint32_t h, const 
         }
         version = e->version;
         p->oracle->not_modified++;
+        WEB_USTAT(p, global_user(p, nd, q->local), not_modified);
         sim_count(s, p->c_not_modified, 1);
         sim_record(s, p->h_latency_304, lat);
         p->oracle->bytes_saved += (double)(k->response_bytes - k->not_modified_bytes);
@@ -266,7 +283,8 @@ static bool answered(sim_ctx *ctx, web_node *nd, web_creq *q, uint32_t h, const 
                               .expires = k->no_cache ? now : now + k->max_age};
         web_cache_insert(cache, r, &f);
     }
-    web_oracle_shown(p, r, version, now, cause);
+    if (web_oracle_shown(p, r, version, now, cause))
+        WEB_USTAT(p, global_user(p, nd, q->local), stale);
     return true;
 }
 
@@ -307,6 +325,10 @@ void web_client_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     if (!q)
         return; /* timed out at the client already */
     int end = w->status < WEB_END_COUNT ? w->status : WEB_END_SERVER;
+    if (end == WEB_END_LIMITED) {
+        p->oracle->limited_429++;
+        WEB_USTAT(p, global_user(p, nd, q->local), limited_429);
+    }
     if (end == WEB_END_LIMITED && q->waiting)
         return; /* a duplicate 429: the retry is set already */
     if (end == WEB_END_LIMITED && retry_limited(ctx, nd, q, w->tag, w->aux))

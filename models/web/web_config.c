@@ -865,7 +865,7 @@ void web_estimate(const sim *s, const void *shared, sim_model_estimate *e) {
         bytes += (double)p->n_users * (double)p->n_lbs * 4;
     bytes += (double)p->pool * (double)p->vnodes * 12;
     /* Part 2: 32 bytes per item at the origin; a browser cache's struct per
-     * user and at most about 54 bytes per copy (web_cache.h), a user
+     * user and its copies (below), a user
      * holding no more copies than the catalogue has or it asks for; a limiter state per
      * key (and its log ring) per balancer, or once when shared. */
     double items = 0;
@@ -879,8 +879,19 @@ void web_estimate(const sim *s, const void *shared, sim_model_estimate *e) {
             copies = (double)p->cache_entries;
         if (asks < copies)
             copies = asks;
-        bytes += (double)p->n_users * ((double)sizeof(web_cache) + copies * 54);
+        /* 50 bytes a copy in a full cache; up to about twice that while
+         * caches grow (the doubling's slack, and the blocks they outgrew,
+         * kept in the arena). */
+        bytes += (double)p->n_users * ((double)sizeof(web_cache) + copies * 100);
     }
+    /* The oracle's: a row per window, each user's counts (up to
+     * WEB_PER_CLIENT_MAX users), the watched key's ring. */
+    double rows = dur / (double)p->window;
+    bytes += fmin(rows, WEB_MAX_WIN_ROWS) * (double)sizeof(web_win_row);
+    if (p->n_users <= WEB_PER_CLIENT_MAX)
+        bytes += (double)p->n_users * (double)sizeof(web_ustat);
+    if (p->limiting)
+        bytes += 8.0 * fmin(2.0 * (double)(p->rl.limit + p->rl.burst) + 64, WEB_WATCH_MAX);
     if (p->limiting) {
         double st = (double)sizeof(web_rl);
         if (p->rl.algo == WEB_RL_SLIDING_LOG)

@@ -21,6 +21,8 @@
 
 #include "web.h"
 
+#include "arena.h"
+
 #include <string.h>
 
 /* ---- Message types (names in web.c, same order). ---- */
@@ -150,6 +152,55 @@ typedef struct web_scale_rec {
     bool autoscaler; /* an autoscaler's action, not the schedule's */
 } web_scale_rec;
 
+/* One user's figures, for per_client.csv and the split between
+ * well-behaved and abusive users.  32-bit: a user's counts stay far below
+ * 4e9 in any run the budget allows (events per request >= 1). */
+typedef struct web_ustat {
+    uint32_t requests, hits, revalidations, not_modified, ok;
+    uint32_t limited_429;    /* 429 answers received (each retry's too) */
+    uint32_t ended_limited;  /* requests that ended limited (gave up) */
+    uint32_t failed;         /* other ends that were not ok */
+    uint32_t stale;          /* copies shown older than the origin's */
+    uint32_t admitted, soft; /* limiter decisions that let a request on; of them soft */
+} web_ustat;
+
+/* Users per_client.csv has a row for (above it, only the split). */
+#define WEB_PER_CLIENT_MAX 10000
+/* Counts one for user u: its kind's and, when kept, its own. */
+#define WEB_USTAT(p, u, field)                                                                     \
+    do {                                                                                           \
+        web_oracle *o_ = (p)->oracle;                                                              \
+        uint32_t u_ = (u);                                                                         \
+        o_->kind[(int64_t)u_ < (p)->n_abusive].field++;                                            \
+        if (o_->ustat)                                                                             \
+            o_->ustat[u_].field++;                                                                 \
+    } while (0)
+
+/* The running counts at the end of a window (web.window), from which the
+ * report writes caching.csv and limiter.csv. */
+typedef struct web_win_row {
+    sim_time at;
+    int64_t requests, hits, not_modified, ok, limited_429, stale;
+    int64_t allowed, soft, delayed, rejected;
+    double work_full_ns, work_304_ns;
+    uint32_t watch_max; /* the watched key: most admitted in one trailing span, this window */
+} web_win_row;
+#define WEB_MAX_WIN_ROWS 200000
+
+/* The limiter's watched key, key 0 (user 0, the first abusive user when
+ * there are any; client node 0; or the global key): the times of its
+ * admissions in the trailing span (the limiter's window, or 1 s for the
+ * buckets), to measure the most it admitted in any span.  Bounded: past
+ * WEB_WATCH_MAX in one span the count saturates (flagged). */
+#define WEB_WATCH_MAX (1u << 20)
+typedef struct web_watch {
+    sim_time *t; /* ring */
+    uint32_t head, n, cap;
+    sim_time span, last;
+    uint32_t max_win, max_all;
+    bool saturated;
+} web_watch;
+
 typedef struct web_oracle {
     /* Where each user's session lives: a holder (a server's pool index, or
      * a store's index for stateless sessions) and the holder's life when
@@ -173,6 +224,11 @@ typedef struct web_oracle {
     double bytes_saved, work_full_ns, work_304_ns;
     int64_t limited_429, retries_429;
     int64_t abandoned; /* requests of a crashed client, never ended */
+    web_ustat *ustat;  /* per user, when there are at most WEB_PER_CLIENT_MAX */
+    web_ustat kind[2]; /* well-behaved users (0) and abusive ones (1) */
+    web_win_row *rows; /* per window */
+    uint32_t n_rows, cap_rows;
+    web_watch watch;
     /* Time at the server (queue + store + service) and in the queue, of
      * requests served, for the means (histograms give the percentiles). */
     double srv_sum, wait_sum;
@@ -193,8 +249,14 @@ bool web_oracle_has(const web_shared *p, uint32_t u);
 void web_oracle_put(web_shared *p, uint32_t u, uint32_t h);
 void web_oracle_drop(web_shared *p, uint32_t u);
 /* A client shows version v of resource r now (a hit, or an answer): counts
- * it, and whether the origin already had a newer one (for `cause`). */
-void web_oracle_shown(web_shared *p, uint32_t r, uint32_t v, sim_time now, int cause);
+ * it, and whether the origin already had a newer one (for `cause`);
+ * returns whether it did (the copy is stale). */
+bool web_oracle_shown(web_shared *p, uint32_t r, uint32_t v, sim_time now, int cause);
+/* The limiter let a request of key k on at time t (ALLOW, SOFT, or a
+ * shaper's release time). */
+void web_oracle_admitted(web_shared *p, uint32_t k, sim_time t);
+/* A window ended: its running counts go in a row. */
+void web_oracle_window(web_shared *p, sim_time now);
 /* Holder h lost everything (crash of a volatile holder, abrupt removal):
  * returns the sessions lost. */
 int64_t web_oracle_wipe(web_shared *p, uint32_t h);
@@ -230,6 +292,7 @@ typedef struct web_client {
     web_user *users;
     web_pool reqs;
     web_cache *caches; /* one per local user (NULL unless caching) */
+    sim_arena *arena;  /* their tables */
 } web_client;
 
 typedef struct web_lreq {

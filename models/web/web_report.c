@@ -1,8 +1,10 @@
 /*
  * web_report.c - the end of a web run: the summary's metrics (each defined
- * in docs/metrics.md), per_server.csv (one row per server of the pool) and
+ * in docs/metrics.md), per_server.csv (one row per server of the pool),
  * scale.csv (one row per scale event, with the users it remapped against
- * the ideal).
+ * the ideal), caching.csv and limiter.csv (one row per window: requests
+ * by outcome, server work by answer, the limiter's decisions) and
+ * per_client.csv (one row per user).
  */
 #include "web_int.h"
 
@@ -55,6 +57,119 @@ static double ideal_moved(int policy, int64_t n, int64_t m) {
     for (int64_t x = 0; x < l; x++)
         stay += x % n == x % m;
     return 1 - (double)stay / (double)l;
+}
+
+/* caching.csv and limiter.csv: per window (web.window), rates per second
+ * from the differences of the running counts at the windows' ends. */
+static void windows_csv(sim_report *r, web_shared *p) {
+    const web_oracle *o = p->oracle;
+    if (o->n_rows == 0)
+        return;
+    buf c = {0}, l = {0};
+    put(&c, "time_s,requests,cache_hits,not_modified,full,limited_429,stale_shown,busy_full,"
+            "busy_304\n");
+    put(&l, "time_s,allowed,soft,delayed,rejected,watch_max_in_span,watch_nominal\n");
+    /* The watched key's nominal admissions per span: the window
+     * algorithms' limit, the buckets' rate over the span (1 s). */
+    bool windows = p->rl.algo == WEB_RL_FIXED || p->rl.algo == WEB_RL_SLIDING_LOG ||
+                   p->rl.algo == WEB_RL_SLIDING_COUNTER;
+    double nominal = windows ? (double)p->rl.limit : p->rl.rate_per_s * (double)o->watch.span / 1e9;
+    web_win_row prev = {0};
+    for (uint32_t i = 0; i < o->n_rows; i++) {
+        const web_win_row *w = &o->rows[i];
+        double dt = (double)(w->at - prev.at) / 1e9;
+        if (dt <= 0)
+            continue;
+        int64_t not_modified = w->not_modified - prev.not_modified;
+        put(&c, "%.6f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", (double)w->at / 1e9,
+            (double)(w->requests - prev.requests) / dt, (double)(w->hits - prev.hits) / dt,
+            (double)not_modified / dt, (double)(w->ok - prev.ok - not_modified) / dt,
+            (double)(w->limited_429 - prev.limited_429) / dt, (double)(w->stale - prev.stale) / dt,
+            (w->work_full_ns - prev.work_full_ns) / 1e9 / dt,
+            (w->work_304_ns - prev.work_304_ns) / 1e9 / dt);
+        if (p->limiting)
+            put(&l, "%.6f,%.6g,%.6g,%.6g,%.6g,%u,%.6g\n", (double)w->at / 1e9,
+                (double)(w->allowed - prev.allowed) / dt, (double)(w->soft - prev.soft) / dt,
+                (double)(w->delayed - prev.delayed) / dt,
+                (double)(w->rejected - prev.rejected) / dt, w->watch_max, nominal);
+        prev = *w;
+    }
+    sim_report_file(r, "caching.csv", c.s);
+    if (p->limiting) {
+        sim_report_file(r, "limiter.csv", l.s);
+        sim_report_int(r, "rl_watch_max_in_span", o->watch.max_all);
+        sim_report_num(r, "rl_watch_nominal", nominal);
+        sim_report_num(r, "rl_watch_max_over_nominal",
+                       nominal > 0 ? (double)o->watch.max_all / nominal : 0);
+        if (o->watch.saturated)
+            sim_report_line(r,
+                            "limiter: the watched key admitted over %u in one span; its "
+                            "count stops there",
+                            WEB_WATCH_MAX);
+    }
+    if (o->n_rows == WEB_MAX_WIN_ROWS)
+        sim_report_line(r, "caching.csv stops after %u windows: lengthen web.window",
+                        WEB_MAX_WIN_ROWS);
+    sim_free(c.s);
+    sim_free(l.s);
+}
+
+/* per_client.csv: a row per user (up to WEB_PER_CLIENT_MAX users), and the
+ * split of the figures between well-behaved and abusive users. */
+static void per_client(sim_report *r, web_shared *p) {
+    const web_oracle *o = p->oracle;
+    double secs = (double)sim_duration(p->s) / 1e9;
+    if (o->ustat) {
+        buf b = {0};
+        put(&b, "user,kind,requests,cache_hits,revalidations,not_modified,ok,limited_429,"
+                "ended_limited,failed,stale_shown,admitted,soft,admitted_per_s\n");
+        for (int64_t u = 0; u < p->n_users; u++) {
+            const web_ustat *t = &o->ustat[u];
+            put(&b, "%lld,%s,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%.6g\n", (long long)u,
+                u < p->n_abusive ? "abusive" : "normal", t->requests, t->hits, t->revalidations,
+                t->not_modified, t->ok, t->limited_429, t->ended_limited, t->failed, t->stale,
+                t->admitted, t->soft, secs > 0 ? t->admitted / secs : 0);
+        }
+        sim_report_file(r, "per_client.csv", b.s);
+        sim_free(b.s);
+    }
+    if (p->n_abusive == 0)
+        return;
+    static const char *const names[2] = {"normal", "abusive"};
+    int64_t users[2] = {p->n_users - p->n_abusive, p->n_abusive};
+    for (int k = 0; k < 2; k++) {
+        const web_ustat *t = &o->kind[k];
+        char name[64];
+#define KIND_INT(field)                                                                            \
+    snprintf(name, sizeof name, "%s_" #field, names[k]);                                           \
+    sim_report_int(r, name, t->field)
+        snprintf(name, sizeof name, "%s_users", names[k]);
+        sim_report_int(r, name, users[k]);
+        KIND_INT(requests);
+        KIND_INT(ok);
+        KIND_INT(limited_429);
+        KIND_INT(ended_limited);
+        KIND_INT(admitted);
+#undef KIND_INT
+        snprintf(name, sizeof name, "%s_ok_fraction", names[k]);
+        sim_report_num(r, name, t->requests ? (double)t->ok / (double)t->requests : 0);
+        snprintf(name, sizeof name, "%s_admitted_per_user_per_s", names[k]);
+        sim_report_num(
+            r, name, users[k] > 0 && secs > 0 ? (double)t->admitted / (double)users[k] / secs : 0);
+    }
+    const web_ustat *n = &o->kind[0], *a = &o->kind[1];
+    char na[64] = "", aa[64] = "";
+    if (p->limiting) {
+        snprintf(na, sizeof na, ", %.3g admitted/s each",
+                 users[0] > 0 && secs > 0 ? n->admitted / (double)users[0] / secs : 0.0);
+        snprintf(aa, sizeof aa, ", %.3g admitted/s each",
+                 users[1] > 0 && secs > 0 ? a->admitted / (double)users[1] / secs : 0.0);
+    }
+    sim_report_line(r,
+                    "users: %lld well-behaved, %.1f%% of their requests ok%s; %lld abusive, "
+                    "%.1f%% ok%s",
+                    (long long)users[0], n->requests ? 100.0 * n->ok / n->requests : 0.0, na,
+                    (long long)users[1], a->requests ? 100.0 * a->ok / a->requests : 0.0, aa);
 }
 
 static void scale_csv(sim_report *r, web_shared *p) {
@@ -246,13 +361,27 @@ void web_report(sim_report *r, void *shared) {
                        (double)sim_histogram_percentile(s, p->h_latency_304, 50) / 1e6);
         sim_report_num(r, "latency_full_p50_ms",
                        (double)sim_histogram_percentile(s, p->h_latency_full, 50) / 1e6);
-        int64_t evictions = 0;
+        /* Copies held at the end, and what holds them: the tables the
+         * caches use (their blocks) and the arenas' chunks, free blocks
+         * included, plus the cache structs themselves. */
+        int64_t evictions = 0, copies = 0;
+        double tables = 0, held = 0;
         for (uint32_t c = 0; c < (uint32_t)p->n_clients; c++) {
             web_client *cl = ((web_node *)sim_node_state(s, p->client_first + c))->cl;
-            for (uint32_t u = 0; cl && u < cl->n_users; u++)
+            if (!cl)
+                continue;
+            for (uint32_t u = 0; u < cl->n_users; u++) {
                 evictions += (int64_t)web_cache_evictions(&cl->caches[u]);
+                copies += web_cache_entries(&cl->caches[u]);
+                tables += (double)web_cache_memory_bytes(&cl->caches[u]);
+            }
+            held += (double)sim_arena_bytes(cl->arena) + (double)cl->n_users * sizeof(web_cache);
         }
         sim_report_int(r, "cache_evictions", evictions);
+        sim_report_int(r, "cache_copies", copies);
+        sim_report_num(r, "cache_table_bytes_per_copy", copies ? tables / (double)copies : 0);
+        sim_report_num(r, "cache_memory_bytes", held);
+        sim_report_num(r, "cache_memory_bytes_per_copy", copies ? held / (double)copies : 0);
     }
     if (p->limiting) {
         sim_report_int(r, "limited", o->ends[WEB_END_LIMITED]);
@@ -304,4 +433,6 @@ void web_report(sim_report *r, void *shared) {
                         "%lld sessions lost",
                         (long long)o->logins, (long long)o->misses, (long long)o->misses_remapped,
                         (long long)o->misses_lost, (long long)(o->lost_crash + o->lost_removed));
+    windows_csv(r, p);
+    per_client(r, p);
 }

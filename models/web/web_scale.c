@@ -138,6 +138,7 @@ static void window(sim *s, web_shared *p) {
     sim_gauge_set(s, p->g_mean, o->win.n ? o->win.sum / (double)o->win.n / 1e6 : NAN);
     sim_gauge_set(s, p->g_sessions, (double)o->live);
     memset(&o->win, 0, sizeof o->win);
+    web_oracle_window(p, now);
     if (now + p->window <= sim_duration(s))
         sim_world_timer_set(s, now + p->window, WEB_W_WINDOW, 0);
 }
