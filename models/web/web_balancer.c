@@ -306,11 +306,15 @@ static void route(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q, uint32_t
     send_to(ctx, p, lb, q, h, server);
 }
 
-/* The limiter's key for a request. */
-static uint32_t rl_key(const web_shared *p, const web_lreq *q) {
-    return p->rl_scope == WEB_RLS_USER     ? q->user
-           : p->rl_scope == WEB_RLS_CLIENT ? q->client - p->client_first
+/* The limiter's key for a request of user from client node `client`. */
+static uint32_t rl_key_of(const web_shared *p, uint32_t user, uint32_t client) {
+    return p->rl_scope == WEB_RLS_USER     ? user
+           : p->rl_scope == WEB_RLS_CLIENT ? client - p->client_first
                                            : 0;
+}
+
+static uint32_t rl_key(const web_shared *p, const web_lreq *q) {
+    return rl_key_of(p, q->user, q->client);
 }
 
 /* The limiter's state for key k: here or at the store. */
@@ -388,6 +392,10 @@ static void on_request(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     uint32_t h;
     web_lreq *q;
     if (p->limiting) {
+        /* The key's state is read next: start it on its way while the
+         * request's slot is taken (a hint: no result depends on it). */
+        if (!p->rl_shared)
+            __builtin_prefetch(rl_state(p, lb, rl_key_of(p, w->user, m->src)));
         /* The request is held from here: the limiter may keep it a while. */
         if (!(q = web_pool_new(&lb->reqs, &h))) {
             reply(ctx, m->src, w->tag, WEB_END_OVERLOAD, 0, 200);

@@ -11,10 +11,14 @@
  *
  * The index is separate chaining over the pool: chains[h] heads a list
  * threaded through link_chain, h being the low bits of the splitmix64
- * finalizer of the key.  Chains are allowed an average length of 2 before
- * the head array doubles: a successful lookup then visits at most 2
- * entries on average (1 + load / 2), for 2 to 4 bytes of index per entry
- * instead of 4 to 8 at load 1.  A chain's order depends on the table's
+ * finalizer of the key.  Chains are allowed an average length of 1 before
+ * the head array doubles: a lookup that misses (most of a browser's, in a
+ * large catalogue) then visits at most one entry on average besides the
+ * head, and every entry visited is a cache miss among 100,000 users'
+ * caches.  Load 2 would halve the index (2 to 4 bytes per entry instead of
+ * 4 to 8) and cost the benchmark about 6 % (docs/performance.md: measured,
+ * load 1/2 gained nothing more for 8 bytes more).  A chain's order depends
+ * on the table's
  * history, which is why nothing but find() ever walks one.
  */
 #include "web_cache.h"
@@ -31,7 +35,7 @@ _Static_assert(sizeof(web_cache_entry) == 48, "web_cache_entry grew");
 _Static_assert(offsetof(web_cache, pool_cap) == 64, "a lookup's fields fill the first line");
 
 /* Chains per head allowed on average before the index doubles. */
-#define MAX_CHAIN_LOAD 2u
+#define MAX_CHAIN_LOAD 1u
 
 struct web_cache_bucket {
     uint32_t count;
@@ -85,10 +89,11 @@ static size_t tab_bytes(const web_cache *c, size_t bytes) {
 
 /* ---- The pool. ---- */
 
-/* Grows the pool to hold at least `want` entries: doubling, but never past
- * max_entries, so that a full bounded cache carries no slack. */
+/* Grows the pool to hold at least `want` entries: an empty pool to `want`
+ * (at least 4), a pool doubling, but never past max_entries, so that a
+ * full bounded cache carries no slack. */
 static void pool_grow(web_cache *c, uint32_t want) {
-    uint32_t cap = c->pool_cap ? c->pool_cap : 4;
+    uint32_t cap = c->pool_cap ? c->pool_cap : want > 4 ? want : 4;
     while (cap < want)
         cap = cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : cap * 2;
     if (c->max_entries && cap > c->max_entries)
@@ -357,6 +362,7 @@ void web_cache_clear(web_cache *c) {
     release(c);
     web_cache_init(c, kept.policy, kept.max_entries, kept.max_bytes);
     c->arena = kept.arena;
+    c->initial = kept.initial;
     c->on_evict = kept.on_evict;
     c->evict_arg = kept.evict_arg;
     c->evictions = kept.evictions;
@@ -406,6 +412,12 @@ void web_cache_reserve(web_cache *c, uint32_t n) {
         index_resize(c, heads);
 }
 
+void web_cache_reserve_at_first_insert(web_cache *c, uint32_t n) {
+    if (c->max_entries && n > c->max_entries)
+        n = c->max_entries;
+    c->initial = n;
+}
+
 const web_cache_entry *web_cache_lookup(web_cache *c, uint32_t key) {
     uint32_t id = find(c, key);
     if (id == NONE)
@@ -420,9 +432,9 @@ const web_cache_entry *web_cache_peek(const web_cache *c, uint32_t key) {
 }
 
 /* The insert proper, without the ghost list's bookkeeping (the ghost list
- * itself stores through it). */
-static const web_cache_entry *store(web_cache *c, uint32_t key, const web_cache_fields *f) {
-    uint32_t id = find(c, key);
+ * itself stores through it); id is key's entry, or NONE. */
+static const web_cache_entry *store_at(web_cache *c, uint32_t key, const web_cache_fields *f,
+                                       uint32_t id) {
     if (c->max_bytes && f->size_bytes > c->max_bytes) {
         if (id != NONE)
             detach(c, id);
@@ -446,6 +458,8 @@ static const web_cache_entry *store(web_cache *c, uint32_t key, const web_cache_
     while ((c->max_entries && c->entries >= c->max_entries) ||
            (c->max_bytes && c->bytes + f->size_bytes > c->max_bytes))
         evict(c, NONE);
+    if (c->pool_cap == 0 && c->initial > 0)
+        web_cache_reserve(c, c->initial);
     id = pool_alloc(c);
     web_cache_entry *e = &c->pool[id];
     e->key = key;
@@ -459,6 +473,10 @@ static const web_cache_entry *store(web_cache *c, uint32_t key, const web_cache_
     c->entries++;
     c->bytes += f->size_bytes;
     return &c->pool[id];
+}
+
+static const web_cache_entry *store(web_cache *c, uint32_t key, const web_cache_fields *f) {
+    return store_at(c, key, f, find(c, key));
 }
 
 const web_cache_entry *web_cache_insert(web_cache *c, uint32_t key, const web_cache_fields *f) {

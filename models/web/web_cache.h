@@ -55,9 +55,10 @@
  *
  * Memory.  An entry is 48 bytes (the fields above, two list links and a
  * hash-chain link); the index is an array of 4-byte chain heads with at
- * most 2 entries per head (2 to 4 bytes per entry); the entry pool grows by
- * doubling, capped at max_entries.  A full cache of a million entries is
- * about 50 bytes per entry (tests/test_web_cache.c prints the figure); LFU
+ * most 1 entry per head on average (4 to 8 bytes per entry); the entry
+ * pool grows by doubling, capped at max_entries.  A full cache of a
+ * million entries is about 52 bytes per entry (tests/test_web_cache.c
+ * prints the figure); LFU
  * adds 4 bytes per entry and 20 per distinct count.  An empty cache
  * allocates nothing, so 100,000 mostly idle users cost only their structs.
  *
@@ -123,6 +124,7 @@ typedef struct web_cache {
     web_cache_policy policy;
     /* The rest. */
     uint32_t pool_cap;
+    uint32_t initial;        /* the first insert sizes the tables for this many (0: 4) */
     struct sim_arena *arena; /* where the tables live (NULL: sim_malloc) */
     uint32_t *lfu_bucket;    /* LFU: each entry's bucket, parallel to pool */
     web_cache_bucket *lfu;   /* LFU: the bucket pool */
@@ -159,6 +161,11 @@ void web_cache_remember_evicted(web_cache *c, uint32_t n);
 /* Sizes the pool and index for n entries now, so that n inserts allocate
  * nothing.  Changes no result: only the table's layout. */
 void web_cache_reserve(web_cache *c, uint32_t n);
+/* The same, deferred to the first insert (and again after a clear): a
+ * cache that is never used allocates nothing, one that is starts at the
+ * size it will likely need instead of doubling up to it.  A hint that
+ * changes no result. */
+void web_cache_reserve_at_first_insert(web_cache *c, uint32_t n);
 
 /*
  * Returns the entry stored for key, or NULL.  A lookup is a use: LRU moves

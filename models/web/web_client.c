@@ -21,6 +21,8 @@
  */
 #include "web_int.h"
 
+#include <math.h>
+
 static uint32_t global_user(const web_shared *p, const web_node *nd, uint32_t local) {
     return local * (uint32_t)p->n_clients + nd->index;
 }
@@ -39,6 +41,24 @@ static void next_request(sim_ctx *ctx, web_shared *p, const web_node *nd, uint32
 static void arm_users(sim_ctx *ctx, web_shared *p, const web_node *nd) {
     for (uint32_t i = 0; i < nd->cl->n_users; i++)
         next_request(ctx, p, nd, i);
+}
+
+/* The copies a user's cache is sized for at its first insert: the
+ * requests a user makes in the run (duration / mean think time), as a
+ * power of two (a table of 48-byte entries then fills an arena class
+ * exactly), at most the catalogue's items and 1024 (a longer run doubles
+ * from there).  Only the tables' layout depends on it. */
+static uint32_t initial_copies(const web_shared *p) {
+    double think = sim_dist_mean(&p->think), items = 0;
+    for (int i = 0; i < p->n_classes; i++)
+        if (p->classes[i].cacheable)
+            items += (double)p->classes[i].items;
+    double asks = think > 0 && isfinite(think) ? (double)sim_duration(p->s) / think : 1024;
+    double want = fmin(fmin(asks, items), 1024);
+    uint32_t n = 4;
+    while (n < want)
+        n *= 2;
+    return n;
 }
 
 void web_client_init(sim_ctx *ctx, web_node *nd) {
@@ -60,10 +80,12 @@ void web_client_init(sim_ctx *ctx, web_node *nd) {
          * their tables in the node's arena: huge pages, no headers. */
         cl->arena = sim_arena_create();
         cl->caches = sim_aligned_calloc(_Alignof(web_cache), n, sizeof *cl->caches);
+        uint32_t first = initial_copies(p);
         for (uint32_t i = 0; i < n; i++) {
             web_cache_init(&cl->caches[i], (web_cache_policy)p->cache_policy,
                            (uint32_t)p->cache_entries, (uint64_t)p->cache_bytes);
             web_cache_use_arena(&cl->caches[i], cl->arena);
+            web_cache_reserve_at_first_insert(&cl->caches[i], first);
         }
     }
     arm_users(ctx, p, nd);
@@ -121,6 +143,11 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
     sim *s = sim_of(ctx);
     web_client *cl = nd->cl;
     web_user *us = &cl->users[local];
+    /* The user's cache is needed next: start its line on its way while
+     * the user's record is read (two misses at once, not one after the
+     * other).  A hint: no result depends on it. */
+    if (cl->caches)
+        __builtin_prefetch(&cl->caches[local]);
     uint32_t user = global_user(p, nd, local);
     sim_time now = sim_now(ctx);
     sim_rng *rng = sim_node_rng(ctx);
