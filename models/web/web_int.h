@@ -197,6 +197,7 @@ typedef struct web_watch {
     sim_time *t; /* ring */
     uint32_t head, n, cap;
     sim_time span, last;
+    double nominal; /* admissions per span the limit allows */
     uint32_t max_win, max_all;
     bool saturated;
 } web_watch;

@@ -30,6 +30,9 @@ void web_oracle_init(web_shared *p) {
         bool windows = p->rl.algo == WEB_RL_FIXED || p->rl.algo == WEB_RL_SLIDING_LOG ||
                        p->rl.algo == WEB_RL_SLIDING_COUNTER;
         o->watch.span = windows ? p->rl.window : SIM_S;
+        /* The limit per span: the window algorithms' limit, the buckets'
+         * and the shaper's rate over 1 s. */
+        o->watch.nominal = windows ? (double)p->rl.limit : p->rl.rate_per_s;
     }
     if (p->state == WEB_STATE_NONE)
         return;

@@ -69,11 +69,7 @@ static void windows_csv(sim_report *r, web_shared *p) {
     put(&c, "time_s,requests,cache_hits,not_modified,full,limited_429,stale_shown,busy_full,"
             "busy_304\n");
     put(&l, "time_s,allowed,soft,delayed,rejected,watch_max_in_span,watch_nominal\n");
-    /* The watched key's nominal admissions per span: the window
-     * algorithms' limit, the buckets' rate over the span (1 s). */
-    bool windows = p->rl.algo == WEB_RL_FIXED || p->rl.algo == WEB_RL_SLIDING_LOG ||
-                   p->rl.algo == WEB_RL_SLIDING_COUNTER;
-    double nominal = windows ? (double)p->rl.limit : p->rl.rate_per_s * (double)o->watch.span / 1e9;
+    double nominal = o->watch.nominal;
     web_win_row prev = {0};
     for (uint32_t i = 0; i < o->n_rows; i++) {
         const web_win_row *w = &o->rows[i];
