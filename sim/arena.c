@@ -74,6 +74,7 @@ void sim_arena_destroy(sim_arena *a) {
     sim_free(a);
 }
 
+#ifndef ARENA_PASSTHROUGH /* the pool; sanitizer builds hand every block to sim_malloc */
 static void push_free(sim_arena *a, int c, void *p) {
     free_block *b = p;
     b->next = a->free[c];
@@ -106,6 +107,7 @@ static void new_chunk(sim_arena *a) {
     a->cur = c;
     a->used = 0;
 }
+#endif
 
 void *sim_arena_alloc(sim_arena *a, size_t size) {
     SIM_ASSERT(size > 0);
