@@ -8,12 +8,25 @@
  * two are the process's only mutable globals: diagnostic, never read by a
  * simulation, and simulations never run on threads.
  */
+/* MAP_ANONYMOUS and madvise's MADV_HUGEPAGE are outside _POSIX_C_SOURCE. */
+#define _DEFAULT_SOURCE 1
+
 #include "sim.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TABLES_FROM_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TABLES_FROM_MALLOC 1
+#endif
+#endif
 
 static long live_blocks;
 static size_t largest;
@@ -80,6 +93,57 @@ void sim_free(void *p) {
         return;
     live_blocks--;
     free(p);
+}
+
+#define TABLE_MIN  ((size_t)1 << 20)
+#define HUGE_BYTES ((size_t)2 << 20)
+
+/* The bytes a mapped table takes, or 0 for one from sim_calloc. */
+static size_t table_len(size_t n, size_t size) {
+#ifdef TABLES_FROM_MALLOC
+    (void)n;
+    (void)size;
+    return 0;
+#else
+    if (size && n > (size_t)-1 / size - HUGE_BYTES)
+        sim_panic(__FILE__, __LINE__, "allocation of %zu x %zu bytes overflows", n, size);
+    size_t bytes = n * size;
+    return bytes < TABLE_MIN ? 0 : (bytes + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
+#endif
+}
+
+void *sim_table_calloc(size_t n, size_t size) {
+    size_t len = table_len(n, size);
+    if (len == 0)
+        return sim_aligned_calloc(64, n, size);
+    /* Map one huge page more than needed and trim to a 2 MiB boundary. */
+    char *p =
+        mmap(NULL, len + HUGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        check(NULL, n * size);
+    char *a = (char *)(((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (p + len + HUGE_BYTES > a + len)
+        munmap(a + len, (size_t)(p + len + HUGE_BYTES - (a + len)));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(a, len, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
+    check(a, n * size);
+    live_blocks++;
+    return a;
+}
+
+void sim_table_free(void *p, size_t n, size_t size) {
+    if (!p)
+        return;
+    size_t len = table_len(n, size);
+    if (len == 0) {
+        sim_free(p);
+        return;
+    }
+    live_blocks--;
+    munmap(p, len);
 }
 
 char *sim_strdup(const char *s) {

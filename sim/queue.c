@@ -29,6 +29,14 @@
  * digits, one entry per bucket at the bottom) moves entries many times and
  * searches the bucket set at every pop.
  *
+ * The front is topped up: after a refill, and at a pop that leaves it
+ * with SIM_QUEUE_AHEAD entries or fewer, the next radix bucket, if it holds
+ * at most SIM_QUEUE_SORT_MAX, is sorted in behind what is left (its
+ * entries are later than bucket 0's and earlier than the rest's, and
+ * `last` stays, so nothing else moves).  So the front nearly always shows
+ * the next few events, which the kernel's lookahead reads
+ * (sim_queue_peek_event, the model's prefetch hook).
+ *
  * A push later than everything in bucket 0 goes to its radix bucket (inline
  * in queue.h: t > fence, a bound on bucket 0 and last).  A push at or before
  * bucket 0's latest time is a sorted insertion into bucket 0 after its
@@ -92,8 +100,8 @@ void sim_queue_fini(sim_queue *q) {
     for (uint32_t k = 0; k < SIM_QUEUE_BUCKETS; k++)
         sim_free(q->b[k].e);
     sim_free(q->spare);
-    if (q->slots)
-        munmap(q->slots, (size_t)q->reserved * sizeof(sim_event));
+    if (q->map)
+        munmap(q->map, q->map_len);
     memset(q, 0, sizeof *q);
     q->free_head = UINT32_MAX;
 }
@@ -104,15 +112,25 @@ void sim_queue_fini(sim_queue *q) {
  * slots never move, so an event's address stays valid while handlers
  * schedule more, and a slot's address is one shift and add. */
 uint32_t sim__queue_alloc_new(sim_queue *q) {
-    const size_t chunk = (size_t)SIM_QUEUE_CHUNK * sizeof(sim_event);
+    const size_t huge = (size_t)2 << 20;
     if (!q->slots) {
-        /* Under an address-space limit (ulimit -v), settle for less. */
+        /* Under an address-space limit (ulimit -v), settle for less.  The
+         * slots start at a 2 MiB boundary, and the region is advised onto
+         * transparent huge pages (a hint: pending events are scattered
+         * over the pool, and with 4 KB pages nearly every dispatch of a
+         * large run would miss the TLB). */
         for (uint32_t want = SIM_QUEUE_MAX_SLOTS; want >= SIM_QUEUE_CHUNK; want /= 2) {
-            void *p = mmap(NULL, (size_t)want * sizeof(sim_event), PROT_NONE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            size_t len = (size_t)want * sizeof(sim_event) + huge;
+            void *p =
+                mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
             if (p != MAP_FAILED) {
-                q->slots = p;
+                q->map = p;
+                q->map_len = len;
+                q->slots = (sim_event *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
                 q->reserved = want;
+#ifdef MADV_HUGEPAGE
+                (void)madvise(q->slots, (size_t)want * sizeof(sim_event), MADV_HUGEPAGE);
+#endif
                 break;
             }
         }
@@ -122,11 +140,13 @@ uint32_t sim__queue_alloc_new(sim_queue *q) {
     if (q->n_slots == q->reserved)
         sim_panic(__FILE__, __LINE__, "more than %u pending events", q->reserved);
     if (q->n_slots == q->n_usable) {
-        if (mprotect((char *)q->slots + (size_t)q->n_usable * sizeof(sim_event), chunk,
-                     PROT_READ | PROT_WRITE) != 0)
+        uint32_t grow =
+            q->reserved - q->n_usable < SIM_QUEUE_GROW ? q->reserved - q->n_usable : SIM_QUEUE_GROW;
+        if (mprotect((char *)q->slots + (size_t)q->n_usable * sizeof(sim_event),
+                     (size_t)grow * sizeof(sim_event), PROT_READ | PROT_WRITE) != 0)
             sim_panic(__FILE__, __LINE__, "out of memory for the event pool (%u events)",
                       q->n_slots);
-        q->n_usable += SIM_QUEUE_CHUNK;
+        q->n_usable += grow;
     }
     uint32_t slot = q->n_slots++;
     q->slots[slot].gen = 1; /* fresh pages are zero */
@@ -288,16 +308,51 @@ static void redistribute(sim_queue *q, const sim_qentry *src, uint32_t n, uint32
     }
 }
 
-/* Bucket 0 is empty: makes the lowest non-empty bucket current.  Returns
- * false when nothing is queued. */
-__attribute__((noinline)) static bool refill(sim_queue *q) {
-    if (!q->summary)
-        return false;
+/* The lowest non-empty radix bucket, taken off the non-empty set (the
+ * caller empties it); the set must not be empty. */
+static uint32_t take_lowest(sim_queue *q) {
     uint32_t w = (uint32_t)__builtin_ctzll(q->summary);
     uint32_t k = 1 + (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
     q->nonempty[w] &= q->nonempty[w] - 1;
     if (!q->nonempty[w])
         q->summary &= ~((uint64_t)1 << w);
+    return k;
+}
+
+/* After a refill, or a pop that leaves bucket 0 with its entries moved to
+ * its start: while it holds fewer than SIM_QUEUE_AHEAD + 1 entries, the
+ * next non-empty bucket, if small, is sorted in behind them,
+ * so that the front shows the next few events (for the lookahead of
+ * sim_queue_peek_event).  Order is kept: that bucket's entries are all
+ * later than bucket 0's (bucket order is time order) and earlier than the
+ * rest; `last` does not change, so the other buckets stay valid; fence
+ * becomes the new latest entry, so invariant (2) holds. */
+static void top_up(sim_queue *q) {
+    sim_qbucket *b0 = &q->b[0];
+    while (b0->n < SIM_QUEUE_AHEAD + 1 && q->summary) {
+        uint32_t w = (uint32_t)__builtin_ctzll(q->summary);
+        uint32_t k = 1 + (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
+        sim_qbucket *b = &q->b[k];
+        if (b->n > SIM_QUEUE_SORT_MAX)
+            return;
+        if (b0->n + b->n > b0->cap) {
+            b0->cap = 2 * SIM_QUEUE_SORT_MAX + SIM_QUEUE_AHEAD;
+            b0->e = sim_realloc(b0->e, (size_t)b0->cap * sizeof *b0->e);
+        }
+        (void)take_lowest(q);
+        sort_bucket(b->e, b0->e + b0->n, b->n, (k - 1) / SIM_QUEUE_DIGITS);
+        b0->n += b->n;
+        b->n = 0;
+        q->fence = b0->e[b0->n - 1].time;
+    }
+}
+
+/* Bucket 0 is empty: makes the lowest non-empty bucket current.  Returns
+ * false when nothing is queued. */
+__attribute__((noinline)) static bool refill(sim_queue *q) {
+    if (!q->summary)
+        return false;
+    uint32_t k = take_lowest(q);
     sim_qbucket *b = &q->b[k], *b0 = &q->b[0];
     uint32_t n = b->n;
     b->n = 0;
@@ -311,6 +366,7 @@ __attribute__((noinline)) static bool refill(sim_queue *q) {
         b0->n = n;
         q->last = b0->e[0].time;
         q->fence = b0->e[n - 1].time;
+        top_up(q);
         return true;
     }
     /* Many: `last` becomes their minimum and each moves to its bucket
@@ -320,6 +376,7 @@ __attribute__((noinline)) static bool refill(sim_queue *q) {
         m = b->e[i].time < m ? b->e[i].time : m;
     q->last = q->fence = m;
     redistribute(q, b->e, n, (k - 1) / SIM_QUEUE_DIGITS, m);
+    top_up(q);
     return true;
 }
 
@@ -330,19 +387,30 @@ uint32_t sim_queue_pop(sim_queue *q, sim_time *t) {
             b0->n = q->head0 = 0;
             if (!refill(q))
                 return UINT32_MAX;
+            for (uint32_t k = 1; k < b0->n && k < SIM_QUEUE_AHEAD; k++)
+                __builtin_prefetch(sim_queue_slot(q, b0->e[k].slot));
+        } else if (b0->n - q->head0 <= SIM_QUEUE_AHEAD && q->summary) {
+            /* Few left in front: to the start, the next bucket behind. */
+            uint32_t left = b0->n - q->head0;
+            memmove(b0->e, b0->e + q->head0, (size_t)left * sizeof *b0->e);
+            b0->n = left;
+            q->head0 = 0;
+            top_up(q);
+            for (uint32_t k = left; k < b0->n && k <= SIM_QUEUE_AHEAD; k++)
+                __builtin_prefetch(sim_queue_slot(q, b0->e[k].slot));
         }
         sim_qentry e = b0->e[q->head0++];
         uint32_t slot = e.slot;
         sim_event *ev = sim_queue_slot(q, slot);
         /* Slots are recycled in free-list order, so pending events are
-         * scattered over the pool: fetch the lines of the next two events
-         * while this one runs (the caller reads the next one's early, see
-         * sim_queue_peek), unless the dispatch schedules earlier ones. */
-        if (q->head0 < b0->n) {
+         * scattered over the pool: fetch the line of the event
+         * SIM_QUEUE_AHEAD places on (the ones before it were asked for
+         * by the pops before), and of the next in case the dispatch
+         * before scheduled it. */
+        if (q->head0 < b0->n)
             __builtin_prefetch(sim_queue_slot(q, b0->e[q->head0].slot));
-            if (q->head0 + 1 < b0->n)
-                __builtin_prefetch(sim_queue_slot(q, b0->e[q->head0 + 1].slot));
-        }
+        if (q->head0 + SIM_QUEUE_AHEAD < b0->n)
+            __builtin_prefetch(sim_queue_slot(q, b0->e[q->head0 + SIM_QUEUE_AHEAD].slot));
         if (ev->cancelled) {
             q->cancelled--;
             sim_queue_free(q, slot);

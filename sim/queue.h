@@ -98,6 +98,8 @@ typedef struct sim_queue {
      * address stays valid while handlers schedule more events (queue.c). */
     sim_event *slots;
     uint32_t n_slots, n_usable, reserved;
+    void *map; /* the reservation as mapped (slots is its 2 MiB-aligned start) */
+    size_t map_len;
     uint32_t free_head; /* free list through sim_event.node; UINT32_MAX = empty */
     uint64_t live;      /* pending, not cancelled */
     uint64_t cancelled; /* cancelled, still queued (freed when popped or purged) */
@@ -108,8 +110,11 @@ void sim_queue_init(sim_queue *q);
 /* Frees slots, buckets and payload blocks. */
 void sim_queue_fini(sim_queue *q);
 
-/* The pool's region is made usable this many slots (64 KB) at a time. */
+/* The smallest reservation the pool settles for (64 KB of slots). */
 #define SIM_QUEUE_CHUNK 1024u
+/* The pool's region is made usable this many slots (2 MiB, one huge page)
+ * at a time. */
+#define SIM_QUEUE_GROW 32768u
 static inline sim_event *sim_queue_slot(const sim_queue *q, uint32_t slot) {
     return &q->slots[slot];
 }
@@ -175,6 +180,18 @@ uint32_t sim_queue_pop(sim_queue *q, sim_time *t);
  * otherwise): the dispatcher fetches that node's lines ahead. */
 static inline uint32_t sim_queue_peek_node(const sim_queue *q) {
     return q->head0 < q->b[0].n ? q->b[0].e[q->head0].node : UINT32_MAX;
+}
+/* How many events ahead of the one being dispatched sim_queue_pop starts
+ * fetching slot lines: far enough that a line has arrived, two or more
+ * dispatches later, when the kernel's lookahead reads it (sim.c). */
+#define SIM_QUEUE_AHEAD 4u
+
+/* The pending event k places after the front of the sorted front (k = 0:
+ * the next to pop, if the next dispatch schedules nothing earlier), or
+ * NULL if the front holds fewer.  It may be a cancelled one. */
+static inline const sim_event *sim_queue_peek_event(const sim_queue *q, uint32_t k) {
+    uint32_t i = q->head0 + k;
+    return i < q->b[0].n ? &q->slots[q->b[0].e[i].slot] : NULL;
 }
 void sim__queue_free_block(sim_queue *q, sim_event *ev);
 /* Returns a slot (and its payload block) to the pool; bumps the generation. */

@@ -132,6 +132,27 @@ static void dispatch_msg(sim *s, sim_event *ev) {
     }
 }
 
+/* The model's prefetch hook: stage 0 with the event three places after
+ * the one being dispatched, stage 1 with the next, so that each stage's
+ * lines have two dispatches' time to arrive (the slot lines were asked for
+ * SIM_QUEUE_AHEAD pops before). */
+static void peek_ahead(sim *s) {
+    for (int stage = 0; stage < 2; stage++) {
+        const sim_event *ev = sim_queue_peek_event(&s->queue, stage == 0 ? 2u : 0u);
+        if (!ev || ev->node >= s->n_nodes || (ev->kind != SIM_EV_MSG && ev->kind != SIM_EV_TIMER))
+            continue;
+        sim_peek pk = {.node = ev->node, .msg = ev->kind == SIM_EV_MSG, .type = ev->type};
+        if (pk.msg) {
+            pk.src = ev->src;
+            pk.data = sim_queue_data(ev);
+            pk.len = ev->len;
+        } else {
+            pk.arg = ev->data.arg;
+        }
+        s->model->prefetch(s->shared, s->nodes[ev->node].state, stage, &pk);
+    }
+}
+
 /* Returns false for a timer its node's crash cancelled: not an event. */
 static bool dispatch_timer(sim *s, sim_event *ev) {
     if (s->gate[ev->node] != ev->epoch)
@@ -206,6 +227,8 @@ int sim_run(sim *s) {
             __builtin_prefetch(&s->nodes[next].rng);
             __builtin_prefetch(&s->nodes[next].state);
         }
+        if (s->model->prefetch)
+            peek_ahead(s);
         switch (ev->kind) {
         case SIM_EV_MSG:
             s->events++;

@@ -206,6 +206,17 @@ void *sim_aligned_calloc(size_t align, size_t n, size_t size);
  * with sim_free. */
 void *sim_aligned_malloc(size_t align, size_t size);
 void sim_free(void *p);
+/* Zeroed n * size bytes for a large table read at random (a record per
+ * user, per key, per resource).  From 1 MiB on it is mapped from the
+ * kernel at a 2 MiB boundary and advised onto transparent huge pages, so
+ * that reads scattered over many megabytes do not each miss the TLB (Linux
+ * in THP "madvise" mode, Debian's default; elsewhere it is only aligned);
+ * its pages stay unwritten until used.  Smaller tables, and every table
+ * under AddressSanitizer (which sees only malloc's blocks), come from
+ * sim_aligned_calloc.  Either way the table starts at a 64-byte boundary
+ * (a cache line).  Free with sim_table_free and the same n and size. */
+void *sim_table_calloc(size_t n, size_t size);
+void sim_table_free(void *p, size_t n, size_t size);
 char *sim_strdup(const char *s);
 /* Number of blocks allocated through these wrappers and not yet freed. */
 long sim_live_blocks(void);
@@ -308,6 +319,17 @@ typedef struct sim_model_estimate {
 char *sim_human_count(double x, char *buf, size_t n);
 char *sim_human_bytes(double x, char *buf, size_t n);
 
+/* An event about to be dispatched, as the prefetch hook sees it. */
+typedef struct sim_peek {
+    uint32_t node;    /* where it will run */
+    bool msg;         /* a message (else a node timer) */
+    uint32_t type;    /* message type or timer kind */
+    uint32_t src;     /* messages: the sender */
+    uint64_t arg;     /* timers: the argument */
+    const void *data; /* messages: the payload (len bytes) */
+    uint32_t len;
+} sim_peek;
+
 /*
  * A model is one constant struct of hooks.  The kernel allocates
  * `shared_size` bytes once per simulation (configuration plus whatever all
@@ -369,6 +391,18 @@ typedef struct sim_model {
      * so that a scenario the budget refuses never allocates it.  Must not
      * fail.  NULL: nothing to prepare. */
     void (*prepare)(sim *s, void *shared);
+    /* A hint for speed, called as each event is dispatched with two that
+     * come after it: stage 0 with the third after it, stage 1 with the
+     * next (the one stage 0 saw two dispatches before).  The model starts fetching the state their
+     * handlers will read
+     * (__builtin_prefetch), the first lines at stage 0 and what those lines
+     * point to at stage 1, so that memory latency overlaps the work of the
+     * events before.  It may read its state (node: the event's node) but
+     * must change nothing, and no result may depend on it: the events it is
+     * shown are only likely to come next, since the event being dispatched
+     * may schedule earlier ones, and a cancelled one may be among them.
+     * NULL: no hint. */
+    void (*prefetch)(const void *shared, const void *node, int stage, const sim_peek *ev);
 } sim_model;
 
 /* ---- The context: valid only during a hook, names the acting node. ---- */

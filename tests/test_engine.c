@@ -291,6 +291,82 @@ static uint64_t chatter_hash(const char *seed_set) {
     return h;
 }
 
+/* ---- The prefetch hook's lookahead. ---- */
+
+/* What the hook was shown, in order: stage, the timer's argument, and how
+ * many timers had fired when it was called. */
+typedef struct peek_rec {
+    int stage;
+    uint64_t arg;
+    size_t fired;
+} peek_rec;
+static peek_rec peeks[256];
+static size_t n_peeks, n_fired;
+
+static void peek_hook(const void *shared, const void *node, int stage, const sim_peek *ev) {
+    (void)shared;
+    (void)node;
+    ck_assert(!ev->msg);
+    if (n_peeks < 256)
+        peeks[n_peeks++] = (peek_rec){stage, ev->arg, n_fired};
+}
+
+/* Twenty timers at 1, 2, ... 20 ms (argument i for the i-th) and nothing
+ * else until the run's end. */
+static void twenty_timers(sim_ctx *ctx, probe_shared *p, probe_node *n) {
+    (void)p;
+    (void)n;
+    for (uint32_t i = 1; i <= 20; i++)
+        sim_timer_set(ctx, (sim_time)i * SIM_MS, 0, i);
+}
+static void count_fired(sim_ctx *ctx, probe_shared *p, probe_node *n, uint32_t kind, uint64_t arg) {
+    (void)ctx;
+    (void)p;
+    (void)n;
+    (void)kind;
+    ck_assert_uint_eq(arg, ++n_fired); /* in order */
+}
+
+/* While timer j is dispatched (j - 1 fired before it), stage 1 is shown
+ * timer j + 1 and stage 0 timer j + 3, whenever the queue's sorted front
+ * holds them: each stage sees the event it says, and most events are
+ * seen by both.  A model with a hook runs as the same model without. */
+START_TEST(test_engine_prefetch_hook_sees_the_events_ahead) {
+    static sim_model with_hook;
+    with_hook = probe_model;
+    with_hook.prefetch = peek_hook;
+    const sim_model *const models[] = {&with_hook, NULL};
+    const char *text = "{\"model\":\"probe\",\"nodes\":1,\"duration\":\"1s\"}";
+    n_peeks = n_fired = 0;
+    sim *s = load_text_ok(text, models, NULL, 0);
+    probe_of(s)->init = twenty_timers;
+    probe_of(s)->timer = count_fired;
+    sim_run(s);
+    ck_assert_uint_eq(n_fired, 20);
+    size_t seen[2] = {0, 0};
+    for (size_t i = 0; i < n_peeks; i++) {
+        /* Before the first timer fires, the kernel's time-series sample at
+         * 0 is dispatched too: then timer 1 is the next event. */
+        uint64_t dispatching = peeks[i].fired + 1;
+        uint64_t ahead = peeks[i].stage == 0 ? 3 : 1, arg = peeks[i].arg;
+        ck_assert_msg(arg == dispatching + ahead || (dispatching == 1 && arg == ahead),
+                      "stage %d shown timer %llu while timer %llu ran", peeks[i].stage,
+                      (unsigned long long)arg, (unsigned long long)dispatching);
+        seen[peeks[i].stage]++;
+    }
+    /* The sample and 19 timers have a timer after them, the sample and 17
+     * timers three after them: the front always shows them (queue.c tops
+     * it up to SIM_QUEUE_AHEAD + 1 entries). */
+    ck_assert_uint_eq(seen[1], 20);
+    ck_assert_uint_eq(seen[0], 18);
+    uint64_t h = sim_trace_hash(s);
+    sim_destroy(s);
+    s = probe_run(text, twenty_timers, NULL);
+    ck_assert_uint_eq(sim_trace_hash(s), h);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_engine_same_seed_same_hash_other_seed_other_hash) {
     uint64_t a = chatter_hash("seed=7"), b = chatter_hash("seed=7"), c = chatter_hash("seed=8");
     ck_assert_uint_eq(a, b);
@@ -339,6 +415,7 @@ static Suite *engine_suite(void) {
     tcase_add_test(tc, test_engine_same_seed_same_hash_other_seed_other_hash);
     tcase_add_test(tc, test_engine_frees_everything);
     tcase_add_test(tc, test_engine_samples_time_series);
+    tcase_add_test(tc, test_engine_prefetch_hook_sees_the_events_ahead);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -446,6 +446,45 @@ START_TEST(test_per_user_figures_add_up) {
 }
 END_TEST
 
+/*
+ * The model's prefetch hook (sim.h) is a hint: the same scenario run by the
+ * model with it and by a copy without it gives the same trace and figures.
+ * Four client nodes, caches, a limiter that rejects, and a server crash, so
+ * that every role's part of the hook is shown events, some cancelled.
+ */
+START_TEST(test_prefetch_hook_changes_no_result) {
+    const char *text =
+        "{\"model\": \"web\", \"seed\": 3, \"duration\": \"20s\","
+        " \"network\": {\"latency\": {\"type\": \"exponential\", \"mean\": \"500us\"}},"
+        " \"faults\": [{\"at\": \"5s\", \"crash\": [\"server1\"]},"
+        " {\"at\": \"9s\", \"recover\": [\"server1\"]}],"
+        " \"web\": {\"users\": {\"count\": 2000, \"clients\": 4, \"loop\": \"open\","
+        " \"think_time\": {\"type\": \"exponential\", \"mean\": \"1s\"},"
+        " \"cache\": {\"enabled\": true, \"entries\": 50}},"
+        " \"classes\": [{\"name\": \"product\", \"items\": 5000, \"zipf\": 1.0,"
+        " \"change_rate_per_s\": 0.01, \"service\": {\"type\": \"exponential\", \"mean\": \"5ms\"},"
+        " \"cache\": {\"max_age\": \"5s\", \"validators\": \"etag\"}}],"
+        " \"servers\": {\"count\": 8},"
+        " \"limiter\": {\"algorithm\": \"token_bucket\", \"rate_per_s\": 1, \"burst\": 2}}}";
+    ck_assert_ptr_nonnull(web_model.prefetch);
+    static sim_model without;
+    without = web_model;
+    without.prefetch = NULL;
+    const sim_model *const plain[] = {&without, NULL};
+    run a = run_sim(load_text_ok(text, web_models, NULL, 0));
+    run b = run_sim(load_text_ok(text, plain, NULL, 0));
+    ck_assert_uint_eq(sim_trace_hash(a.s), sim_trace_hash(b.s));
+    static const char *const keys[] = {"requests",    "cache_hits",  "revalidations",
+                                       "rl_rejected", "stale_shown", "ok"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_double_eq(num(a.m, keys[i]), num(b.m, keys[i]));
+    ck_assert_double_gt(num(a.m, "cache_hits"), 0);
+    ck_assert_double_gt(num(a.m, "rl_rejected"), 0);
+    run_free(&a);
+    run_free(&b);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("web_caching");
     TCase *c = tcase_create("cache");
@@ -459,6 +498,7 @@ static Suite *suite(void) {
     tcase_add_test(c, test_limiter_reads_only_its_algorithms_keys);
     tcase_add_test(c, test_limiters_bound_what_passes_in_a_window);
     tcase_add_test(c, test_per_user_figures_add_up);
+    tcase_add_test(c, test_prefetch_hook_changes_no_result);
     suite_add_tcase(s, c);
     return s;
 }

@@ -113,6 +113,21 @@ static void web_on_timer(sim_ctx *ctx, void *node, uint32_t kind, uint64_t arg) 
     }
 }
 
+static void web_prefetch(const void *shared, const void *node, int stage, const sim_peek *ev) {
+    const web_node *nd = node;
+    switch (nd->role) {
+    case WEB_ROLE_CLIENT:
+        web_client_prefetch(shared, nd, stage, ev);
+        break;
+    case WEB_ROLE_LB:
+        web_lb_prefetch(shared, nd, stage, ev);
+        break;
+    default:
+        web_srv_prefetch(shared, nd, stage, ev);
+        break;
+    }
+}
+
 static void web_on_crash(sim_ctx *ctx, void *node) {
     web_node *nd = node;
     web_shared *p = web_shared_of(ctx);
@@ -163,7 +178,7 @@ static void web_prepare(sim *s, void *shared) {
     }
     if (p->limiting && p->rl_shared) {
         /* The shared counter store's states (it never crashes). */
-        p->rl_states = sim_calloc(p->rl_keys, sizeof *p->rl_states);
+        p->rl_states = sim_table_calloc(p->rl_keys, sizeof *p->rl_states);
         for (uint32_t k = 0; k < p->rl_keys; k++)
             web_rl_init(&p->rl_states[k], &p->rl);
     }
@@ -182,7 +197,7 @@ static void web_shared_fini(void *shared) {
     if (p->rl_states) {
         for (uint32_t k = 0; k < p->rl_keys; k++)
             web_rl_fini(&p->rl_states[k]);
-        sim_free(p->rl_states);
+        sim_table_free(p->rl_states, p->rl_keys, sizeof *p->rl_states);
     }
     for (int i = 0; i < p->n_classes; i++)
         sim_dist_fini(&p->classes[i].service);
@@ -212,4 +227,5 @@ const sim_model web_model = {
     .charts = web_charts,
     .estimate = web_estimate,
     .prepare = web_prepare,
+    .prefetch = web_prefetch,
 };

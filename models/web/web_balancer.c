@@ -61,7 +61,7 @@ void web_lb_init(sim_ctx *ctx, web_node *nd) {
     if (p->sticky == WEB_STICKY_TABLE)
         lb->affinity = sim_calloc((size_t)p->n_users, sizeof *lb->affinity);
     if (p->limiting && !p->rl_shared) {
-        lb->rl = sim_calloc(p->rl_keys, sizeof *lb->rl);
+        lb->rl = sim_table_calloc(p->rl_keys, sizeof *lb->rl);
         lb->n_rl = p->rl_keys;
         for (uint32_t k = 0; k < p->rl_keys; k++)
             web_rl_init(&lb->rl[k], &p->rl);
@@ -90,7 +90,7 @@ void web_lb_fini(web_node *nd) {
     if (lb->rl) {
         for (uint32_t k = 0; k < lb->n_rl; k++)
             web_rl_fini(&lb->rl[k]);
-        sim_free(lb->rl);
+        sim_table_free(lb->rl, lb->n_rl, sizeof *lb->rl);
     }
     sim_free(lb);
     nd->lb = NULL;
@@ -574,4 +574,19 @@ void web_lb_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg) {
     } else if (kind == WEB_T_RL_DECIDE || kind == WEB_T_RL_RELEASE) {
         on_held(ctx, p, nd->lb, kind, (uint32_t)arg);
     }
+}
+
+/* The prefetch hook's part for a balancer (sim.h): a request reads its
+ * key's limiter state, which is scattered over one record per key. */
+void web_lb_prefetch(const web_shared *p, const web_node *nd, int stage, const sim_peek *ev) {
+    const web_lb *lb = nd->lb;
+    if (stage != 0 || !lb || !p->limiting || !ev->msg || ev->type != WEB_MSG_REQUEST ||
+        ev->len != sizeof(web_wire))
+        return;
+    uint32_t k = rl_key_of(p, ((const web_wire *)ev->data)->user, ev->src);
+    if (p->rl_shared ? !p->rl_states || k >= p->rl_keys : !lb->rl || k >= lb->n_rl)
+        return;
+    const char *st = (const char *)(p->rl_shared ? &p->rl_states[k] : &lb->rl[k]);
+    __builtin_prefetch(st);
+    __builtin_prefetch(st + sizeof(web_rl) - 1);
 }

@@ -139,6 +139,17 @@ static uint32_t find(const web_cache *c, uint32_t key) {
     return id;
 }
 
+void web_cache_prefetch_key(const web_cache *c, uint32_t key) {
+    if (c->n_chains == 0)
+        return;
+    __builtin_prefetch(&c->chains[chain_of(c, key)]);
+    if (c->tail != NONE)
+        __builtin_prefetch(&c->pool[c->tail]);
+    uint32_t id = c->pool_free != NONE ? c->pool_free : c->pool_used;
+    if (id < c->pool_cap)
+        __builtin_prefetch(&c->pool[id]);
+}
+
 /* Rebuilds the index with n heads (a power of two), walking the old chains:
  * the order this gives the new chains is arbitrary, and harmless, since
  * only find() reads them. */

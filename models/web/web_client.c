@@ -69,7 +69,7 @@ void web_client_init(sim_ctx *ctx, web_node *nd) {
     if (nd->index < (uint32_t)(p->n_users % p->n_clients))
         n++;
     cl->n_users = n;
-    cl->users = sim_calloc(n, sizeof *cl->users);
+    cl->users = sim_table_calloc(n, sizeof *cl->users);
     for (uint32_t i = 0; i < n; i++) {
         cl->users[i].pending = UINT32_MAX;
         cl->users[i].lb = (uint16_t)(global_user(p, nd, i) % (uint32_t)p->n_lbs);
@@ -79,7 +79,8 @@ void web_client_init(sim_ctx *ctx, web_node *nd) {
         /* A browser's cache per user (an empty one allocates nothing),
          * their tables in the node's arena: huge pages, no headers. */
         cl->arena = sim_arena_create();
-        cl->caches = sim_aligned_calloc(_Alignof(web_cache), n, sizeof *cl->caches);
+        _Static_assert(_Alignof(web_cache) <= 64, "a table is 64-aligned");
+        cl->caches = sim_table_calloc(n, sizeof *cl->caches);
         uint32_t first = initial_copies(p);
         for (uint32_t i = 0; i < n; i++) {
             web_cache_init(&cl->caches[i], (web_cache_policy)p->cache_policy,
@@ -100,10 +101,10 @@ void web_client_fini(web_node *nd) {
     if (cl->caches) {
         for (uint32_t i = 0; i < cl->n_users; i++)
             web_cache_fini(&cl->caches[i]);
-        sim_free(cl->caches);
+        sim_table_free(cl->caches, cl->n_users, sizeof *cl->caches);
         sim_arena_destroy(cl->arena);
     }
-    sim_free(cl->users);
+    sim_table_free(cl->users, cl->n_users, sizeof *cl->users);
     sim_free(cl);
     nd->cl = NULL;
 }
@@ -409,4 +410,40 @@ void web_client_recover(sim_ctx *ctx, web_node *nd) {
     web_shared *p = web_shared_of(ctx);
     arm_users(ctx, p, nd);
     sim_timer_set(ctx, p->client_timeout / WEB_SCAN_DIVISOR, WEB_T_CLIENT_SCAN, 0);
+}
+
+/* The prefetch hook's part for a client node (sim.h): a user's next
+ * request reads the user, the cache's header and then its chain heads; an
+ * answer reads the user, the cache's header, the copy's chain and the
+ * origin's record (the oracle's verdict). */
+void web_client_prefetch(const web_shared *p, const web_node *nd, int stage, const sim_peek *ev) {
+    const web_client *cl = nd->cl;
+    if (!cl)
+        return;
+    uint32_t local;
+    const web_creq *q = NULL;
+    if (!ev->msg) {
+        if (ev->type != WEB_T_USER || ev->arg >= cl->n_users)
+            return;
+        local = (uint32_t)ev->arg;
+    } else {
+        if (ev->type != WEB_MSG_REPLY || ev->len != sizeof(web_wire))
+            return;
+        q = web_pool_find(&cl->reqs, ((const web_wire *)ev->data)->tag);
+        if (!q || q->local >= cl->n_users)
+            return;
+        local = q->local;
+    }
+    const web_cache *c = cl->caches ? &cl->caches[local] : NULL;
+    if (stage == 0) {
+        __builtin_prefetch(&cl->users[local]);
+        if (c)
+            __builtin_prefetch(c);
+        if (q && p->classes[q->cls].items > 0)
+            web_origin_prefetch(&p->origin, web_res_of(p, q->cls, q->item));
+    } else if (c && !q) {
+        web_cache_prefetch(c);
+    } else if (c && p->classes[q->cls].cacheable) {
+        web_cache_prefetch_key(c, web_res_of(p, q->cls, q->item));
+    }
 }

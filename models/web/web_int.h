@@ -402,6 +402,10 @@ void web_srv_init(sim_ctx *ctx, web_node *nd);
 void web_srv_fini(web_node *nd);
 void web_srv_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m);
 void web_srv_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg);
+/* The parts of the model's prefetch hook (sim.h), one per role. */
+void web_client_prefetch(const web_shared *p, const web_node *nd, int stage, const sim_peek *ev);
+void web_lb_prefetch(const web_shared *p, const web_node *nd, int stage, const sim_peek *ev);
+void web_srv_prefetch(const web_shared *p, const web_node *nd, int stage, const sim_peek *ev);
 void web_srv_crash(sim *s, web_shared *p, web_node *nd);
 /* Ends a server's drain if it holds nothing; true if it did. */
 bool web_srv_drain_check(sim *s, web_shared *p, web_node *nd);

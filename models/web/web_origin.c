@@ -26,11 +26,12 @@ void web_origin_init(web_origin *o, uint64_t seed, sim_time resolution, int n_cl
     }
     o->first[n_classes] = (uint32_t)n;
     /* next_at 0: not drawn yet (a drawn gap is at least 1 ns). */
-    o->res = n ? sim_calloc((size_t)n, sizeof *o->res) : NULL;
+    o->res = n ? sim_table_calloc((size_t)n, sizeof *o->res) : NULL;
 }
 
 void web_origin_fini(web_origin *o) {
-    sim_free(o->res);
+    if (o->res)
+        sim_table_free(o->res, web_origin_count(o), sizeof *o->res);
     o->res = NULL;
 }
 

@@ -448,3 +448,14 @@ bool web_srv_drain_check(sim *s, web_shared *p, web_node *nd) {
     }
     return true;
 }
+
+/* The prefetch hook's part for a server (sim.h): a request reads its
+ * resource's record at the origin. */
+void web_srv_prefetch(const web_shared *p, const web_node *nd, int stage, const sim_peek *ev) {
+    (void)nd;
+    if (stage != 0 || !ev->msg || ev->type != WEB_MSG_FORWARD || ev->len != sizeof(web_wire))
+        return;
+    const web_wire *w = ev->data;
+    if (w->cls < p->n_classes && p->classes[w->cls].items > 0 && w->item > 0)
+        web_origin_prefetch(&p->origin, web_res_of(p, w->cls, w->item));
+}
