@@ -41,7 +41,7 @@ static void record_victim(void *arg, const web_cache_entry *e) {
 }
 
 static const web_cache_entry *put(web_cache *c, uint32_t key, uint32_t version, uint32_t size) {
-    web_cache_fields f = {version, size, 0, 0, SIM_TIME_MAX};
+    web_cache_fields f = {version, size, SIM_TIME_MAX};
     return web_cache_insert(c, key, &f);
 }
 
@@ -205,18 +205,16 @@ END_TEST
 START_TEST(test_replace_updates_fields_and_bytes) {
     web_cache c;
     web_cache_init(&c, WEB_CACHE_LRU, 0, 0);
-    web_cache_fields f = {1, 100, 5 * SIM_S, 7 * SIM_S, 67 * SIM_S};
+    web_cache_fields f = {1, 100, 67 * SIM_S};
     const web_cache_entry *e = web_cache_insert(&c, 42, &f);
     EXPECT_U(e->key, ==, 42);
     EXPECT_U(web_cache_bytes(&c), ==, 100);
     EXPECT(web_cache_fresh(e, 66 * SIM_S) && !web_cache_fresh(e, 67 * SIM_S));
-    web_cache_fields g = {2, 250, 70 * SIM_S, 71 * SIM_S, 71 * SIM_S}; /* no-cache */
+    web_cache_fields g = {2, 250, 71 * SIM_S}; /* no-cache, stored at 71 s */
     web_cache_insert(&c, 42, &g);
     e = web_cache_peek(&c, 42);
     EXPECT_U(e->version, ==, 2);
     EXPECT_U(e->size_bytes, ==, 250);
-    EXPECT_I(e->last_modified, ==, 70 * SIM_S);
-    EXPECT_I(e->stored_at, ==, 71 * SIM_S);
     EXPECT(!web_cache_fresh(e, 71 * SIM_S));
     EXPECT_U(web_cache_entries(&c), ==, 1);
     EXPECT_U(web_cache_bytes(&c), ==, 250);
@@ -572,10 +570,10 @@ static double bytes_per_entry(web_cache_policy policy, uint32_t max_entries, uin
     return per;
 }
 
-/* The figure web_cache.h quotes: 48 bytes of entry plus 4-8 of index (a
+/* The figure web_cache.h quotes: 32 bytes of entry plus 4-8 of index (a
  * million entries: 2^20 heads, 4.2 bytes each; 100: 128 heads, 5.1); a
  * cache that grew without a bound carries up to twice the pool (at a
- * million, 2^20 entries' worth: 50.3 bytes). */
+ * million, 2^20 entries' worth: 33.6 bytes). */
 START_TEST(test_memory_per_entry) {
     double full = bytes_per_entry(WEB_CACHE_LRU, 1000000, 1000000);
     double unbounded = bytes_per_entry(WEB_CACHE_LRU, 0, 1000000);
@@ -584,9 +582,9 @@ START_TEST(test_memory_per_entry) {
     printf("web_cache memory per entry: %.1f bytes (LRU, full at 1,000,000), %.1f (unbounded "
            "at 1,000,000), %.1f (LFU, full at 1,000,000), %.1f (LRU, full at 100)\n",
            full, unbounded, lfu, small);
-    EXPECT_MSG(full <= 52.3, "%.2f bytes per entry", full);
-    EXPECT_MSG(unbounded <= 54.6, "%.2f bytes per entry", unbounded);
-    EXPECT_MSG(small <= 53.2, "%.2f bytes per entry", small);
+    EXPECT_MSG(full <= 36.3, "%.2f bytes per entry", full);
+    EXPECT_MSG(unbounded <= 37.8, "%.2f bytes per entry", unbounded);
+    EXPECT_MSG(small <= 37.2, "%.2f bytes per entry", small);
 }
 END_TEST
 
@@ -628,7 +626,7 @@ START_TEST(test_ttl_hit_ratio_matches_renewal_closed_form) {
                 continue;
             }
             misses++;
-            web_cache_fields f = {1, 100, 0, now, now + cases[k].ttl};
+            web_cache_fields f = {1, 100, now + cases[k].ttl};
             web_cache_insert(&c, 0, &f);
         }
         double lt = cases[k].rate_per_s * sim_time_to_s(cases[k].ttl);

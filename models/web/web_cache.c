@@ -31,7 +31,7 @@
 #define NONE UINT32_MAX
 
 /* The per-entry figure web_cache.h promises. */
-_Static_assert(sizeof(web_cache_entry) == 48, "web_cache_entry grew");
+_Static_assert(sizeof(web_cache_entry) == 32, "web_cache_entry grew");
 _Static_assert(offsetof(web_cache, pool_cap) == 64, "a lookup's fields fill the first line");
 
 /* Chains per head allowed on average before the index doubles. */
@@ -89,13 +89,26 @@ static size_t tab_bytes(const web_cache *c, size_t bytes) {
 
 /* ---- The pool. ---- */
 
-/* Grows the pool to hold at least `want` entries: an empty pool to `want`
- * (at least 4), a pool doubling, but never past max_entries, so that a
- * full bounded cache carries no slack. */
+/* The pool size after cap in the sequence 4, 6, 8, 12, 16, 24, ...  (2^k
+ * and 1.5 x 2^k): each is a size class of the arena, so that a pool of
+ * 32-byte entries fills its block exactly, and growing by 3/2 and 4/3 in
+ * turn leaves less slack than doubling, still at O(1) per insert. */
+static uint32_t next_cap(uint32_t cap) {
+    if (cap < 4)
+        return 4;
+    uint32_t p = 1u << (31 - __builtin_clz(cap)); /* the power of two <= cap */
+    if (cap < p + p / 2)
+        return p + p / 2;
+    return p > UINT32_MAX / 2 ? UINT32_MAX - 1 : 2 * p;
+}
+
+/* Grows the pool to hold at least `want` entries, to the next sizes of
+ * next_cap's sequence, but never past max_entries, so that a full bounded
+ * cache carries no slack. */
 static void pool_grow(web_cache *c, uint32_t want) {
-    uint32_t cap = c->pool_cap ? c->pool_cap : want > 4 ? want : 4;
+    uint32_t cap = c->pool_cap;
     while (cap < want)
-        cap = cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : cap * 2;
+        cap = next_cap(cap);
     if (c->max_entries && cap > c->max_entries)
         cap = c->max_entries > want ? c->max_entries : want;
     if (cap <= c->pool_cap)
@@ -145,9 +158,9 @@ void web_cache_prefetch_key(const web_cache *c, uint32_t key) {
     __builtin_prefetch(&c->chains[chain_of(c, key)]);
     if (c->tail != NONE)
         __builtin_prefetch(&c->pool[c->tail]);
-    uint32_t id = c->pool_free != NONE ? c->pool_free : c->pool_used;
-    if (id < c->pool_cap)
-        __builtin_prefetch(&c->pool[id]);
+    /* Not checked against pool_cap, which is on the struct's second line:
+     * a prefetch past the pool is harmless (it never faults). */
+    __builtin_prefetch(&c->pool[c->pool_free != NONE ? c->pool_free : c->pool_used]);
 }
 
 /* Rebuilds the index with n heads (a power of two), walking the old chains:
@@ -330,8 +343,7 @@ static void evict(web_cache *c, uint32_t keep) {
     if (c->on_evict)
         c->on_evict(c->evict_arg, e);
     if (c->ghost) {
-        web_cache_fields g = {e->version, e->size_bytes, e->last_modified, e->stored_at,
-                              e->expires};
+        web_cache_fields g = {e->version, e->size_bytes, e->expires};
         store(c->ghost, e->key, &g);
     }
     detach(c, v);
@@ -457,8 +469,6 @@ static const web_cache_entry *store_at(web_cache *c, uint32_t key, const web_cac
         c->bytes = c->bytes - e->size_bytes + f->size_bytes;
         e->version = f->version;
         e->size_bytes = f->size_bytes;
-        e->last_modified = f->last_modified;
-        e->stored_at = f->stored_at;
         e->expires = f->expires;
         if (c->policy == WEB_CACHE_LRU)
             policy_use(c, id);
@@ -476,8 +486,6 @@ static const web_cache_entry *store_at(web_cache *c, uint32_t key, const web_cac
     e->key = key;
     e->version = f->version;
     e->size_bytes = f->size_bytes;
-    e->last_modified = f->last_modified;
-    e->stored_at = f->stored_at;
     e->expires = f->expires;
     index_add(c, id);
     policy_add(c, id);

@@ -7,7 +7,7 @@
  *
  * Keys.  A key is a resource id (uint32_t) in the model's one catalogue:
  * a model with several classes of resource numbers them in one id space
- * (class offsets), which keeps an entry at 48 bytes where a packed 64-bit
+ * (class offsets), which keeps an entry at 32 bytes where a packed 64-bit
  * (class, item) key would cost 8 more with padding.
  *
  * Entries.  What the model needs to serve, validate and refresh a copy:
@@ -15,15 +15,17 @@
  *    strong validator is anything unique per (resource, version), and the
  *    version is, so no separate 64-bit hash is stored (a model that wants
  *    an opaque header value derives one with sim_mix64).
- *  - last_modified: the Last-Modified the origin sent, already rounded to
- *    the header's resolution by the caller (two versions inside one tick
- *    look alike to If-Modified-Since, which is the point of keeping it).
- *  - stored_at: when the response was received.
- *  - expires: stored_at + max-age; the copy is fresh while now < expires.
- *    no-cache (and max-age=0) is expires = stored_at: stored, but stale at
- *    once, so every use revalidates (RFC 9111 5.2.2.4).  SIM_TIME_MAX is
- *    "never expires".
+ *  - expires: when the response was received plus max-age; the copy is
+ *    fresh while now < expires.  no-cache (and max-age=0) is expires = the
+ *    time it was stored: stored, but stale at once, so every use
+ *    revalidates (RFC 9111 5.2.2.4).  SIM_TIME_MAX is "never expires".
  *  - size_bytes: what the copy counts against the byte capacity.
+ * The copy's Last-Modified is not stored: it is a function of the version
+ * (the origin knows which versions share a date at its resolution, and a
+ * server answers If-Modified-Since from the version the request names), so
+ * a second 8-byte field would say nothing the version does not.  Nor is
+ * the time it was stored, which nothing reads (no Age header or heuristic
+ * freshness is modelled): the entry stays at 32 bytes, two to a line.
  *
  * Policies (web_cache_policy).  The cache keeps its entries on lists, and
  * the victim is always the head of a list, never a position in the hash
@@ -53,11 +55,11 @@
  * tell a resource it never fetched from one it had and lost to an eviction
  * race, and even which version it lost.
  *
- * Memory.  An entry is 48 bytes (the fields above, two list links and a
+ * Memory.  An entry is 32 bytes (the fields above, two list links and a
  * hash-chain link); the index is an array of 4-byte chain heads with at
  * most 1 entry per head on average (4 to 8 bytes per entry); the entry
  * pool grows by doubling, capped at max_entries.  A full cache of a
- * million entries is about 52 bytes per entry (tests/test_web_cache.c
+ * million entries is about 36 bytes per entry (tests/test_web_cache.c
  * prints the figure); LFU
  * adds 4 bytes per entry and 20 per distinct count.  An empty cache
  * allocates nothing, so 100,000 mostly idle users cost only their structs.
@@ -80,11 +82,9 @@ typedef enum web_cache_policy {
     WEB_CACHE_FIFO,
 } web_cache_policy;
 
-/* A stored copy.  The first six fields are the model's to read; the links
+/* A stored copy.  The first four fields are the model's to read; the links
  * belong to web_cache.c. */
 typedef struct web_cache_entry {
-    sim_time last_modified;
-    sim_time stored_at;
     sim_time expires;
     uint32_t key;
     uint32_t version; /* also the ETag */
@@ -96,8 +96,6 @@ typedef struct web_cache_entry {
 typedef struct web_cache_fields {
     uint32_t version;
     uint32_t size_bytes;
-    sim_time last_modified;
-    sim_time stored_at;
     sim_time expires;
 } web_cache_fields;
 

@@ -44,10 +44,12 @@ static void arm_users(sim_ctx *ctx, web_shared *p, const web_node *nd) {
 }
 
 /* The copies a user's cache is sized for at its first insert: the
- * requests a user makes in the run (duration / mean think time), as a
- * power of two (a table of 48-byte entries then fills an arena class
- * exactly), at most the catalogue's items and 1024 (a longer run doubles
- * from there).  Only the tables' layout depends on it. */
+ * requests a user makes in the run, m = duration / mean think time, plus
+ * two standard deviations of a Poisson count (2 sqrt(m)), so that few
+ * caches outgrow their first table (the arena keeps the outgrown blocks);
+ * at most the catalogue's items and 1024 (a longer run grows from there).
+ * The cache rounds it up to a size class of the arena.  Only the tables'
+ * layout depends on it. */
 static uint32_t initial_copies(const web_shared *p) {
     double think = sim_dist_mean(&p->think), items = 0;
     for (int i = 0; i < p->n_classes; i++)
@@ -55,10 +57,7 @@ static uint32_t initial_copies(const web_shared *p) {
             items += (double)p->classes[i].items;
     double asks = think > 0 && isfinite(think) ? (double)sim_duration(p->s) / think : 1024;
     double want = fmin(fmin(asks, items), 1024);
-    uint32_t n = 4;
-    while (n < want)
-        n *= 2;
-    return n;
+    return want > 4 ? (uint32_t)ceil(want) : 4;
 }
 
 void web_client_init(sim_ctx *ctx, web_node *nd) {
@@ -307,7 +306,6 @@ static bool answered(sim_ctx *ctx, web_node *nd, web_creq *q, uint32_t h, const 
     if (cache) {
         web_cache_fields f = {.version = version,
                               .size_bytes = (uint32_t)k->response_bytes,
-                              .stored_at = now,
                               .expires = k->no_cache ? now : now + k->max_age};
         web_cache_insert(cache, r, &f);
     }
