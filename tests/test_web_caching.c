@@ -447,6 +447,53 @@ START_TEST(test_per_user_figures_add_up) {
 END_TEST
 
 /*
+ * Stale-while-revalidate, on an exact timeline: one user asking for one
+ * item every 400 ms (open loop, from 0.4 s), no network delay, 1 ms of
+ * service, max-age 1 s.  The login at 0.4 s stores a copy that expires at
+ * 1.401 s; the asks at 0.8 and 1.2 s are fresh hits; at 1.6 s the copy has
+ * expired but is within stale_while_revalidate, so it answers at once and
+ * a background If-None-Match refreshes it (304 at 1.601 s, expiring at
+ * 2.601 s), and so on: of the 29 asks after the login, every third (the
+ * 4th, 7th, ... 28th) is answered by an expired copy, 9 in all, and the
+ * user never waits for a revalidation.  Without the key the same 9 are
+ * revalidations the user waits for.  With the item changed at 1.5 s, the
+ * copy shown at 1.6 s is stale (the only one: its background fetch brings
+ * the new version).
+ */
+START_TEST(test_stale_while_revalidate_answers_and_refreshes_behind) {
+    const char *think = "{\"type\": \"constant\", \"value\": \"400ms\"}";
+    const char *swr = "{\"max_age\": \"1s\", \"stale_while_revalidate\": \"10s\"}";
+    run a = run_fmt(ONE_ITEM, 1, "12100ms", "open", think, swr, "", "[]");
+    ck_assert_int_eq((int64_t)num(a.m, "requests"), 30);
+    ck_assert_int_eq((int64_t)num(a.m, "cache_hits"), 29);
+    ck_assert_int_eq((int64_t)num(a.m, "swr_served"), 9);
+    ck_assert_int_eq((int64_t)num(a.m, "swr_revalidations"), 9);
+    ck_assert_int_eq((int64_t)num(a.m, "swr_not_modified"), 9);
+    ck_assert_int_eq((int64_t)num(a.m, "swr_full"), 0);
+    ck_assert_int_eq((int64_t)num(a.m, "swr_failed"), 0);
+    ck_assert_int_eq((int64_t)num(a.m, "swr_in_flight_at_end"), 0);
+    ck_assert_int_eq((int64_t)num(a.m, "revalidations"), 0);
+    ck_assert_int_eq((int64_t)num(a.m, "stale_shown"), 0);
+    run_free(&a);
+
+    run b = run_fmt(ONE_ITEM, 1, "12100ms", "open", think, "{\"max_age\": \"1s\"}", "", "[]");
+    ck_assert_int_eq((int64_t)num(b.m, "cache_hits"), 20);
+    ck_assert_int_eq((int64_t)num(b.m, "revalidations"), 9);
+    ck_assert_int_eq((int64_t)num(b.m, "not_modified"), 9);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(b.m, "swr_served"));
+    run_free(&b);
+
+    run c = run_fmt(ONE_ITEM, 1, "12100ms", "open", think, swr, "", "[{\"at\": \"1500ms\"}]");
+    ck_assert_int_eq((int64_t)num(c.m, "swr_served"), 9);
+    ck_assert_int_eq((int64_t)num(c.m, "swr_full"), 1);
+    ck_assert_int_eq((int64_t)num(c.m, "swr_not_modified"), 8);
+    ck_assert_int_eq((int64_t)num(c.m, "stale_shown"), 1);
+    ck_assert_int_eq((int64_t)num(c.m, "stale_while_revalidate"), 1);
+    run_free(&c);
+}
+END_TEST
+
+/*
  * The model's prefetch hook (sim.h) is a hint: the same scenario run by the
  * model with it and by a copy without it gives the same trace and figures.
  * Four client nodes, caches, a limiter that rejects, and a server crash, so
@@ -498,6 +545,7 @@ static Suite *suite(void) {
     tcase_add_test(c, test_limiter_reads_only_its_algorithms_keys);
     tcase_add_test(c, test_limiters_bound_what_passes_in_a_window);
     tcase_add_test(c, test_per_user_figures_add_up);
+    tcase_add_test(c, test_stale_while_revalidate_answers_and_refreshes_behind);
     tcase_add_test(c, test_prefetch_hook_changes_no_result);
     suite_add_tcase(s, c);
     return s;

@@ -77,6 +77,7 @@ typedef enum web_stale_cause {
     WEB_STALE_MAX_AGE,       /* a fresh hit: max-age had not run out */
     WEB_STALE_LAST_MODIFIED, /* a 304 by If-Modified-Since hid a change within its resolution */
     WEB_STALE_IN_FLIGHT,     /* the origin changed while the answer travelled */
+    WEB_STALE_SWR,           /* an expired copy served while it was revalidated (RFC 5861) */
     WEB_STALE_COUNT
 } web_stale_cause;
 
@@ -93,6 +94,7 @@ typedef struct web_class_cfg {
      * origin sends, the validators clients use, and what a check costs. */
     double change_rate_per_s;
     sim_time max_age;
+    sim_time swr; /* stale-while-revalidate: how long past expiry a copy may answer (0: never) */
     bool no_cache, no_store, cacheable; /* cacheable: items, caching on, not no_store */
     int validators;
     sim_time etag_cost_per_kib, last_modified_cost;
@@ -193,6 +195,7 @@ typedef struct web_shared {
     /* Client caches: one per user when any class is cacheable. */
     bool caching;
     bool catalogue; /* a class has items: the origin exists, copies shown are judged */
+    bool swr;       /* a cacheable class has stale_while_revalidate */
     int64_t cache_entries, cache_bytes;
     int cache_policy;
     sim_time lm_resolution;

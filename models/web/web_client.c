@@ -136,6 +136,51 @@ static void send_request(sim_ctx *ctx, web_node *nd, const web_creq *q, uint32_t
     web_send(ctx, p->lb_first + us->lb, WEB_MSG_REQUEST, &w, p->classes[q->cls].request_bytes);
 }
 
+/* Stale-while-revalidate (RFC 5861): the user's expired copy e of item
+ * (resource r) answered at once, and the client revalidates it in the
+ * background, with the copy's validators (none: a full fetch), unless a
+ * revalidation of that copy is already on its way. */
+static void revalidate_in_background(sim_ctx *ctx, web_node *nd, uint32_t local, int cls,
+                                     uint32_t item, const web_cache_entry *e) {
+    web_shared *p = web_shared_of(ctx);
+    web_client *cl = nd->cl;
+    for (uint32_t i = 0; i < cl->reqs.n; i++) {
+        const web_creq *o = web_pool_at(&cl->reqs, i);
+        if (o->hd.used && o->background && o->local == local && o->cls == cls && o->item == item)
+            return;
+    }
+    uint32_t h;
+    web_creq *q = web_pool_new(&cl->reqs, &h);
+    if (!q) {
+        p->oracle->swr_failed++; /* never sent: counted as ended */
+        p->oracle->swr_sent++;
+        return;
+    }
+    const web_class_cfg *k = &p->classes[cls];
+    q->start = sim_now(ctx);
+    q->local = local;
+    q->item = item;
+    q->cls = (uint16_t)cls;
+    q->background = 1;
+    q->cond = k->validators == WEB_VAL_NONE   ? 0
+              : k->validators == WEB_VAL_ETAG ? WEB_F_INM
+              : k->validators == WEB_VAL_LM   ? WEB_F_IMS
+                                              : WEB_F_INM | WEB_F_IMS;
+    q->vheld = q->cond ? e->version : 0;
+    p->oracle->swr_sent++;
+    p->oracle->swr_in_flight++;
+    send_request(ctx, nd, q, h);
+}
+
+/* A background revalidation ended as `end` (its answer, if ok, already
+ * stored): no user waited, so only its own counts change. */
+static void end_background(web_node *nd, web_shared *p, web_creq *q, int end) {
+    if (end != WEB_END_OK)
+        p->oracle->swr_failed++;
+    p->oracle->swr_in_flight--;
+    web_pool_release(&nd->cl->reqs, q);
+}
+
 /* The request leaves the client.  A client-side cache answers here in
  * part 2, before any balancer sees the request. */
 static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
@@ -196,6 +241,21 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
             next_request(ctx, p, nd, local);
             return;
         }
+        if (e && k->swr > 0 && now - e->expires < k->swr) {
+            /* Expired, but within stale-while-revalidate: the copy
+             * answers (a hit: the user waits for nothing, and neither the
+             * limiter nor a server sees this request), and the client
+             * revalidates it behind the user's back. */
+            p->oracle->hits++;
+            p->oracle->swr_served++;
+            WEB_USTAT(p, user, hits);
+            sim_count(s, p->c_hits, 1);
+            if (web_oracle_shown(p, r, e->version, now, WEB_STALE_SWR))
+                WEB_USTAT(p, user, stale);
+            revalidate_in_background(ctx, nd, local, cls, item, e);
+            next_request(ctx, p, nd, local);
+            return;
+        }
         if (e && k->validators != WEB_VAL_NONE) {
             cond = k->validators == WEB_VAL_ETAG ? WEB_F_INM
                    : k->validators == WEB_VAL_LM ? WEB_F_IMS
@@ -231,6 +291,10 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
 /* Request q ended as `end`. */
 static void end_request(sim_ctx *ctx, web_node *nd, web_creq *q, int end, uint32_t server) {
     web_shared *p = web_shared_of(ctx);
+    if (q->background) {
+        end_background(nd, p, q, end);
+        return;
+    }
     sim *s = sim_of(ctx);
     web_client *cl = nd->cl;
     web_user *us = &cl->users[q->local];
@@ -342,6 +406,30 @@ static bool retry_limited(sim_ctx *ctx, web_node *nd, web_creq *q, uint32_t h,
     return true;
 }
 
+/* An ok answer to background revalidation q: a 304 refreshes the copy it
+ * names (if the cache still holds that one), a 200 stores the new version.
+ * Nothing is shown: the user was answered when it was sent. */
+static void background_answered(sim_ctx *ctx, web_node *nd, const web_creq *q, const web_wire *w) {
+    web_shared *p = web_shared_of(ctx);
+    const web_class_cfg *k = &p->classes[q->cls];
+    uint32_t r = web_res_of(p, q->cls, q->item), version = w->item;
+    web_cache *cache = &nd->cl->caches[q->local];
+    sim_time now = sim_now(ctx);
+    if (w->flags & WEB_F_304) {
+        p->oracle->swr_not_modified++;
+        p->oracle->bytes_saved += (double)(k->response_bytes - k->not_modified_bytes);
+        const web_cache_entry *e = web_cache_peek(cache, r);
+        if (!e || e->version != q->vheld)
+            return; /* the copy went while the check travelled */
+        version = e->version;
+    } else {
+        p->oracle->swr_full++;
+    }
+    web_cache_fields f = {
+        .version = version, .size_bytes = (uint32_t)k->response_bytes, .expires = now + k->max_age};
+    web_cache_insert(cache, r, &f);
+}
+
 void web_client_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     if (m->type != WEB_MSG_REPLY)
         return;
@@ -351,6 +439,13 @@ void web_client_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
     if (!q)
         return; /* timed out at the client already */
     int end = w->status < WEB_END_COUNT ? w->status : WEB_END_SERVER;
+    if (q->background) {
+        /* No retry after a 429 either: the next use starts another. */
+        if (end == WEB_END_OK)
+            background_answered(ctx, nd, q, w);
+        end_background(nd, p, q, end);
+        return;
+    }
     if (end == WEB_END_LIMITED) {
         p->oracle->limited_429++;
         WEB_USTAT(p, global_user(p, nd, q->local), limited_429);
@@ -395,8 +490,15 @@ void web_client_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg
 void web_client_crash(sim_ctx *ctx, web_node *nd) {
     web_shared *p = web_shared_of(ctx);
     web_client *cl = nd->cl;
-    p->in_flight -= cl->reqs.live;
-    p->oracle->abandoned += cl->reqs.live;
+    uint32_t background = 0;
+    for (uint32_t i = 0; i < cl->reqs.n; i++) {
+        const web_creq *q = web_pool_at(&cl->reqs, i);
+        background += q->hd.used && q->background;
+    }
+    p->in_flight -= cl->reqs.live - background;
+    p->oracle->abandoned += cl->reqs.live - background;
+    p->oracle->swr_failed += background;
+    p->oracle->swr_in_flight -= background;
     web_pool_clear(&cl->reqs);
     for (uint32_t i = 0; i < cl->n_users; i++) {
         cl->users[i].pending = UINT32_MAX;

@@ -106,6 +106,7 @@ static int read_class(sim_cfg *c, web_class_cfg *k, int i) {
         sim_cfg_enter(c, "cache") < 0 ||
         sim_cfg_time(c, "max_age", "0s", 0, 365 * 24 * HOUR, &k->max_age) < 0 ||
         sim_cfg_bool(c, "no_cache", false, &k->no_cache) < 0 ||
+        sim_cfg_time(c, "stale_while_revalidate", "0s", 0, 365 * 24 * HOUR, &k->swr) < 0 ||
         sim_cfg_bool(c, "no_store", false, &k->no_store) < 0 ||
         sim_cfg_enum(c, "validators", "etag", validators, &k->validators) < 0 ||
         sim_cfg_time(c, "etag_cost_per_kib", "5us", 0, HOUR, &k->etag_cost_per_kib) < 0 ||
@@ -116,6 +117,13 @@ static int read_class(sim_cfg *c, web_class_cfg *k, int i) {
         return sim_cfg_fail(c, "no_store",
                             "cannot go with no_cache: no_store keeps no copy, so there is "
                             "nothing for no_cache to revalidate; give one of them");
+    if (k->swr > 0 && (k->no_cache || k->no_store))
+        return sim_cfg_fail(c, "stale_while_revalidate",
+                            "cannot go with %s: %s, so no copy may answer while it is "
+                            "revalidated; give one of them",
+                            k->no_cache ? "no_cache" : "no_store",
+                            k->no_cache ? "no_cache revalidates before every use"
+                                        : "no_store keeps no copy");
     sim_cfg_leave(c);
     if ((k->change_rate_per_s > 0) && k->items == 0)
         return sim_cfg_fail(c, "change_rate_per_s",
@@ -179,6 +187,7 @@ static int read_classes(sim_cfg *c, web_shared *p) {
         web_class_cfg *k = &p->classes[i];
         k->cacheable = p->caching && k->items > 0 && !k->no_store;
         any |= k->cacheable;
+        p->swr |= k->cacheable && k->swr > 0;
         p->catalogue |= k->items > 0;
         total += (uint64_t)k->items;
     }

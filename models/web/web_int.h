@@ -221,6 +221,9 @@ typedef struct web_oracle {
      * origin's, by cause; bytes on the wire saved against no cache; server
      * work by answer. */
     int64_t hits, revalidations, not_modified, full, races;
+    /* Stale-while-revalidate: requests a stale copy answered (counted in
+     * hits too), background revalidations sent, and how they ended. */
+    int64_t swr_served, swr_sent, swr_not_modified, swr_full, swr_failed, swr_in_flight;
     int64_t shown, stale, stale_by[WEB_STALE_COUNT];
     double bytes_saved, work_full_ns, work_304_ns;
     int64_t limited_429, retries_429;
@@ -282,10 +285,11 @@ typedef struct web_creq {
     uint32_t item;
     uint16_t cls;
     uint8_t login;
-    uint8_t limited; /* 429s this request got so far */
-    uint8_t waiting; /* waiting to be sent again after a 429 */
-    uint8_t cond;    /* validators sent (WEB_F_INM, WEB_F_IMS) */
-    uint32_t vheld;  /* the cached copy's version they name */
+    uint8_t limited;    /* 429s this request got so far */
+    uint8_t waiting;    /* waiting to be sent again after a 429 */
+    uint8_t cond;       /* validators sent (WEB_F_INM, WEB_F_IMS) */
+    uint8_t background; /* a stale-while-revalidate revalidation: no user waits for it */
+    uint32_t vheld;     /* the cached copy's version they name */
 } web_creq;
 
 typedef struct web_client {

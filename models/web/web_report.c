@@ -341,6 +341,8 @@ void web_report(sim_report *r, void *shared) {
         sim_report_int(r, "stale_max_age", o->stale_by[WEB_STALE_MAX_AGE]);
         sim_report_int(r, "stale_last_modified", o->stale_by[WEB_STALE_LAST_MODIFIED]);
         sim_report_int(r, "stale_in_flight", o->stale_by[WEB_STALE_IN_FLIGHT]);
+        if (p->swr)
+            sim_report_int(r, "stale_while_revalidate", o->stale_by[WEB_STALE_SWR]);
         sim_report_num(r, "server_work_full_s", o->work_full_ns / 1e9);
         sim_report_num(r, "server_work_304_s", o->work_304_ns / 1e9);
     }
@@ -348,6 +350,14 @@ void web_report(sim_report *r, void *shared) {
         sim_report_int(r, "cache_hits", o->hits);
         sim_report_num(r, "cache_hit_fraction",
                        o->requests ? (double)o->hits / (double)o->requests : 0);
+        if (p->swr) {
+            sim_report_int(r, "swr_served", o->swr_served);
+            sim_report_int(r, "swr_revalidations", o->swr_sent);
+            sim_report_int(r, "swr_not_modified", o->swr_not_modified);
+            sim_report_int(r, "swr_full", o->swr_full);
+            sim_report_int(r, "swr_failed", o->swr_failed);
+            sim_report_int(r, "swr_in_flight_at_end", o->swr_in_flight);
+        }
         sim_report_int(r, "revalidations", o->revalidations);
         sim_report_int(r, "not_modified", o->not_modified);
         sim_report_int(r, "full_responses", o->full);
@@ -413,6 +423,14 @@ void web_report(sim_report *r, void *shared) {
                         (long long)o->stale_by[WEB_STALE_LAST_MODIFIED],
                         (long long)o->stale_by[WEB_STALE_IN_FLIGHT], o->work_full_ns / 1e9,
                         o->work_304_ns / 1e9);
+    if (p->swr)
+        sim_report_line(r,
+                        "stale-while-revalidate: %lld requests answered by an expired copy (%lld "
+                        "of them stale), %lld background revalidations: %lld 304, %lld full, "
+                        "%lld failed",
+                        (long long)o->swr_served, (long long)o->stale_by[WEB_STALE_SWR],
+                        (long long)o->swr_sent, (long long)o->swr_not_modified,
+                        (long long)o->swr_full, (long long)o->swr_failed);
     if (p->limiting)
         sim_report_line(r,
                         "limiter: %lld allowed, %lld soft, %lld delayed, %lld rejected (429); "
