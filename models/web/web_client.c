@@ -6,7 +6,9 @@
  * after each answer), and the client's end-to-end timeout.
  *
  * Messages: a client sends `request` to the user's balancer and takes the
- * `reply`.  A user whose request times out moves to the next balancer
+ * `reply`.  A background revalidation (stale-while-revalidate) is a
+ * request of the client's own: no user waits for it, and it is counted
+ * apart (swr_*), not in invariant (1).  A user whose request times out moves to the next balancer
  * (clients fail over, as a resolver's next address).
  *
  * Invariants
