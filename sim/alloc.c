@@ -20,14 +20,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TABLES_FROM_MALLOC 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TABLES_FROM_MALLOC 1
-#endif
-#endif
-
 static long live_blocks;
 static size_t largest;
 
@@ -100,7 +92,7 @@ void sim_free(void *p) {
 
 /* The bytes a mapped table takes, or 0 for one from sim_calloc. */
 static size_t table_len(size_t n, size_t size) {
-#ifdef TABLES_FROM_MALLOC
+#ifdef SIM_ASAN
     (void)n;
     (void)size;
     return 0;

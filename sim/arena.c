@@ -24,12 +24,8 @@
 #define N_CLASSES 31 /* 32 B ... 1 MiB */
 #define MAX_CLASS ((size_t)32 << 15)
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef SIM_ASAN
 #define ARENA_PASSTHROUGH 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ARENA_PASSTHROUGH 1
-#endif
 #endif
 
 typedef struct free_block {

@@ -308,15 +308,19 @@ static void redistribute(sim_queue *q, const sim_qentry *src, uint32_t n, uint32
     }
 }
 
-/* The lowest non-empty radix bucket, taken off the non-empty set (the
- * caller empties it); the set must not be empty. */
-static uint32_t take_lowest(sim_queue *q) {
+/* The lowest non-empty radix bucket; the non-empty set must not be
+ * empty. */
+static uint32_t lowest(const sim_queue *q) {
     uint32_t w = (uint32_t)__builtin_ctzll(q->summary);
-    uint32_t k = 1 + (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
+    return 1 + (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
+}
+
+/* Takes the lowest bucket off the non-empty set (the caller empties it). */
+static void drop_lowest(sim_queue *q) {
+    uint32_t w = (uint32_t)__builtin_ctzll(q->summary);
     q->nonempty[w] &= q->nonempty[w] - 1;
     if (!q->nonempty[w])
         q->summary &= ~((uint64_t)1 << w);
-    return k;
 }
 
 /* After a refill, or a pop that leaves bucket 0 with its entries moved to
@@ -330,8 +334,7 @@ static uint32_t take_lowest(sim_queue *q) {
 static void top_up(sim_queue *q) {
     sim_qbucket *b0 = &q->b[0];
     while (b0->n < SIM_QUEUE_AHEAD + 1 && q->summary) {
-        uint32_t w = (uint32_t)__builtin_ctzll(q->summary);
-        uint32_t k = 1 + (w << 6) + (uint32_t)__builtin_ctzll(q->nonempty[w]);
+        uint32_t k = lowest(q);
         sim_qbucket *b = &q->b[k];
         if (b->n > SIM_QUEUE_SORT_MAX)
             return;
@@ -339,7 +342,7 @@ static void top_up(sim_queue *q) {
             b0->cap = 2 * SIM_QUEUE_SORT_MAX + SIM_QUEUE_AHEAD;
             b0->e = sim_realloc(b0->e, (size_t)b0->cap * sizeof *b0->e);
         }
-        (void)take_lowest(q);
+        drop_lowest(q);
         sort_bucket(b->e, b0->e + b0->n, b->n, (k - 1) / SIM_QUEUE_DIGITS);
         b0->n += b->n;
         b->n = 0;
@@ -352,7 +355,8 @@ static void top_up(sim_queue *q) {
 __attribute__((noinline)) static bool refill(sim_queue *q) {
     if (!q->summary)
         return false;
-    uint32_t k = take_lowest(q);
+    uint32_t k = lowest(q);
+    drop_lowest(q);
     sim_qbucket *b = &q->b[k], *b0 = &q->b[0];
     uint32_t n = b->n;
     b->n = 0;

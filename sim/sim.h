@@ -195,6 +195,17 @@ static inline uint64_t sim_mix64(uint64_t z) {
 _Noreturn void sim_panic(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* SIM_ASAN: built with AddressSanitizer, which sees only malloc's blocks,
+ * so the allocators that pool or map memory themselves (sim/arena.c,
+ * sim_table_calloc) hand every block to malloc instead. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_ASAN 1
+#endif
+#endif
+
 /* Allocation wrappers: abort on out of memory, count live blocks. */
 void *sim_malloc(size_t size);
 void *sim_calloc(size_t n, size_t size);

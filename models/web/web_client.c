@@ -6,10 +6,10 @@
  * after each answer), and the client's end-to-end timeout.
  *
  * Messages: a client sends `request` to the user's balancer and takes the
- * `reply`.  A background revalidation (stale-while-revalidate) is a
- * request of the client's own: no user waits for it, and it is counted
- * apart (swr_*), not in invariant (1).  A user whose request times out moves to the next balancer
- * (clients fail over, as a resolver's next address).
+ * `reply`.  A user whose request times out moves to the next balancer
+ * (clients fail over, as a resolver's next address).  A background
+ * revalidation (stale-while-revalidate) is a request of the client's own:
+ * no user waits for it, and it is counted apart (swr_*), not in (1).
  *
  * Invariants
  *  (1) Every request a user issues ends exactly once, as the client sees
@@ -46,11 +46,11 @@ static void arm_users(sim_ctx *ctx, web_shared *p, const web_node *nd) {
 }
 
 /* The copies a user's cache is sized for at its first insert: the
- * requests a user makes in the run, m = duration / mean think time, plus
- * two standard deviations of a Poisson count (2 sqrt(m)), so that few
- * caches outgrow their first table (the arena keeps the outgrown blocks);
- * at most the catalogue's items and 1024 (a longer run grows from there).
- * The cache rounds it up to a size class of the arena.  Only the tables'
+ * requests a user makes in the run (duration / mean think time), at most
+ * the catalogue's items and 1024 (a longer run grows from there); the
+ * cache rounds it up to a size class of the arena.  (Sizing for two
+ * standard deviations more, so that fewer caches outgrow their first
+ * table, took more memory in the benchmark, not less.)  Only the tables'
  * layout depends on it. */
 static uint32_t initial_copies(const web_shared *p) {
     double think = sim_dist_mean(&p->think), items = 0;
@@ -138,6 +138,14 @@ static void send_request(sim_ctx *ctx, web_node *nd, const web_creq *q, uint32_t
     web_send(ctx, p->lb_first + us->lb, WEB_MSG_REQUEST, &w, p->classes[q->cls].request_bytes);
 }
 
+/* The conditional headers a revalidation of class k sends. */
+static uint8_t validator_flags(const web_class_cfg *k) {
+    return k->validators == WEB_VAL_NONE   ? 0
+           : k->validators == WEB_VAL_ETAG ? WEB_F_INM
+           : k->validators == WEB_VAL_LM   ? WEB_F_IMS
+                                           : WEB_F_INM | WEB_F_IMS;
+}
+
 /* Stale-while-revalidate (RFC 5861): the user's expired copy e of item
  * (resource r) answered at once, and the client revalidates it in the
  * background, with the copy's validators (none: a full fetch), unless a
@@ -158,16 +166,12 @@ static void revalidate_in_background(sim_ctx *ctx, web_node *nd, uint32_t local,
         p->oracle->swr_sent++;
         return;
     }
-    const web_class_cfg *k = &p->classes[cls];
     q->start = sim_now(ctx);
     q->local = local;
     q->item = item;
     q->cls = (uint16_t)cls;
     q->background = 1;
-    q->cond = k->validators == WEB_VAL_NONE   ? 0
-              : k->validators == WEB_VAL_ETAG ? WEB_F_INM
-              : k->validators == WEB_VAL_LM   ? WEB_F_IMS
-                                              : WEB_F_INM | WEB_F_IMS;
+    q->cond = validator_flags(&p->classes[cls]);
     q->vheld = q->cond ? e->version : 0;
     p->oracle->swr_sent++;
     p->oracle->swr_in_flight++;
@@ -259,9 +263,7 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
             return;
         }
         if (e && k->validators != WEB_VAL_NONE) {
-            cond = k->validators == WEB_VAL_ETAG ? WEB_F_INM
-                   : k->validators == WEB_VAL_LM ? WEB_F_IMS
-                                                 : WEB_F_INM | WEB_F_IMS;
+            cond = validator_flags(k);
             vheld = e->version;
             p->oracle->revalidations++;
             WEB_USTAT(p, user, revalidations);
