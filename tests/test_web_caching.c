@@ -500,6 +500,47 @@ START_TEST(test_stale_while_revalidate_answers_and_refreshes_behind) {
 END_TEST
 
 /*
+ * Stale-while-revalidate at scale: 3000 users on 3 client nodes over 20
+ * items, max-age 200 ms and 20 ms one-way links, so hundreds of background
+ * revalidations are in flight at once and many users ask for a copy whose
+ * check is still travelling (the client keeps a set of them), and client1
+ * crashes mid-run, losing its own.  Every revalidation sent ends exactly
+ * once (304, full or failed) or is still in flight at the end; each user's
+ * copy has at most one on its way, so there are fewer revalidations than
+ * answers from an expired copy; the crash fails some; and the run is
+ * byte-identical twice.
+ */
+START_TEST(test_stale_while_revalidate_sends_one_check_per_copy) {
+    const char *text =
+        "{\"model\": \"web\", \"seed\": 5, \"duration\": \"10s\","
+        " \"network\": {\"latency\": {\"type\": \"constant\", \"value\": \"20ms\"}},"
+        " \"faults\": [{\"at\": \"4s\", \"crash\": [\"client1\"]},"
+        " {\"at\": \"6s\", \"recover\": [\"client1\"]}],"
+        " \"web\": {\"users\": {\"count\": 3000, \"clients\": 3, \"loop\": \"open\","
+        " \"think_time\": {\"type\": \"exponential\", \"mean\": \"50ms\"},"
+        " \"cache\": {\"enabled\": true, \"entries\": 5}},"
+        " \"classes\": [{\"name\": \"product\", \"items\": 20, \"zipf\": 1.0,"
+        " \"change_rate_per_s\": 0.5, \"service\": {\"type\": \"constant\", \"value\": \"1ms\"},"
+        " \"cache\": {\"max_age\": \"200ms\", \"validators\": \"etag\","
+        " \"stale_while_revalidate\": \"5s\"}}],"
+        " \"servers\": {\"count\": 64, \"workers\": 8}}}";
+    run a = run_sim(load_text_ok(text, web_models, NULL, 0));
+    double sent = num(a.m, "swr_revalidations"), served = num(a.m, "swr_served");
+    ck_assert_double_eq(sent, num(a.m, "swr_not_modified") + num(a.m, "swr_full") +
+                                  num(a.m, "swr_failed") + num(a.m, "swr_in_flight_at_end"));
+    ck_assert_double_gt(num(a.m, "swr_failed"), 0);
+    ck_assert_double_gt(sent, 10000);
+    ck_assert_double_lt(sent, 0.9 * served);
+    /* The figure the first version (a scan of the requests in flight) gave. */
+    ck_assert_double_eq(sent, 97057);
+    run b = run_sim(load_text_ok(text, web_models, NULL, 0));
+    ck_assert_uint_eq(sim_trace_hash(a.s), sim_trace_hash(b.s));
+    run_free(&a);
+    run_free(&b);
+}
+END_TEST
+
+/*
  * The model's prefetch hook (sim.h) is a hint: the same scenario run by the
  * model with it and by a copy without it gives the same trace and figures.
  * Four client nodes, caches, a limiter that rejects, and a server crash, so
@@ -552,6 +593,7 @@ static Suite *suite(void) {
     tcase_add_test(c, test_limiters_bound_what_passes_in_a_window);
     tcase_add_test(c, test_per_user_figures_add_up);
     tcase_add_test(c, test_stale_while_revalidate_answers_and_refreshes_behind);
+    tcase_add_test(c, test_stale_while_revalidate_sends_one_check_per_copy);
     tcase_add_test(c, test_prefetch_hook_changes_no_result);
     suite_add_tcase(s, c);
     return s;
