@@ -315,51 +315,21 @@ void mq_pub_start(sim_ctx *ctx, mq_shared *p, mq_node *n) {
 
 /* ---- Consumer: dedupe window. ---- */
 
-static uint32_t dd_hash(uint32_t id) { return id * 0x9E3779B1u; }
-
 static bool dd_has(const mq_cons *c, uint32_t id) {
-    for (uint32_t h = dd_hash(id) & c->dd_mask; c->dd_set[h]; h = (h + 1) & c->dd_mask)
-        if (c->dd_set[h] == id + 1)
-            return true;
-    return false;
-}
-
-/* Removes id from the set by backward-shift deletion (linear probing). */
-static void dd_del(mq_cons *c, uint32_t id) {
-    uint32_t i = dd_hash(id) & c->dd_mask;
-    while (c->dd_set[i] != id + 1) {
-        SIM_ASSERT(c->dd_set[i]);
-        i = (i + 1) & c->dd_mask;
-    }
-    for (uint32_t j = i;;) {
-        j = (j + 1) & c->dd_mask;
-        if (!c->dd_set[j])
-            break;
-        uint32_t k = dd_hash(c->dd_set[j] - 1) & c->dd_mask;
-        /* Move j back to the hole at i unless its home k lies in (i, j]. */
-        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-        if (!stays) {
-            c->dd_set[i] = c->dd_set[j];
-            i = j;
-        }
-    }
-    c->dd_set[i] = 0;
+    return sim_set_has(&c->dd_set, (uint64_t)id + 1);
 }
 
 static void dd_add(mq_cons *c, uint32_t id) {
     if (dd_has(c, id))
         return;
     if (c->dd_n == c->dd_cap) {
-        dd_del(c, c->dd_ring[c->dd_head]);
+        sim_set_remove(&c->dd_set, (uint64_t)c->dd_ring[c->dd_head] + 1);
         c->dd_head = (c->dd_head + 1) % c->dd_cap;
         c->dd_n--;
     }
     c->dd_ring[(c->dd_head + c->dd_n) % c->dd_cap] = id;
     c->dd_n++;
-    uint32_t h = dd_hash(id) & c->dd_mask;
-    while (c->dd_set[h])
-        h = (h + 1) & c->dd_mask;
-    c->dd_set[h] = id + 1;
+    sim_set_add(&c->dd_set, (uint64_t)id + 1);
 }
 
 /* ---- Consumer. ---- */
@@ -374,11 +344,6 @@ void mq_cons_init(sim_ctx *ctx, mq_shared *p, mq_node *n) {
     if (g->delivery == MQ_EFFECTIVELY_ONCE && p->mode == MQ_MODE_QUEUE) {
         c->dd_cap = (uint32_t)g->dedupe_window;
         c->dd_ring = sim_calloc(c->dd_cap, sizeof *c->dd_ring);
-        uint32_t size = 16;
-        while (size < 2 * c->dd_cap)
-            size *= 2;
-        c->dd_set = sim_calloc(size, sizeof *c->dd_set);
-        c->dd_mask = size - 1;
     }
     n->cons = c;
 }
@@ -388,7 +353,7 @@ void mq_cons_fini(mq_node *n) {
         return;
     sim_free(n->cons->slots);
     sim_free(n->cons->dd_ring);
-    sim_free(n->cons->dd_set);
+    sim_set_fini(&n->cons->dd_set);
     sim_free(n->cons);
     n->cons = NULL;
 }
@@ -529,7 +494,7 @@ static void on_deliver(sim_ctx *ctx, mq_shared *p, mq_node *n, uint32_t src, con
     sl->hops = w->hops;
     sl->part = w->part;
     sl->from = src;
-    if (c->dd_set && dd_has(c, w->msg)) {
+    if (c->dd_ring && dd_has(c, w->msg)) {
         p->deduplicated++;
         sim_count(p->s, p->c_deduplicated, 1);
         answer(ctx, p, n, w->slot, MQ_MSG_ACK);
@@ -575,7 +540,7 @@ static void finish(sim_ctx *ctx, mq_shared *p, mq_node *n, uint32_t i) {
     } else {
         mq_oracle_processed(p, now, sl->msg, g->sub);
         mq_oracle_release(p, now, sl->msg, g->sub, MQ_HOLD_CONSUMER, MQ_CAUSE_NONE);
-        if (c->dd_set)
+        if (c->dd_ring)
             dd_add(c, sl->msg);
         if (g->publish >= 0 && (p->max_chain == 0 || sl->hops < p->max_chain))
             mq_pub_create(ctx, p, n, g->publish, (uint8_t)(sl->hops + 1));

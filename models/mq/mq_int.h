@@ -18,6 +18,7 @@
 #define DSIM_MQ_INT_H
 
 #include "mq.h"
+#include "set.h"
 
 #include <string.h>
 
@@ -189,10 +190,10 @@ struct mq_cons {
     uint32_t n_slots, rot, tagseq;
     uint32_t assigned; /* partitions mode: bit k = topic partition k */
     uint32_t gen;
-    /* Dedupe window (effectively-once): the last ids processed, in a ring,
-     * and an open-addressing set of them (id + 1; 0 = empty). */
+    /* Dedupe window (effectively-once; dd_ring NULL when off): the last
+     * ids processed, in a ring, and the set of them (id + 1). */
     uint32_t *dd_ring, dd_n, dd_head, dd_cap;
-    uint32_t *dd_set, dd_mask;
+    sim_set dd_set;
 };
 
 /* ---- Broker side. ---- */

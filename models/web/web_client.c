@@ -99,7 +99,7 @@ void web_client_fini(web_node *nd) {
     if (!cl)
         return;
     web_pool_fini(&cl->reqs);
-    sim_free(cl->bg_keys);
+    sim_set_fini(&cl->revalidating);
     if (cl->caches) {
         for (uint32_t i = 0; i < cl->n_users; i++)
             web_cache_fini(&cl->caches[i]);
@@ -147,69 +147,9 @@ static uint8_t validator_flags(const web_class_cfg *k) {
                                            : WEB_F_INM | WEB_F_IMS;
 }
 
-/* The set of copies with a background revalidation in flight
- * (web_client.bg_keys): linear probing, deletion by backward shift, so no
- * tombstones; it grows at half full and never holds more keys than
- * requests in flight. */
+/* The key of user local's copy of resource r in web_client.revalidating
+ * (nonzero, as the set needs). */
 static uint64_t bg_key(uint32_t local, uint32_t r) { return ((uint64_t)local << 32 | r) + 1; }
-
-static uint32_t bg_home(const web_client *cl, uint64_t key) {
-    return (uint32_t)sim_mix64(key) & (cl->bg_cap - 1);
-}
-
-static bool bg_has(const web_client *cl, uint64_t key) {
-    if (cl->bg_cap == 0)
-        return false;
-    for (uint32_t i = bg_home(cl, key);; i = (i + 1) & (cl->bg_cap - 1)) {
-        if (cl->bg_keys[i] == key)
-            return true;
-        if (cl->bg_keys[i] == 0)
-            return false;
-    }
-}
-
-static void bg_put(web_client *cl, uint64_t key);
-
-static void bg_grow(web_client *cl) {
-    uint64_t *old = cl->bg_keys;
-    uint32_t n = cl->bg_cap;
-    cl->bg_cap = n ? 2 * n : 16;
-    cl->bg_keys = sim_calloc(cl->bg_cap, sizeof *cl->bg_keys);
-    cl->bg_n = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (old[i])
-            bg_put(cl, old[i]);
-    sim_free(old);
-}
-
-static void bg_put(web_client *cl, uint64_t key) {
-    if (2 * (cl->bg_n + 1) > cl->bg_cap)
-        bg_grow(cl);
-    uint32_t i = bg_home(cl, key);
-    while (cl->bg_keys[i] != 0)
-        i = (i + 1) & (cl->bg_cap - 1);
-    cl->bg_keys[i] = key;
-    cl->bg_n++;
-}
-
-static void bg_drop(web_client *cl, uint64_t key) {
-    uint32_t mask = cl->bg_cap - 1, i = bg_home(cl, key);
-    while (cl->bg_keys[i] != key) {
-        SIM_ASSERT(cl->bg_keys[i] != 0); /* only keys put are dropped */
-        i = (i + 1) & mask;
-    }
-    /* Backward shift: move up every later key of the run whose home does
-     * not lie cyclically in (i, j]. */
-    for (uint32_t j = (i + 1) & mask; cl->bg_keys[j] != 0; j = (j + 1) & mask) {
-        uint32_t h = bg_home(cl, cl->bg_keys[j]);
-        if (((j - h) & mask) >= ((j - i) & mask)) {
-            cl->bg_keys[i] = cl->bg_keys[j];
-            i = j;
-        }
-    }
-    cl->bg_keys[i] = 0;
-    cl->bg_n--;
-}
 
 /* Stale-while-revalidate (RFC 5861): the user's expired copy e of item
  * (resource r) answered at once, and the client revalidates it in the
@@ -220,7 +160,7 @@ static void revalidate_in_background(sim_ctx *ctx, web_node *nd, uint32_t local,
     web_shared *p = web_shared_of(ctx);
     web_client *cl = nd->cl;
     uint64_t key = bg_key(local, r);
-    if (bg_has(cl, key))
+    if (sim_set_has(&cl->revalidating, key))
         return;
     uint32_t h;
     web_creq *q = web_pool_new(&cl->reqs, &h);
@@ -236,7 +176,7 @@ static void revalidate_in_background(sim_ctx *ctx, web_node *nd, uint32_t local,
     q->background = 1;
     q->cond = validator_flags(&p->classes[cls]);
     q->vheld = q->cond ? e->version : 0;
-    bg_put(cl, key);
+    sim_set_add(&cl->revalidating, key);
     p->oracle->swr_sent++;
     p->oracle->swr_in_flight++;
     send_request(ctx, nd, q, h);
@@ -248,7 +188,10 @@ static void end_background(web_node *nd, web_shared *p, web_creq *q, int end) {
     if (end != WEB_END_OK)
         p->oracle->swr_failed++;
     p->oracle->swr_in_flight--;
-    bg_drop(nd->cl, bg_key(q->local, web_res_of(p, q->cls, q->item)));
+    bool had =
+        sim_set_remove(&nd->cl->revalidating, bg_key(q->local, web_res_of(p, q->cls, q->item)));
+    SIM_ASSERT(had);
+    (void)had;
     web_pool_release(&nd->cl->reqs, q);
 }
 
@@ -554,10 +497,8 @@ void web_client_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg
 void web_client_crash(sim_ctx *ctx, web_node *nd) {
     web_shared *p = web_shared_of(ctx);
     web_client *cl = nd->cl;
-    uint32_t background = cl->bg_n; /* one request per copy in the set */
-    if (cl->bg_cap > 0)
-        memset(cl->bg_keys, 0, cl->bg_cap * sizeof *cl->bg_keys);
-    cl->bg_n = 0;
+    uint32_t background = cl->revalidating.n; /* one request per copy in the set */
+    sim_set_clear(&cl->revalidating);
     p->in_flight -= cl->reqs.live - background;
     p->oracle->abandoned += cl->reqs.live - background;
     p->oracle->swr_failed += background;

@@ -22,6 +22,7 @@
 #include "web.h"
 
 #include "arena.h"
+#include "set.h"
 
 #include <string.h>
 
@@ -298,12 +299,11 @@ typedef struct web_client {
     web_pool reqs;
     web_cache *caches; /* one per local user (NULL unless caching) */
     sim_arena *arena;  /* their tables */
-    /* The copies a background revalidation is on its way for: an open-
-     * addressing set of (local user, resource) keys + 1 (0 is empty), so
-     * that an answer from an expired copy sends at most one revalidation
-     * per copy without scanning the requests in flight. */
-    uint64_t *bg_keys;
-    uint32_t bg_cap, bg_n; /* bg_cap a power of two, or 0 */
+    /* The copies a background revalidation is on its way for, as
+     * (local user, resource) keys: an answer from an expired copy sends
+     * at most one revalidation per copy without scanning the requests in
+     * flight. */
+    sim_set revalidating;
 } web_client;
 
 typedef struct web_lreq {
