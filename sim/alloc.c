@@ -138,6 +138,66 @@ void sim_table_free(void *p, size_t n, size_t size) {
     munmap(p, len);
 }
 
+/* The reservation's length: bytes rounded up to 2 MiB. */
+static size_t reserve_len(size_t bytes) {
+    return bytes > (size_t)-1 / 2 ? 0 : (bytes + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
+}
+
+void *sim_reserve(size_t bytes) {
+    size_t len = reserve_len(bytes);
+    if (len == 0)
+        return NULL;
+#ifdef SIM_ASAN
+    return len <= ((size_t)1 << 30) ? sim_calloc(1, len) : NULL;
+#else
+    char *p =
+        mmap(NULL, len + HUGE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    char *a = (char *)(((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (p + len + HUGE_BYTES > a + len)
+        munmap(a + len, (size_t)(p + len + HUGE_BYTES - (a + len)));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(a, len, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
+    live_blocks++;
+    return a;
+#endif
+}
+
+void sim_reserve_grow(void *base, size_t bytes, size_t old_usable, size_t usable) {
+    size_t len = reserve_len(bytes);
+    if (usable > len)
+        sim_panic(__FILE__, __LINE__, "a reservation of %zu bytes grown to %zu", len, usable);
+#ifdef SIM_ASAN
+    (void)base;
+    (void)old_usable;
+#else
+    /* mprotect works on whole pages: round both ends to 4 KiB (the first
+     * page may already be usable; making it so again is harmless). */
+    const size_t page = 4096;
+    size_t from = old_usable / page * page, to = (usable + page - 1) / page * page;
+    if (to > from && mprotect((char *)base + from, to - from, PROT_READ | PROT_WRITE) != 0)
+        sim_panic(__FILE__, __LINE__, "out of memory growing a table to %zu bytes", usable);
+#endif
+    if (usable > largest)
+        largest = usable;
+}
+
+void sim_reserve_free(void *base, size_t bytes) {
+    if (!base)
+        return;
+#ifdef SIM_ASAN
+    (void)bytes;
+    sim_free(base);
+#else
+    live_blocks--;
+    munmap(base, reserve_len(bytes));
+#endif
+}
+
 char *sim_strdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *d = sim_malloc(n);

@@ -404,6 +404,124 @@ START_TEST(test_weighted_round_robin_follows_weights) {
 }
 END_TEST
 
+/* ---- Pooled arrivals (users.arrivals "pooled"). ---- */
+
+/* Open-loop users of exponential think time on `clients` nodes: args
+ * seed, duration, users, clients, arrivals, think mean, the rest of the
+ * users object, and the scenario's extra top-level keys (faults). */
+#define POOLED                                                                                     \
+    "{\"model\": \"web\", \"seed\": %d, \"duration\": \"%s\", %s"                                  \
+    " \"web\": {\"users\": {\"count\": %d, \"clients\": %d, \"loop\": \"open\","                   \
+    " \"arrivals\": \"%s\", \"think_time\": {\"type\": \"exponential\", \"mean\": \"%s\"} %s},"    \
+    " \"classes\": [{\"name\": \"page\", \"service\": {\"type\": \"constant\", \"value\": "        \
+    "\"1ms\"}}], \"servers\": {\"count\": 4, \"workers\": 8}}}"
+
+/* |x - want| <= tol, with the figures in the message. */
+static void expect_near(const char *what, double x, double want, double tol) {
+    ck_assert_msg(fabs(x - want) <= tol, "%s: %.0f, expected %.0f +- %.0f", what, x, want, tol);
+}
+
+/* The per-user counts' variance over their mean (1 for Poisson counts). */
+static double dispersion(const run *r) {
+    const web_shared *p = r->s->shared;
+    const web_ustat *u = p->oracle->ustat;
+    ck_assert_ptr_nonnull(u);
+    double sum = 0, sq = 0, n = (double)p->n_users;
+    for (int64_t i = 0; i < p->n_users; i++)
+        sum += u[i].requests;
+    double mean = sum / n;
+    for (int64_t i = 0; i < p->n_users; i++)
+        sq += (u[i].requests - mean) * (u[i].requests - mean);
+    return sq / (n - 1) / mean;
+}
+
+/*
+ * 2000 users on 4 client nodes, each a Poisson stream of mean gap 2 s, for
+ * 100 s: 100,000 requests expected, Poisson SD 316, bound 4 SD = 1265.
+ * Each user's count is Poisson(50), so their variance over their mean is
+ * 1, with SD sqrt(2 / 2000 + 1 / (2000 x 50)) = 0.032: bound 4 SD = 0.13.
+ * Both ways of drawing them pass the same bounds (the same process), the
+ * pooled run is byte-identical twice, and its draws differ from the
+ * per-user run's.  A crash of client0 from 30 s to 40 s silences its 500
+ * users for 10 s: 2,500 fewer requests expected.
+ */
+START_TEST(test_pooled_arrivals_are_each_users_poisson_stream) {
+    const char *mode[2] = {"per_user", "pooled"};
+    uint64_t hash[2];
+    for (int m = 0; m < 2; m++) {
+        run r = run_fmt(POOLED, 3, "100s", "", 2000, 4, mode[m], "2s", "");
+        expect_near(mode[m], num(r.m, "requests"), 100000, 1265);
+        double d = dispersion(&r);
+        ck_assert_msg(fabs(d - 1) <= 0.13, "%s: dispersion %.3f", mode[m], d);
+        hash[m] = sim_trace_hash(r.s);
+        if (m == 1)
+            ck_assert_int_eq((int64_t)num(r.m, "pooled_arrivals_dropped"), 0);
+        run_free(&r);
+    }
+    ck_assert_uint_ne(hash[0], hash[1]);
+    run again = run_fmt(POOLED, 3, "100s", "", 2000, 4, "pooled", "2s", "");
+    ck_assert_uint_eq(sim_trace_hash(again.s), hash[1]);
+    run_free(&again);
+    const char *crash = "\"faults\": [{\"at\": \"30s\", \"crash\": [\"client0\"]},"
+                        " {\"at\": \"40s\", \"recover\": [\"client0\"]}],";
+    for (int m = 0; m < 2; m++) {
+        run r = run_fmt(POOLED, 3, "100s", crash, 2000, 4, mode[m], "2s", "");
+        /* Requests issued; those client0 waited for at the crash are
+         * abandoned, not ended, but were counted when issued. */
+        expect_near(mode[m], num(r.m, "requests"), 97500, 1265);
+        run_free(&r);
+    }
+}
+END_TEST
+
+/*
+ * Sessions of 5 s, then 5 s away, think time Exp(1 s), 200 users for
+ * 1000 s.  A cycle is a login, the session's Poisson(5) requests, the
+ * request that finds the session over (the logout, not counted), which
+ * comes an Exp(1 s) after its end, and the time away: C = 11 s on average
+ * (E[C^2] = 122), so a user sends r = (1 + 5) / 11 requests a second.
+ * Over a finite run a renewal-reward count is r t + r E[C^2] / (2 E[C]) -
+ * E[sum of the rewards' times into their cycle] / E[C], less r times the
+ * first think time: per user 3.025 - 12.5 / 11 - 0.545 = +1.34 requests,
+ * so 200 x (1000 r + 1.34) = 109,360 expected (count variance about
+ * 96,000 from the renewal-reward CLT: SD 310, bound 4 SD = 1250; six seeds
+ * of each way gave 108,876 to 109,808).  Logouts: 200 x (1000 / 11 - 0.13)
+ * = 18,156 (SD about 12: bound 100).  Pooled, the arrivals drawn for a
+ * user away are dropped, 5 per cycle at 8.5 s into it on average: 200 x
+ * (1000 x 5 / 11 - 1.80) = 90,549 (SD about 300: bound 1250).
+ */
+START_TEST(test_pooled_arrivals_thin_users_who_are_away) {
+    const char *mode[2] = {"per_user", "pooled"};
+    const char *sessions = ", \"session_length\": \"5s\", \"away\": \"5s\"";
+    for (int m = 0; m < 2; m++) {
+        run r = run_fmt(POOLED, 8, "1000s", "", 200, 2, mode[m], "1s", sessions);
+        expect_near(mode[m], num(r.m, "requests"), 200 * (1000 * 6.0 / 11 + 1.34), 1250);
+        const web_shared *p = r.s->shared;
+        expect_near(mode[m], (double)p->oracle->logouts, 200 * (1000 / 11.0 - 0.13), 100);
+        if (m == 1)
+            expect_near("dropped", num(r.m, "pooled_arrivals_dropped"),
+                        200 * (1000 * 5.0 / 11 - 1.80), 1250);
+        run_free(&r);
+    }
+}
+END_TEST
+
+/*
+ * 10 abusive users among 1000 on 3 client nodes (so each node's abusive
+ * prefix differs: 4, 3 and 3 locals), thinking 10 times faster: they keep
+ * their own timers while the rest are pooled.  Think time Exp(1 s), 100 s:
+ * the abusive send 10 x 100 x 10 = 10,000 (SD 100: bound 400), the others
+ * 990 x 100 = 99,000 (SD 315: bound 1260).
+ */
+START_TEST(test_pooled_arrivals_keep_abusive_users_apart) {
+    run r = run_fmt(POOLED, 9, "100s", "", 1000, 3, "pooled", "1s",
+                    ", \"abusive\": {\"count\": 10, \"think_factor\": 10}");
+    expect_near("abusive", num(r.m, "abusive_requests"), 10000, 400);
+    expect_near("normal", num(r.m, "normal_requests"), 99000, 1260);
+    run_free(&r);
+}
+END_TEST
+
 static Suite *web_suite(void) {
     Suite *s = suite_create("web");
     TCase *q = tcase_create("queueing");
@@ -429,6 +547,12 @@ static Suite *web_suite(void) {
     tcase_add_test(f, test_every_request_ends_once_under_chaos);
     tcase_add_test(f, test_autoscaler_follows_a_spike);
     suite_add_tcase(s, f);
+    TCase *a = tcase_create("arrivals");
+    tcase_set_timeout(a, 120);
+    tcase_add_test(a, test_pooled_arrivals_are_each_users_poisson_stream);
+    tcase_add_test(a, test_pooled_arrivals_thin_users_who_are_away);
+    tcase_add_test(a, test_pooled_arrivals_keep_abusive_users_apart);
+    suite_add_tcase(s, a);
     TCase *d = tcase_create("determinism");
     tcase_set_timeout(d, 60);
     tcase_add_test(d, test_same_seed_same_trace_hash_other_seed_differs);

@@ -512,6 +512,104 @@ START_TEST(test_growth_keeps_every_entry_findable) {
 }
 END_TEST
 
+/*
+ * A shared pool (web_cache_slab) changes no result: 8 LRU and 8 FIFO
+ * caches on one pool and the same 16 on pools of their own get the same
+ * 400,000 interleaved operations (Zipf lookups, inserts, removes, a
+ * clear now and then), and every lookup answers the same, every cache
+ * evicts the same keys in the same order and holds the same entries and
+ * bytes.  Ids freed by evictions, removes and clears are reused: the pool
+ * never hands out more than the caches can hold at once.
+ */
+START_TEST(test_shared_pool_changes_no_result) {
+    enum { K = 16, CAP = 300 };
+    long blocks = sim_live_blocks();
+    web_cache_slab slab;
+    ck_assert(web_cache_slab_init(&slab, (uint64_t)K * CAP));
+    web_cache own[K], on[K];
+    victims vo[K], vs[K];
+    memset(vo, 0, sizeof vo);
+    memset(vs, 0, sizeof vs);
+    sim_arena *arena = sim_arena_create();
+    for (int i = 0; i < K; i++) {
+        web_cache_policy pol = i % 2 ? WEB_CACHE_FIFO : WEB_CACHE_LRU;
+        web_cache_init(&own[i], pol, CAP, i % 4 == 3 ? 200000 : 0);
+        web_cache_init(&on[i], pol, CAP, i % 4 == 3 ? 200000 : 0);
+        web_cache_use_arena(&on[i], arena);
+        web_cache_use_slab(&on[i], &slab);
+        web_cache_reserve_at_first_insert(&on[i], 8 + (uint32_t)i);
+        web_cache_on_evict(&own[i], record_victim, &vo[i]);
+        web_cache_on_evict(&on[i], record_victim, &vs[i]);
+    }
+    sim_zipf z;
+    sim_zipf_init(&z, 5000, 0.8);
+    sim_rng rng;
+    sim_rng_seed(&rng, 11, 4);
+    int64_t hits = 0, clears = 0;
+    for (int op = 0; op < 400000; op++) {
+        int i = (int)sim_rng_below(&rng, K);
+        uint32_t k = (uint32_t)sim_zipf_sample(&z, &rng);
+        uint32_t act = sim_rng_below(&rng, 1000);
+        if (act == 0) {
+            web_cache_clear(&own[i]);
+            web_cache_clear(&on[i]);
+            clears++;
+            continue;
+        }
+        if (act < 50) {
+            EXPECT(web_cache_remove(&own[i], k) == web_cache_remove(&on[i], k));
+            continue;
+        }
+        const web_cache_entry *a = web_cache_lookup(&own[i], k), *b = web_cache_lookup(&on[i], k);
+        ck_assert_msg(!a == !b, "op %d: cache %d key %u found in one pool only", op, i, k);
+        if (a) {
+            hits++;
+            EXPECT_U(a->version, ==, b->version);
+            EXPECT_U(a->size_bytes, ==, b->size_bytes);
+            continue;
+        }
+        uint32_t size = 1 + sim_rng_below(&rng, 2000);
+        put(&own[i], k, (uint32_t)op, size);
+        put(&on[i], k, (uint32_t)op, size);
+    }
+    EXPECT_I(hits, >, 100000);
+    EXPECT_I(clears, >, 300);
+    uint32_t held = 0;
+    for (int i = 0; i < K; i++) {
+        EXPECT_U(vo[i].n, >, 1000);
+        EXPECT_U(vo[i].n, ==, vs[i].n);
+        EXPECT(memcmp(vo[i].keys, vs[i].keys, vo[i].n * sizeof *vo[i].keys) == 0);
+        EXPECT_U(web_cache_entries(&own[i]), ==, web_cache_entries(&on[i]));
+        EXPECT_U(web_cache_bytes(&own[i]), ==, web_cache_bytes(&on[i]));
+        held += web_cache_entries(&on[i]);
+    }
+    /* Handed out: at most what the caches can hold at once. */
+    EXPECT_U(web_cache_slab_entries(&slab), <=, (uint32_t)K * CAP);
+    EXPECT_U(web_cache_slab_entries(&slab), >=, held);
+    EXPECT_U(web_cache_slab_bytes(&slab), >=, (size_t)web_cache_slab_entries(&slab) * 32);
+    /* Cleared caches give their ids back: refilling them takes no more. */
+    uint32_t before = web_cache_slab_entries(&slab);
+    for (int i = 0; i < K; i++) {
+        web_cache_clear(&on[i]);
+        for (uint32_t k = 0; k < CAP; k++)
+            put(&on[i], 100000 + k, 1, 1);
+        EXPECT_U(web_cache_entries(&on[i]), ==, CAP);
+    }
+    EXPECT_U(before, <=, (uint32_t)K * CAP);
+    EXPECT_U(web_cache_slab_entries(&slab), ==, (uint32_t)K * CAP);
+    /* The pool may go first: the caches' fini then skips giving back. */
+    web_cache_slab_fini(&slab);
+    for (int i = 0; i < K; i++) {
+        web_cache_fini(&on[i]);
+        web_cache_fini(&own[i]);
+        sim_free(vo[i].keys);
+        sim_free(vs[i].keys);
+    }
+    sim_arena_destroy(arena);
+    EXPECT_I(sim_live_blocks(), ==, blocks);
+}
+END_TEST
+
 /* Runs a fixed random sequence of operations on c and returns the keys it
  * evicted, in order. */
 static victims run_sequence(web_cache *c, uint64_t seed) {
@@ -754,6 +852,7 @@ static Suite *web_cache_suite(void) {
     TCase *index = tcase_create("index");
     tcase_add_test(index, test_growth_keeps_every_entry_findable);
     tcase_add_test(index, test_eviction_order_is_independent_of_table_layout);
+    tcase_add_test(index, test_shared_pool_changes_no_result);
     tcase_add_test(index, test_memory_per_entry);
     suite_add_tcase(s, index);
     TCase *che = tcase_create("che");

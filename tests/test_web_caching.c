@@ -62,6 +62,34 @@ START_TEST(test_ttl_hit_ratio_through_the_model) {
 END_TEST
 
 /*
+ * The same closed form with pooled arrivals (users.arrivals): 50 users of
+ * one item, each its own cache, their requests drawn from one Poisson
+ * stream per client node (2 nodes).  Each user still sees Poisson
+ * requests at 10/s, so the hit ratio is 2/3 again: 50 x 1000 s / 0.3 s
+ * cycles, SD (1/3) sqrt(2 / 166,667) / 3 = 0.0004, plus 50 logins
+ * among 500,000 requests: bound 0.002.
+ */
+START_TEST(test_ttl_hit_ratio_with_pooled_arrivals) {
+    run r = run_fmt(
+        "{\"model\": \"web\", \"seed\": 5, \"duration\": \"1000s\","
+        " \"network\": {\"latency\": {\"type\": \"constant\", \"value\": \"0ms\"}},"
+        " \"web\": {\"users\": {\"count\": 50, \"clients\": 2, \"loop\": \"open\","
+        " \"arrivals\": \"pooled\","
+        " \"think_time\": {\"type\": \"exponential\", \"mean\": \"100ms\"},"
+        " \"cache\": {\"enabled\": true}},"
+        " \"classes\": [{\"name\": \"item\", \"items\": 1, \"service\": {\"type\": \"constant\","
+        " \"value\": \"0ms\"}, \"cache\": {\"max_age\": \"200ms\", \"validators\": \"none\"}}],"
+        " \"servers\": {\"count\": 1, \"workers\": 64}}}");
+    double hits = num(r.m, "cache_hits"), reqs = num(r.m, "requests");
+    double p = hits / reqs, want = 2.0 / 3;
+    ck_assert_double_gt(reqs, 490000);
+    ck_assert_msg(fabs(p - want) <= 0.002, "hit ratio %.4f, lambda T / (1 + lambda T) %.4f", p,
+                  want);
+    run_free(&r);
+}
+END_TEST
+
+/*
  * If-Modified-Since at one-second resolution, one resource changed at
  * 1.2 s and 1.7 s, revalidated on every use (max-age 0), requests every
  * 100 ms (closed loop, 1 ms of service, no network delay).  The copy
@@ -584,6 +612,7 @@ static Suite *suite(void) {
     TCase *c = tcase_create("cache");
     tcase_set_timeout(c, 120);
     tcase_add_test(c, test_ttl_hit_ratio_through_the_model);
+    tcase_add_test(c, test_ttl_hit_ratio_with_pooled_arrivals);
     tcase_add_test(c, test_last_modified_misses_a_change_within_its_second);
     tcase_add_test(c, test_causes_of_stale_copies);
     tcase_add_test(c, test_eviction_races_and_accounting);

@@ -44,6 +44,9 @@ typedef enum web_policy {
 typedef enum web_sticky { WEB_STICKY_NONE, WEB_STICKY_TABLE, WEB_STICKY_COOKIE } web_sticky;
 typedef enum web_state { WEB_STATE_NONE, WEB_STATE_STATEFUL, WEB_STATE_STATELESS } web_state;
 typedef enum web_loop { WEB_LOOP_CLOSED, WEB_LOOP_OPEN } web_loop;
+/* Where an open loop's requests come from: each user's own think timer,
+ * or one merged Poisson stream per client node (web_client.c). */
+typedef enum web_arrivals { WEB_ARRIVALS_PER_USER, WEB_ARRIVALS_POOLED } web_arrivals;
 
 /* How a request ended, as the client saw it (the index of each counter). */
 typedef enum web_end {
@@ -134,7 +137,7 @@ typedef struct web_shared {
     sim *s;
     /* users */
     int64_t n_users, n_clients, session_bytes, client_max_outstanding;
-    int loop;
+    int loop, arrivals;
     sim_dist think, session_length, away;
     sim_time client_timeout;
     /* classes */

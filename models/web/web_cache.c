@@ -5,9 +5,12 @@
  * Entries live in one pool addressed by 32-bit ids, so that links are 4
  * bytes and the pool can grow by realloc without fixing pointers; freed
  * ids go on a free list threaded through link_next and are reused last in,
- * first out.  Ids therefore depend only on the sequence of calls, but no
- * decision depends on them anyway: the victim is always the head of a
- * list (the LRU or FIFO list, or the lowest LFU bucket's list).
+ * first out.  The pool is the cache's own, or a web_cache_slab several
+ * caches share (one reservation that grows in place, so pool stays put and
+ * every access is the same c->pool[id]); with a shared one, ids depend on
+ * the other caches' calls too.  No decision depends on them: the victim is
+ * always the head of a list (the LRU or FIFO list, or the lowest LFU
+ * bucket's list), and a lookup compares keys.
  *
  * The index is separate chaining over the pool: chains[h] heads a list
  * threaded through link_chain, h being the low bits of the splitmix64
@@ -33,6 +36,7 @@
 /* The per-entry figure web_cache.h promises. */
 _Static_assert(sizeof(web_cache_entry) == 32, "web_cache_entry grew");
 _Static_assert(offsetof(web_cache, pool_cap) == 64, "a lookup's fields fill the first line");
+_Static_assert(offsetof(web_cache, shared) < 64, "an insert tells its pool from the first line");
 
 /* Chains per head allowed on average before the index doubles. */
 #define MAX_CHAIN_LOAD 1u
@@ -121,7 +125,28 @@ static void pool_grow(web_cache *c, uint32_t want) {
     c->pool_cap = cap;
 }
 
+/* Entries made usable at a time in a shared pool: 2 MiB. */
+#define SLAB_STEP (((uint32_t)2 << 20) / (uint32_t)sizeof(web_cache_entry))
+
+static uint32_t slab_alloc(web_cache_slab *s) {
+    uint32_t id = s->free;
+    if (id != NONE) {
+        s->free = s->base[id].link_next;
+        return id;
+    }
+    SIM_ASSERT(s->used < s->cap); /* each cache stays within its max_entries */
+    if (s->used == s->usable) {
+        uint32_t to = s->cap - s->usable < SLAB_STEP ? s->cap : s->usable + SLAB_STEP;
+        sim_reserve_grow(s->base, (size_t)s->cap * sizeof *s->base,
+                         (size_t)s->usable * sizeof *s->base, (size_t)to * sizeof *s->base);
+        s->usable = to;
+    }
+    return s->used++;
+}
+
 static uint32_t pool_alloc(web_cache *c) {
+    if (c->shared)
+        return slab_alloc(c->slab);
     uint32_t id = c->pool_free;
     if (id != NONE) {
         c->pool_free = c->pool[id].link_next;
@@ -133,8 +158,9 @@ static uint32_t pool_alloc(web_cache *c) {
 }
 
 static void pool_release(web_cache *c, uint32_t id) {
-    c->pool[id].link_next = c->pool_free;
-    c->pool_free = id;
+    uint32_t *free = c->shared ? &c->slab->free : &c->pool_free;
+    c->pool[id].link_next = *free;
+    *free = id;
 }
 
 /* ---- The hash index. ---- */
@@ -159,8 +185,11 @@ void web_cache_prefetch_key(const web_cache *c, uint32_t key) {
     if (c->tail != NONE)
         __builtin_prefetch(&c->pool[c->tail]);
     /* Not checked against pool_cap, which is on the struct's second line:
-     * a prefetch past the pool is harmless (it never faults). */
-    __builtin_prefetch(&c->pool[c->pool_free != NONE ? c->pool_free : c->pool_used]);
+     * a prefetch past the pool is harmless (it never faults).  A shared
+     * pool's next entry is not on this line (and its frontier is written
+     * in order anyway). */
+    if (!c->shared)
+        __builtin_prefetch(&c->pool[c->pool_free != NONE ? c->pool_free : c->pool_used]);
 }
 
 /* Rebuilds the index with n heads (a power of two), walking the old chains:
@@ -364,7 +393,18 @@ void web_cache_init(web_cache *c, web_cache_policy policy, uint32_t max_entries,
 }
 
 static void release(web_cache *c) {
-    tab_free(c, c->pool, (size_t)c->pool_cap * sizeof *c->pool);
+    if (c->shared) {
+        /* Every entry is on exactly one chain: back to the shared pool,
+         * unless the pool is gone already (web_cache_slab_fini). */
+        for (uint32_t h = 0; c->slab->base && h < c->n_chains; h++)
+            for (uint32_t id = c->chains[h]; id != NONE;) {
+                uint32_t next = c->pool[id].link_chain;
+                pool_release(c, id);
+                id = next;
+            }
+    } else {
+        tab_free(c, c->pool, (size_t)c->pool_cap * sizeof *c->pool);
+    }
     tab_free(c, c->chains, (size_t)c->n_chains * sizeof *c->chains);
     tab_free(c, c->lfu_bucket, (size_t)c->pool_cap * sizeof *c->lfu_bucket);
     tab_free(c, c->lfu, (size_t)c->lfu_cap * sizeof *c->lfu);
@@ -383,14 +423,44 @@ void web_cache_clear(web_cache *c) {
     web_cache kept = *c;
     uint32_t ghosts = c->ghost ? c->ghost->max_entries : 0;
     release(c);
-    web_cache_init(c, kept.policy, kept.max_entries, kept.max_bytes);
+    web_cache_init(c, (web_cache_policy)kept.policy, kept.max_entries, kept.max_bytes);
     c->arena = kept.arena;
     c->initial = kept.initial;
     c->on_evict = kept.on_evict;
     c->evict_arg = kept.evict_arg;
     c->evictions = kept.evictions;
     c->rejected = kept.rejected;
+    if (kept.shared)
+        web_cache_use_slab(c, kept.slab);
     web_cache_remember_evicted(c, ghosts);
+}
+
+bool web_cache_slab_init(web_cache_slab *s, uint64_t cap) {
+    memset(s, 0, sizeof *s);
+    if (cap == 0 || cap >= UINT32_MAX)
+        return false;
+    s->base = sim_reserve((size_t)cap * sizeof *s->base);
+    if (!s->base)
+        return false;
+    s->cap = (uint32_t)cap;
+    s->free = NONE;
+    return true;
+}
+
+void web_cache_slab_fini(web_cache_slab *s) {
+    sim_reserve_free(s->base, (size_t)s->cap * sizeof *s->base);
+    memset(s, 0, sizeof *s);
+}
+
+size_t web_cache_slab_bytes(const web_cache_slab *s) { return (size_t)s->usable * sizeof *s->base; }
+uint32_t web_cache_slab_entries(const web_cache_slab *s) { return s->used; }
+
+void web_cache_use_slab(web_cache *c, web_cache_slab *s) {
+    SIM_ASSERT(c->pool_cap == 0 && c->n_chains == 0 && c->policy != WEB_CACHE_LFU && !c->ghost);
+    SIM_ASSERT(s->base && c->max_entries > 0);
+    c->shared = 1;
+    c->slab = s;
+    c->pool = s->base;
 }
 
 void web_cache_use_arena(web_cache *c, sim_arena *a) {
@@ -406,6 +476,7 @@ void web_cache_on_evict(web_cache *c, web_cache_evict_fn *fn, void *arg) {
 }
 
 void web_cache_remember_evicted(web_cache *c, uint32_t n) {
+    SIM_ASSERT(n == 0 || !c->shared);
     if (n == 0) {
         if (c->ghost) {
             web_cache_fini(c->ghost);
@@ -426,7 +497,7 @@ void web_cache_remember_evicted(web_cache *c, uint32_t n) {
 }
 
 void web_cache_reserve(web_cache *c, uint32_t n) {
-    if (n > c->pool_cap)
+    if (n > c->pool_cap && !c->shared)
         pool_grow(c, n);
     uint32_t heads = 4;
     while ((uint64_t)MAX_CHAIN_LOAD * heads < n && heads <= UINT32_MAX / 2)
@@ -479,7 +550,7 @@ static const web_cache_entry *store_at(web_cache *c, uint32_t key, const web_cac
     while ((c->max_entries && c->entries >= c->max_entries) ||
            (c->max_bytes && c->bytes + f->size_bytes > c->max_bytes))
         evict(c, NONE);
-    if (c->pool_cap == 0 && c->initial > 0)
+    if (c->n_chains == 0 && c->initial > 0)
         web_cache_reserve(c, c->initial);
     id = pool_alloc(c);
     web_cache_entry *e = &c->pool[id];

@@ -63,6 +63,9 @@
  * prints the figure); LFU
  * adds 4 bytes per entry and 20 per distinct count.  An empty cache
  * allocates nothing, so 100,000 mostly idle users cost only their structs.
+ * Caches may instead share one pool of entries (web_cache_slab below):
+ * then a cache's own tables are only its chain heads, and the pool holds
+ * the copies stored and the slots freed, with no per-cache slack.
  *
  * Invariants (checked by tests/test_web_cache.c):
  *  (1) entries and bytes are the sums over the stored entries, after every
@@ -103,6 +106,33 @@ typedef struct web_cache_fields {
  * only during the call, and the hook must not call into the cache. */
 typedef void web_cache_evict_fn(void *arg, const web_cache_entry *victim);
 
+/* A pool of entries several LRU or FIFO caches share (a client node's
+ * users'), addressed by one 32-bit id space in one reservation of address
+ * space (sim_reserve) that grows in place.  With private pools each cache
+ * grows its own by reallocation, and the blocks it outgrows wait for a
+ * cache of their size; a shared pool holds only the copies stored and the
+ * ids they freed, with no copying.  Which pool an entry comes from changes
+ * no result: ids are never a decision's input.  Fields are private. */
+typedef struct web_cache_slab {
+    web_cache_entry *base;
+    uint32_t cap;    /* entries the reservation holds */
+    uint32_t usable; /* entries made usable so far */
+    uint32_t used;   /* entries ever handed out */
+    uint32_t free;   /* freed ids, through link_next */
+} web_cache_slab;
+
+/* Reserves a shared pool for at most cap entries (the sum of its caches'
+ * max_entries, below UINT32_MAX); false when the address space cannot be
+ * had (s is then zeroed and the caches keep private pools). */
+bool web_cache_slab_init(web_cache_slab *s, uint64_t cap);
+/* Frees the pool; after every cache using it has been fini'd.  Safe on a
+ * zeroed struct. */
+void web_cache_slab_fini(web_cache_slab *s);
+/* Bytes made usable (what the pool occupies once touched). */
+size_t web_cache_slab_bytes(const web_cache_slab *s);
+/* Entries handed out (stored or freed for reuse), 32 bytes each. */
+uint32_t web_cache_slab_entries(const web_cache_slab *s);
+
 /* One LFU frequency bucket; private to web_cache.c. */
 typedef struct web_cache_bucket web_cache_bucket;
 
@@ -117,9 +147,16 @@ typedef struct web_cache {
     uint64_t max_bytes, bytes;
     uint32_t max_entries, entries;
     uint32_t n_chains;
-    uint32_t pool_used, pool_free;
-    uint32_t head, tail; /* LRU and FIFO: the victim end and the newest end */
-    web_cache_policy policy;
+    uint32_t head; /* LRU and FIFO: the victim end */
+    union {
+        struct {
+            uint32_t pool_used, pool_free; /* a pool of its own */
+        };
+        struct web_cache_slab *slab; /* shared: the pool that pool points into */
+    };
+    uint32_t tail;  /* LRU and FIFO: the newest end */
+    uint8_t policy; /* a web_cache_policy */
+    uint8_t shared; /* entries from slab (web_cache_use_slab) */
     /* The rest. */
     uint32_t pool_cap;
     uint32_t initial;        /* the first insert sizes the tables for this many (0: 4) */
@@ -142,6 +179,11 @@ void web_cache_init(web_cache *c, web_cache_policy policy, uint32_t max_entries,
  * of sim_malloc; before the first insert (or after a clear).  The arena
  * must outlive the cache.  Changes no result. */
 void web_cache_use_arena(web_cache *c, struct sim_arena *a);
+/* Makes the cache take its entries from shared pool s instead of a pool
+ * of its own; before the first insert, for an LRU or FIFO cache with no
+ * ghost list.  Its clear and fini give the entries back to s, which must
+ * outlive it.  Changes no result. */
+void web_cache_use_slab(web_cache *c, web_cache_slab *s);
 /* Frees what the cache allocated (entries, index, ghost list); the struct
  * is the caller's.  Safe on a zeroed struct. */
 void web_cache_fini(web_cache *c);

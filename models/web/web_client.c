@@ -20,6 +20,20 @@
  *      state (its crash loses only what it was waiting for).
  *  (3) Users are spread over the client nodes: global user = local index x
  *      clients + node index, so each node's draws are its own stream's.
+ *
+ * Pooled arrivals (users.arrivals "pooled"; open loop, exponential think
+ * time).  n users each sending a Poisson stream of rate l are, in
+ * distribution, one Poisson stream of rate n l whose every arrival belongs
+ * to a user drawn uniformly (superposition), so a client node keeps one
+ * timer chain for its users instead of one pending timer each.  Each link
+ * of the chain draws its gap and its user together, so the prefetch hook
+ * sees the user as with per-user timers.  A user away after a logout
+ * keeps its own timer for its return (it logs in then, as with per-user
+ * timers), and arrivals drawn for it meanwhile are dropped (thinning: by
+ * memorylessness its next request after the return is again a think time
+ * away).  Abusive users think faster, so they keep their own timers: they
+ * are the node's first locals (global index below the abusive count), and
+ * the pool is the rest.  A load factor applies from the chain's next draw.
  */
 #include "web_int.h"
 
@@ -33,16 +47,48 @@ static bool abusive(const web_shared *p, const web_node *nd, uint32_t local) {
     return p->n_abusive > 0 && (int64_t)global_user(p, nd, local) < p->n_abusive;
 }
 
+/* A user's next request a think time from now, on the user's own timer;
+ * nothing for a pooled user (the node's chain brings its requests). */
 static void next_request(sim_ctx *ctx, web_shared *p, const web_node *nd, uint32_t local) {
+    if (local >= nd->cl->pool_first)
+        return;
     double t = sim_dist_sample(&p->think, sim_node_rng(ctx)) / p->factor;
     if (abusive(p, nd, local))
         t /= p->abusive_factor;
     sim_timer_set(ctx, t >= 9e18 ? (sim_time)9e18 : (sim_time)(t + 0.5), WEB_T_USER, local);
 }
 
+/* The pool's next arrival: the gap to it, a think time divided by the
+ * pool's users (an exponential's minimum), and whose it is. */
+static void next_arrival(sim_ctx *ctx, web_shared *p, const web_node *nd) {
+    const web_client *cl = nd->cl;
+    uint32_t n = cl->n_users - cl->pool_first;
+    if (n == 0)
+        return;
+    sim_rng *rng = sim_node_rng(ctx);
+    double t = sim_dist_sample(&p->think, rng) / p->factor / n;
+    uint32_t local = cl->pool_first + sim_rng_below(rng, n);
+    sim_timer_set(ctx, t >= 9e18 ? (sim_time)9e18 : (sim_time)(t + 0.5), WEB_T_ARRIVAL, local);
+}
+
 static void arm_users(sim_ctx *ctx, web_shared *p, const web_node *nd) {
-    for (uint32_t i = 0; i < nd->cl->n_users; i++)
+    for (uint32_t i = 0; i < nd->cl->n_users && i < nd->cl->pool_first; i++)
         next_request(ctx, p, nd, i);
+    if (nd->cl->pool_first < nd->cl->n_users)
+        next_arrival(ctx, p, nd);
+}
+
+/* The node's first pooled user: locals below it are abusive (global
+ * index local x clients + index below the abusive count) and keep their
+ * own timers; n_users when arrivals are per user. */
+static uint32_t pool_first(const web_shared *p, const web_node *nd, uint32_t n) {
+    if (p->arrivals != WEB_ARRIVALS_POOLED)
+        return n;
+    if (p->n_abusive <= (int64_t)nd->index)
+        return 0;
+    uint64_t a =
+        ((uint64_t)p->n_abusive - nd->index + (uint64_t)p->n_clients - 1) / (uint64_t)p->n_clients;
+    return a < n ? (uint32_t)a : n;
 }
 
 /* The copies a user's cache is sized for at its first insert: the
@@ -70,6 +116,7 @@ void web_client_init(sim_ctx *ctx, web_node *nd) {
     if (nd->index < (uint32_t)(p->n_users % p->n_clients))
         n++;
     cl->n_users = n;
+    cl->pool_first = pool_first(p, nd, n);
     cl->users = sim_table_calloc(n, sizeof *cl->users);
     for (uint32_t i = 0; i < n; i++) {
         cl->users[i].pending = UINT32_MAX;
@@ -83,10 +130,16 @@ void web_client_init(sim_ctx *ctx, web_node *nd) {
         _Static_assert(_Alignof(web_cache) <= 64, "a table is 64-aligned");
         cl->caches = sim_table_calloc(n, sizeof *cl->caches);
         uint32_t first = initial_copies(p);
+        /* A shared pool where each cache's entries are bounded: no cache
+         * then outgrows a pool of its own (web_cache.h). */
+        bool shared = p->cache_policy != WEB_CACHE_LFU && p->cache_entries > 0 &&
+                      web_cache_slab_init(&cl->slab, (uint64_t)n * (uint64_t)p->cache_entries);
         for (uint32_t i = 0; i < n; i++) {
             web_cache_init(&cl->caches[i], (web_cache_policy)p->cache_policy,
                            (uint32_t)p->cache_entries, (uint64_t)p->cache_bytes);
             web_cache_use_arena(&cl->caches[i], cl->arena);
+            if (shared)
+                web_cache_use_slab(&cl->caches[i], &cl->slab);
             web_cache_reserve_at_first_insert(&cl->caches[i], first);
         }
     }
@@ -101,6 +154,9 @@ void web_client_fini(web_node *nd) {
     web_pool_fini(&cl->reqs);
     sim_set_fini(&cl->revalidating);
     if (cl->caches) {
+        /* The shared pool first: the caches then need not give their
+         * entries back one by one. */
+        web_cache_slab_fini(&cl->slab);
         for (uint32_t i = 0; i < cl->n_users; i++)
             web_cache_fini(&cl->caches[i]);
         sim_table_free(cl->caches, cl->n_users, sizeof *cl->caches);
@@ -218,6 +274,9 @@ static void issue(sim_ctx *ctx, web_node *nd, uint32_t local) {
         p->oracle->logouts++;
         sim_time away = sim_dist_sample_time(&p->away, rng);
         if (away > 0) {
+            /* Back (and logging in) on its own timer; a pooled user's
+             * arrivals until then are dropped. */
+            us->away = local >= cl->pool_first;
             sim_timer_set(ctx, away, WEB_T_USER, local);
             return;
         }
@@ -469,7 +528,16 @@ void web_client_on_message(sim_ctx *ctx, web_node *nd, const sim_msg *m) {
 void web_client_on_timer(sim_ctx *ctx, web_node *nd, uint32_t kind, uint64_t arg) {
     web_shared *p = web_shared_of(ctx);
     if (kind == WEB_T_USER) {
+        nd->cl->users[(uint32_t)arg].away = 0; /* a pooled user's return */
         issue(ctx, nd, (uint32_t)arg);
+        return;
+    }
+    if (kind == WEB_T_ARRIVAL) {
+        next_arrival(ctx, p, nd);
+        if (!nd->cl->users[(uint32_t)arg].away)
+            issue(ctx, nd, (uint32_t)arg);
+        else
+            p->oracle->thinned++;
         return;
     }
     if (kind == WEB_T_RETRY_429) {
@@ -507,6 +575,7 @@ void web_client_crash(sim_ctx *ctx, web_node *nd) {
     for (uint32_t i = 0; i < cl->n_users; i++) {
         cl->users[i].pending = UINT32_MAX;
         cl->users[i].in_session = 0;
+        cl->users[i].away = 0; /* the timer of its return was cancelled */
     }
 }
 
@@ -527,7 +596,7 @@ void web_client_prefetch(const web_shared *p, const web_node *nd, int stage, con
     uint32_t local;
     const web_creq *q = NULL;
     if (!ev->msg) {
-        if (ev->type != WEB_T_USER || ev->arg >= cl->n_users)
+        if ((ev->type != WEB_T_USER && ev->type != WEB_T_ARRIVAL) || ev->arg >= cl->n_users)
             return;
         local = (uint32_t)ev->arg;
     } else {

@@ -23,6 +23,7 @@ static const char *const policies[] = {
 static const char *const stickies[] = {"none", "table", "cookie", NULL};
 static const char *const states[] = {"none", "stateful", "stateless", NULL};
 static const char *const loops[] = {"closed", "open", NULL};
+static const char *const arrivals[] = {"per_user", "pooled", NULL};
 static const char *const actions[] = {"add", "remove", NULL};
 /* The limiter's algorithms, "none" first (index - 1 is rl_algo_of's). */
 static const char *const rl_algos[] = {
@@ -42,6 +43,7 @@ static int read_users(sim_cfg *c, web_shared *p) {
         sim_cfg_int(c, "count", 100, 1, WEB_MAX_USERS, &p->n_users) < 0 ||
         sim_cfg_int(c, "clients", 1, 1, 1024, &p->n_clients) < 0 ||
         sim_cfg_enum(c, "loop", "closed", loops, &p->loop) < 0 ||
+        sim_cfg_enum(c, "arrivals", "per_user", arrivals, &p->arrivals) < 0 ||
         sim_cfg_dist(c, "think_time", "{\"type\": \"exponential\", \"mean\": \"1s\"}",
                      SIM_UNIT_TIME, &p->think) < 0 ||
         sim_cfg_dist(c, "session_length", "0s", SIM_UNIT_TIME, &p->session_length) < 0 ||
@@ -86,6 +88,18 @@ static int read_users(sim_cfg *c, web_shared *p) {
         return sim_cfg_fail(c, "users",
                             "an open loop needs think_time with a mean above 0 (the "
                             "time between one user's requests)");
+    /* Pooled arrivals are exact only where one user's requests are a
+     * Poisson process: then the node's users together are one, at the sum
+     * of their rates, each arrival a uniformly drawn user's. */
+    if (p->arrivals == WEB_ARRIVALS_POOLED && p->loop != WEB_LOOP_OPEN)
+        return sim_cfg_fail(c, "users.arrivals",
+                            "\"pooled\" needs loop \"open\": a closed loop's next request "
+                            "waits for the answer, so users are not one Poisson stream");
+    if (p->arrivals == WEB_ARRIVALS_POOLED &&
+        (p->think.kind != SIM_DIST_EXPONENTIAL || p->think.offset != 0))
+        return sim_cfg_fail(c, "users.arrivals",
+                            "\"pooled\" needs an exponential think_time with no offset: "
+                            "only then are the users' requests together one Poisson stream");
     return 0;
 }
 

@@ -86,6 +86,7 @@ enum {
     WEB_T_RL_DECIDE,     /* the shared counter store answered (arg: request handle) */
     WEB_T_RL_RELEASE,    /* a held request may go on (arg: request handle) */
     WEB_T_RETRY_429,     /* a client sends a limited request again (arg: request handle) */
+    WEB_T_ARRIVAL,       /* the pooled users' next request (arg: local user drawn) */
 };
 
 /* World timers. */
@@ -229,6 +230,7 @@ typedef struct web_oracle {
     double bytes_saved, work_full_ns, work_304_ns;
     int64_t limited_429, retries_429;
     int64_t abandoned; /* requests of a crashed client, never ended */
+    int64_t thinned;   /* pooled arrivals dropped: their user was away */
     web_ustat *ustat;  /* per user, when there are at most WEB_PER_CLIENT_MAX */
     web_ustat kind[2]; /* well-behaved users (0) and abusive ones (1) */
     web_win_row *rows; /* per window */
@@ -276,7 +278,8 @@ typedef struct web_user {
     uint32_t pending;     /* the outstanding request's handle, or UINT32_MAX */
     uint16_t lb;          /* the balancer it uses (fails over on timeouts) */
     uint16_t cookie;      /* server index + 1 its cookie names, 0 none */
-    uint8_t in_session, away;
+    uint8_t in_session;
+    uint8_t away; /* pooled arrivals: away after a logout, its arrivals dropped */
 } web_user;
 
 typedef struct web_creq {
@@ -295,10 +298,16 @@ typedef struct web_creq {
 
 typedef struct web_client {
     uint32_t n_users; /* local users: global user = local * n_clients + index */
+    /* Locals from here on get their requests from the node's pooled
+     * chain (n_users: none, arrivals per user). */
+    uint32_t pool_first;
     web_user *users;
     web_pool reqs;
     web_cache *caches; /* one per local user (NULL unless caching) */
     sim_arena *arena;  /* their tables */
+    /* Their entries, in one pool for the node's users (LRU and FIFO
+     * caches of bounded entries; slab.base NULL: each cache its own). */
+    web_cache_slab slab;
     /* The copies a background revalidation is on its way for, as
      * (local user, resource) keys: an answer from an expired copy sends
      * at most one revalidation per copy without scanning the requests in

@@ -219,6 +219,8 @@ void web_report(sim_report *r, void *shared) {
                    ended + o->hits ? (double)served / (double)(ended + o->hits) : 1);
     sim_report_int(r, "retries", o->retries);
     sim_report_int(r, "late_responses", o->late);
+    if (p->arrivals == WEB_ARRIVALS_POOLED)
+        sim_report_int(r, "pooled_arrivals_dropped", o->thinned);
     sim_report_num(r, "throughput_per_s", (double)o->ends[WEB_END_OK] / sim_time_to_s(end));
     int64_t n = sim_histogram_count(s, p->h_latency);
     double p50 = (double)sim_histogram_percentile(s, p->h_latency, 50) / 1e6;
@@ -368,8 +370,10 @@ void web_report(sim_report *r, void *shared) {
         sim_report_num(r, "latency_full_p50_ms",
                        (double)sim_histogram_percentile(s, p->h_latency_full, 50) / 1e6);
         /* Copies held at the end, and what holds them: the tables the
-         * caches use (their blocks) and the arenas' chunks, free blocks
-         * included, plus the cache structs themselves. */
+         * caches use (their blocks, and the entries handed out of a
+         * node's shared pool) and the arenas' chunks, free blocks
+         * included, the shared pools' usable part, and the cache structs
+         * themselves. */
         int64_t evictions = 0, copies = 0;
         double tables = 0, held = 0;
         for (uint32_t c = 0; c < (uint32_t)p->n_clients; c++) {
@@ -381,7 +385,9 @@ void web_report(sim_report *r, void *shared) {
                 copies += web_cache_entries(&cl->caches[u]);
                 tables += (double)web_cache_memory_bytes(&cl->caches[u]);
             }
-            held += (double)sim_arena_bytes(cl->arena) + (double)cl->n_users * sizeof(web_cache);
+            tables += (double)web_cache_slab_entries(&cl->slab) * sizeof(web_cache_entry);
+            held += (double)sim_arena_bytes(cl->arena) + (double)web_cache_slab_bytes(&cl->slab) +
+                    (double)cl->n_users * sizeof(web_cache);
         }
         sim_report_int(r, "cache_evictions", evictions);
         sim_report_int(r, "cache_copies", copies);
