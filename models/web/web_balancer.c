@@ -458,6 +458,8 @@ static void settle(sim_ctx *ctx, web_shared *p, web_lb *lb, web_lreq *q) {
     uint32_t i = q->server;
     lb->out[i]--;
     lb->total_out--;
+    if (p->policy != WEB_POL_LEAST_LATENCY)
+        return; /* only least_latency reads the response times */
     sim_time now = sim_now(ctx);
     double rtt = (double)(now - q->sent);
     double decay = exp(-(double)(now - lb->ewma_at[i]) / (double)p->ewma_tau);
@@ -586,7 +588,5 @@ void web_lb_prefetch(const web_shared *p, const web_node *nd, int stage, const s
     uint32_t k = rl_key_of(p, ((const web_wire *)ev->data)->user, ev->src);
     if (p->rl_shared ? !p->rl_states || k >= p->rl_keys : !lb->rl || k >= lb->n_rl)
         return;
-    const char *st = (const char *)(p->rl_shared ? &p->rl_states[k] : &lb->rl[k]);
-    __builtin_prefetch(st);
-    __builtin_prefetch(st + sizeof(web_rl) - 1);
+    __builtin_prefetch(p->rl_shared ? &p->rl_states[k] : &lb->rl[k]); /* one line */
 }

@@ -165,8 +165,10 @@ static void log_peek(const params *p, web_rl_part *s, sim_time now, verdict *v) 
 }
 
 static void log_take(const params *p, web_rl_part *s, sim_time now) {
-    if (s->ring == NULL)
+    if (!s->has_ring) {
         s->ring = sim_calloc((size_t)p->limit, sizeof *s->ring);
+        s->has_ring = true;
+    }
     s->ring[s->a] = now;
     s->a = s->a + 1 == p->limit ? 0 : s->a + 1;
     if (s->b < p->limit)
@@ -442,9 +444,14 @@ int web_rl_init(web_rl *st, const web_rl_cfg *c) {
     return web_rl_check(c) == NULL ? 0 : -1;
 }
 
+_Static_assert(sizeof(web_rl) == 64, "a key's limiter state is one cache line");
+
 void web_rl_fini(web_rl *st) {
-    sim_free(st->base.ring);
-    sim_free(st->soft.ring);
+    if (st->base.has_ring)
+        sim_free(st->base.ring);
+    if (st->soft && st->soft->has_ring)
+        sim_free(st->soft->ring);
+    sim_free(st->soft);
     memset(st, 0, sizeof *st);
 }
 
@@ -458,7 +465,9 @@ int web_rl_decide(const web_rl_cfg *c, web_rl *st, sim_time now, sim_time *when)
     peek(&pb, &st->base, now, &vb);
     if (margin) {
         derive(c, true, &ps);
-        peek(&ps, &st->soft, now, &vs);
+        if (!st->soft)
+            st->soft = sim_calloc(1, sizeof *st->soft);
+        peek(&ps, st->soft, now, &vs);
     } else {
         vs = vb;
     }
@@ -466,7 +475,7 @@ int web_rl_decide(const web_rl_cfg *c, web_rl *st, sim_time now, sim_time *when)
     sim_time w;
     if (vs.ok) {
         if (margin)
-            take(&ps, &st->soft, now, &vs);
+            take(&ps, st->soft, now, &vs);
         if (vb.ok) {
             take(&pb, &st->base, now, &vb);
             d = vb.delayed ? WEB_RL_DELAY : WEB_RL_ALLOW;
@@ -480,7 +489,7 @@ int web_rl_decide(const web_rl_cfg *c, web_rl *st, sim_time now, sim_time *when)
          * for ever.  Peeking again at the same time changes nothing. */
         verdict again;
         if (margin)
-            peek(&ps, &st->soft, now, &again);
+            peek(&ps, st->soft, now, &again);
         else
             peek(&pb, &st->base, now, &again);
         if (again.ok)
