@@ -165,14 +165,42 @@ static void pool_release(web_cache *c, uint32_t id) {
 
 /* ---- The hash index. ---- */
 
-static uint32_t chain_of(const web_cache *c, uint32_t key) {
-    return (uint32_t)sim_mix64(key) & (c->n_chains - 1);
+/* Tagged chain heads.  When every id the cache can use is below
+ * ID_MASK (24 bits: a bounded cache, or a shared pool, of fewer than 16.7
+ * million entries), a head keeps its chain's first id in its low 24 bits
+ * and in its top 8 a tiny Bloom filter of the chain's keys: each key sets
+ * one bit, chosen by the top bits of its hash (the chain takes the low
+ * ones).  A lookup of a key whose bit is clear misses without reading an
+ * entry: most lookups in a browser's cache miss, and with one key per
+ * chain on average that saves an entry read (a cache miss among 100,000
+ * caches) in 7 of 8 misses on a chain that is not empty.  NONE, all ones,
+ * stays the empty head: no id reaches 2^24 - 1. */
+#define TAG_SHIFT 24
+#define ID_MASK   ((1u << TAG_SHIFT) - 1)
+
+static uint32_t tag_of(uint64_t hash) { return 1u << (TAG_SHIFT + (uint32_t)(hash >> 61)); }
+
+/* The first id of the chain a head starts (NONE for an empty one). */
+static uint32_t head_id(const web_cache *c, uint32_t head) {
+    return head == NONE || !c->tagged ? head : head & ID_MASK;
+}
+
+static uint32_t chain_of(const web_cache *c, uint64_t hash) {
+    return (uint32_t)hash & (c->n_chains - 1);
 }
 
 static uint32_t find(const web_cache *c, uint32_t key) {
     if (c->n_chains == 0)
         return NONE;
-    uint32_t id = c->chains[chain_of(c, key)];
+    uint64_t hash = sim_mix64(key);
+    uint32_t id = c->chains[chain_of(c, hash)];
+    if (id == NONE)
+        return NONE;
+    if (c->tagged) {
+        if (!(id & tag_of(hash)))
+            return NONE; /* no key of the chain has this key's bit */
+        id &= ID_MASK;
+    }
     while (id != NONE && c->pool[id].key != key)
         id = c->pool[id].link_chain;
     return id;
@@ -181,7 +209,7 @@ static uint32_t find(const web_cache *c, uint32_t key) {
 void web_cache_prefetch_key(const web_cache *c, uint32_t key) {
     if (c->n_chains == 0)
         return;
-    __builtin_prefetch(&c->chains[chain_of(c, key)]);
+    __builtin_prefetch(&c->chains[chain_of(c, sim_mix64(key))]);
     if (c->tail != NONE)
         __builtin_prefetch(&c->pool[c->tail]);
     /* Not checked against pool_cap, which is on the struct's second line:
@@ -190,6 +218,20 @@ void web_cache_prefetch_key(const web_cache *c, uint32_t key) {
      * in order anyway). */
     if (!c->shared)
         __builtin_prefetch(&c->pool[c->pool_free != NONE ? c->pool_free : c->pool_used]);
+}
+
+/* Links id at the front of its chain. */
+static void chain_push(web_cache *c, uint32_t id) {
+    uint64_t hash = sim_mix64(c->pool[id].key);
+    uint32_t *head = &c->chains[chain_of(c, hash)];
+    c->pool[id].link_chain = head_id(c, *head);
+    if (!c->tagged) {
+        *head = id;
+        return;
+    }
+    SIM_ASSERT(id < ID_MASK);
+    uint32_t tags = *head == NONE ? 0 : *head & ~ID_MASK;
+    *head = id | tags | tag_of(hash);
 }
 
 /* Rebuilds the index with n heads (a power of two), walking the old chains:
@@ -201,12 +243,10 @@ static void index_resize(web_cache *c, uint32_t n) {
     memset(c->chains, 0xff, (size_t)n * sizeof *c->chains);
     c->n_chains = n;
     for (uint32_t h = 0; h < n_old; h++) {
-        uint32_t id = old[h];
+        uint32_t id = head_id(c, old[h]);
         while (id != NONE) {
             uint32_t next = c->pool[id].link_chain;
-            uint32_t nh = chain_of(c, c->pool[id].key);
-            c->pool[id].link_chain = c->chains[nh];
-            c->chains[nh] = id;
+            chain_push(c, id);
             id = next;
         }
     }
@@ -220,18 +260,31 @@ static void index_add(web_cache *c, uint32_t id) {
     else if (c->entries + 1 > (uint64_t)MAX_CHAIN_LOAD * c->n_chains &&
              c->n_chains <= UINT32_MAX / 2)
         index_resize(c, c->n_chains * 2);
-    uint32_t h = chain_of(c, c->pool[id].key);
-    c->pool[id].link_chain = c->chains[h];
-    c->chains[h] = id;
+    chain_push(c, id);
 }
 
 static void index_del(web_cache *c, uint32_t id) {
-    uint32_t *link = &c->chains[chain_of(c, c->pool[id].key)];
-    while (*link != id) {
-        SIM_ASSERT(*link != NONE);
-        link = &c->pool[*link].link_chain;
+    uint32_t *head = &c->chains[chain_of(c, sim_mix64(c->pool[id].key))];
+    uint32_t first = head_id(c, *head);
+    if (first == id) {
+        first = c->pool[id].link_chain;
+    } else {
+        uint32_t *link = &c->pool[first].link_chain;
+        while (*link != id) {
+            SIM_ASSERT(*link != NONE);
+            link = &c->pool[*link].link_chain;
+        }
+        *link = c->pool[id].link_chain;
     }
-    *link = c->pool[id].link_chain;
+    if (!c->tagged || first == NONE) {
+        *head = first;
+        return;
+    }
+    /* The filter again, from the keys left (usually none or one). */
+    uint32_t tags = 0;
+    for (uint32_t e = first; e != NONE; e = c->pool[e].link_chain)
+        tags |= tag_of(sim_mix64(c->pool[e].key));
+    *head = first | tags;
 }
 
 /* ---- LFU frequency buckets. ---- */
@@ -387,6 +440,7 @@ void web_cache_init(web_cache *c, web_cache_policy policy, uint32_t max_entries,
     memset(c, 0, sizeof *c);
     c->policy = policy;
     c->max_entries = max_entries;
+    c->tagged = max_entries > 0 && max_entries < ID_MASK;
     c->max_bytes = max_bytes;
     c->pool_free = c->head = c->tail = NONE;
     c->lfu_free = c->lfu_low = NONE;
@@ -397,7 +451,7 @@ static void release(web_cache *c) {
         /* Every entry is on exactly one chain: back to the shared pool,
          * unless the pool is gone already (web_cache_slab_fini). */
         for (uint32_t h = 0; c->slab->base && h < c->n_chains; h++)
-            for (uint32_t id = c->chains[h]; id != NONE;) {
+            for (uint32_t id = head_id(c, c->chains[h]); id != NONE;) {
                 uint32_t next = c->pool[id].link_chain;
                 pool_release(c, id);
                 id = next;
@@ -461,6 +515,7 @@ void web_cache_use_slab(web_cache *c, web_cache_slab *s) {
     c->shared = 1;
     c->slab = s;
     c->pool = s->base;
+    c->tagged = s->cap < ID_MASK;
 }
 
 void web_cache_use_arena(web_cache *c, sim_arena *a) {

@@ -157,6 +157,7 @@ typedef struct web_cache {
     uint32_t tail;  /* LRU and FIFO: the newest end */
     uint8_t policy; /* a web_cache_policy */
     uint8_t shared; /* entries from slab (web_cache_use_slab) */
+    uint8_t tagged; /* chain heads carry a filter of their keys (web_cache.c) */
     /* The rest. */
     uint32_t pool_cap;
     uint32_t initial;        /* the first insert sizes the tables for this many (0: 4) */
