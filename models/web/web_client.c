@@ -94,16 +94,24 @@ static uint32_t pool_first(const web_shared *p, const web_node *nd, uint32_t n) 
 /* The copies a user's cache is sized for at its first insert: the
  * requests a user makes in the run (duration / mean think time), at most
  * the catalogue's items and 1024 (a longer run grows from there); the
- * cache rounds it up to a size class of the arena.  (Sizing for two
- * standard deviations more, so that fewer caches outgrow their first
- * table, took more memory in the benchmark, not less.)  Only the tables'
- * layout depends on it. */
-static uint32_t initial_copies(const web_shared *p) {
+ * cache rounds it up to a size class of the arena.  With a pool of its own
+ * a cache's entries are sized by it too, and sizing for two standard
+ * deviations more, so that fewer caches outgrow their first table, took
+ * more memory in the benchmark, not less.  With the node's shared pool
+ * only the chain heads are (4 bytes each), and a cache that outgrows them
+ * rehashes every copy it holds (a cache miss each): then it is sized for
+ * four standard deviations more (the count is about Poisson), which in
+ * the benchmark (16 requests a user) takes less memory than the heads
+ * outgrown and far fewer rehashes.  Only the tables' layout depends on
+ * it. */
+static uint32_t initial_copies(const web_shared *p, bool shared) {
     double think = sim_dist_mean(&p->think), items = 0;
     for (int i = 0; i < p->n_classes; i++)
         if (p->classes[i].cacheable)
             items += (double)p->classes[i].items;
     double asks = think > 0 && isfinite(think) ? (double)sim_duration(p->s) / think : 1024;
+    if (shared)
+        asks += 4 * sqrt(asks);
     double want = fmin(fmin(asks, items), 1024);
     return want > 4 ? (uint32_t)ceil(want) : 4;
 }
@@ -129,11 +137,11 @@ void web_client_init(sim_ctx *ctx, web_node *nd) {
         cl->arena = sim_arena_create();
         _Static_assert(_Alignof(web_cache) <= 64, "a table is 64-aligned");
         cl->caches = sim_table_calloc(n, sizeof *cl->caches);
-        uint32_t first = initial_copies(p);
         /* A shared pool where each cache's entries are bounded: no cache
          * then outgrows a pool of its own (web_cache.h). */
         bool shared = p->cache_policy != WEB_CACHE_LFU && p->cache_entries > 0 &&
                       web_cache_slab_init(&cl->slab, (uint64_t)n * (uint64_t)p->cache_entries);
+        uint32_t first = initial_copies(p, shared);
         for (uint32_t i = 0; i < n; i++) {
             web_cache_init(&cl->caches[i], (web_cache_policy)p->cache_policy,
                            (uint32_t)p->cache_entries, (uint64_t)p->cache_bytes);
