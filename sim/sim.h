@@ -230,7 +230,8 @@ void *sim_table_calloc(size_t n, size_t size);
 void sim_table_free(void *p, size_t n, size_t size);
 /* Address space for a table that grows in place up to `bytes`, so that
  * what it holds never moves: mapped without access and without taking
- * memory, at a 2 MiB boundary, advised onto transparent huge pages.
+ * memory, at a 2 MiB boundary, on the kernel's default pages (so that the
+ * memory touched ends at the frontier's page).
  * sim_reserve_grow makes its first `usable` bytes readable and writable
  * (zeroed where never used before); growing past the machine's memory
  * ends the run (sim_panic).  Returns NULL when the address space cannot

@@ -506,7 +506,10 @@ void web_cache_slab_fini(web_cache_slab *s) {
     memset(s, 0, sizeof *s);
 }
 
-size_t web_cache_slab_bytes(const web_cache_slab *s) { return (size_t)s->usable * sizeof *s->base; }
+size_t web_cache_slab_bytes(const web_cache_slab *s) {
+    const size_t page = 4096; /* the reservation's pages (sim_reserve) */
+    return ((size_t)s->used * sizeof *s->base + page - 1) / page * page;
+}
 uint32_t web_cache_slab_entries(const web_cache_slab *s) { return s->used; }
 
 void web_cache_use_slab(web_cache *c, web_cache_slab *s) {

@@ -128,7 +128,7 @@ bool web_cache_slab_init(web_cache_slab *s, uint64_t cap);
 /* Frees the pool; after every cache using it has been fini'd.  Safe on a
  * zeroed struct. */
 void web_cache_slab_fini(web_cache_slab *s);
-/* Bytes made usable (what the pool occupies once touched). */
+/* Bytes the pool occupies: the entries handed out, to a whole page. */
 size_t web_cache_slab_bytes(const web_cache_slab *s);
 /* Entries handed out (stored or freed for reuse), 32 bytes each. */
 uint32_t web_cache_slab_entries(const web_cache_slab *s);
