@@ -514,6 +514,18 @@ START_TEST(test_stale_while_revalidate_answers_and_refreshes_behind) {
                                      {"stale_while_revalidate", 1}};
     run a = run_fmt(ONE_ITEM, 1, "12100ms", "open", think, swr, "", "[]");
     expect_figures(a.m, unchanged, sizeof unchanged / sizeof unchanged[0]);
+    /* caching.csv's swr columns come from the windows' running counts:
+     * the window ending at 12 s has seen all 9 of each, and no window
+     * counts one that the next one does not. */
+    const web_oracle *o = ((const web_shared *)a.s->shared)->oracle;
+    ck_assert_uint_eq(o->n_rows, 12);
+    ck_assert_int_eq(o->rows[11].swr_served, 9);
+    ck_assert_int_eq(o->rows[11].swr_sent, 9);
+    for (uint32_t i = 1; i < o->n_rows; i++) {
+        ck_assert_int_ge(o->rows[i].swr_served, o->rows[i - 1].swr_served);
+        ck_assert_int_ge(o->rows[i].swr_sent, o->rows[i - 1].swr_sent);
+    }
+    ck_assert_int_eq(o->rows[0].swr_served, 0); /* the first copy is fresh until 1 s */
     run_free(&a);
 
     run b = run_fmt(ONE_ITEM, 1, "12100ms", "open", think, "{\"max_age\": \"1s\"}", "", "[]");

@@ -183,6 +183,7 @@ typedef struct web_ustat {
 typedef struct web_win_row {
     sim_time at;
     int64_t requests, hits, not_modified, ok, limited_429, stale;
+    int64_t swr_served, swr_sent; /* stale-while-revalidate: served, checks sent */
     int64_t allowed, soft, delayed, rejected;
     double work_full_ns, work_304_ns;
     uint32_t watch_max; /* the watched key: most admitted in one trailing span, this window */

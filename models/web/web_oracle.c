@@ -170,6 +170,8 @@ void web_oracle_window(web_shared *p, sim_time now) {
                        .ok = o->ends[WEB_END_OK],
                        .limited_429 = o->limited_429,
                        .stale = o->stale,
+                       .swr_served = o->swr_served,
+                       .swr_sent = o->swr_sent,
                        .work_full_ns = o->work_full_ns,
                        .work_304_ns = o->work_304_ns,
                        .watch_max = o->watch.max_win};

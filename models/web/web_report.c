@@ -67,7 +67,7 @@ static void windows_csv(sim_report *r, web_shared *p) {
         return;
     buf c = {0}, l = {0};
     put(&c, "time_s,requests,cache_hits,not_modified,full,limited_429,stale_shown,busy_full,"
-            "busy_304\n");
+            "busy_304,swr_served,swr_revalidations\n");
     put(&l, "time_s,allowed,soft,delayed,rejected,watch_max_in_span,watch_nominal\n");
     double nominal = o->watch.nominal;
     web_win_row prev = {0};
@@ -77,12 +77,14 @@ static void windows_csv(sim_report *r, web_shared *p) {
         if (dt <= 0)
             continue;
         int64_t not_modified = w->not_modified - prev.not_modified;
-        put(&c, "%.6f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", (double)w->at / 1e9,
+        put(&c, "%.6f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", (double)w->at / 1e9,
             (double)(w->requests - prev.requests) / dt, (double)(w->hits - prev.hits) / dt,
             (double)not_modified / dt, (double)(w->ok - prev.ok - not_modified) / dt,
             (double)(w->limited_429 - prev.limited_429) / dt, (double)(w->stale - prev.stale) / dt,
             (w->work_full_ns - prev.work_full_ns) / 1e9 / dt,
-            (w->work_304_ns - prev.work_304_ns) / 1e9 / dt);
+            (w->work_304_ns - prev.work_304_ns) / 1e9 / dt,
+            (double)(w->swr_served - prev.swr_served) / dt,
+            (double)(w->swr_sent - prev.swr_sent) / dt);
         if (p->limiting)
             put(&l, "%.6f,%.6g,%.6g,%.6g,%.6g,%u,%.6g\n", (double)w->at / 1e9,
                 (double)(w->allowed - prev.allowed) / dt, (double)(w->soft - prev.soft) / dt,
