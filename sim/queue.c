@@ -63,10 +63,7 @@
  *
  * Limits: 2^24 pending events (checked).
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "queue.h"
-
-#include <sys/mman.h>
 
 #include <string.h>
 
@@ -100,8 +97,7 @@ void sim_queue_fini(sim_queue *q) {
     for (uint32_t k = 0; k < SIM_QUEUE_BUCKETS; k++)
         sim_free(q->b[k].e);
     sim_free(q->spare);
-    if (q->map)
-        munmap(q->map, q->map_len);
+    sim_reserve_free(q->slots, (size_t)q->reserved * sizeof(sim_event));
     memset(q, 0, sizeof *q);
     q->free_head = UINT32_MAX;
 }
@@ -112,25 +108,16 @@ void sim_queue_fini(sim_queue *q) {
  * slots never move, so an event's address stays valid while handlers
  * schedule more, and a slot's address is one shift and add. */
 uint32_t sim__queue_alloc_new(sim_queue *q) {
-    const size_t huge = (size_t)2 << 20;
+    const size_t slot_bytes = sizeof(sim_event);
     if (!q->slots) {
         /* Under an address-space limit (ulimit -v), settle for less.  The
-         * slots start at a 2 MiB boundary, and the region is advised onto
-         * transparent huge pages (a hint: pending events are scattered
-         * over the pool, and with 4 KB pages nearly every dispatch of a
-         * large run would miss the TLB). */
+         * region is advised onto transparent huge pages (pending events
+         * are scattered over the pool, and with 4 KB pages nearly every
+         * dispatch of a large run would miss the TLB). */
         for (uint32_t want = SIM_QUEUE_MAX_SLOTS; want >= SIM_QUEUE_CHUNK; want /= 2) {
-            size_t len = (size_t)want * sizeof(sim_event) + huge;
-            void *p =
-                mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-            if (p != MAP_FAILED) {
-                q->map = p;
-                q->map_len = len;
-                q->slots = (sim_event *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+            q->slots = sim_reserve((size_t)want * slot_bytes, true);
+            if (q->slots) {
                 q->reserved = want;
-#ifdef MADV_HUGEPAGE
-                (void)madvise(q->slots, (size_t)want * sizeof(sim_event), MADV_HUGEPAGE);
-#endif
                 break;
             }
         }
@@ -142,10 +129,9 @@ uint32_t sim__queue_alloc_new(sim_queue *q) {
     if (q->n_slots == q->n_usable) {
         uint32_t grow =
             q->reserved - q->n_usable < SIM_QUEUE_GROW ? q->reserved - q->n_usable : SIM_QUEUE_GROW;
-        if (mprotect((char *)q->slots + (size_t)q->n_usable * sizeof(sim_event),
-                     (size_t)grow * sizeof(sim_event), PROT_READ | PROT_WRITE) != 0)
-            sim_panic(__FILE__, __LINE__, "out of memory for the event pool (%u events)",
-                      q->n_slots);
+        sim_reserve_grow(q->slots, (size_t)q->reserved * slot_bytes,
+                         (size_t)q->n_usable * slot_bytes,
+                         (size_t)(q->n_usable + grow) * slot_bytes);
         q->n_usable += grow;
     }
     uint32_t slot = q->n_slots++;

@@ -97,11 +97,9 @@ typedef struct sim_queue {
     /* Slots live in one reserved region that never moves, so an event's
      * address stays valid while handlers schedule more events (queue.c). */
     sim_event *slots;
-    uint32_t n_slots, n_usable, reserved;
-    void *map; /* the reservation as mapped (slots is its 2 MiB-aligned start) */
-    size_t map_len;
-    uint32_t free_head; /* free list through sim_event.node; UINT32_MAX = empty */
-    uint64_t live;      /* pending, not cancelled */
+    uint32_t n_slots, n_usable, reserved; /* reserved: slots the region (sim_reserve) holds */
+    uint32_t free_head;                   /* free list through sim_event.node; UINT32_MAX = empty */
+    uint64_t live;                        /* pending, not cancelled */
     uint64_t cancelled; /* cancelled, still queued (freed when popped or purged) */
     void *buf_free[SIM_QUEUE_CLASSES];
 } sim_queue;

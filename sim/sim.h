@@ -230,16 +230,19 @@ void *sim_table_calloc(size_t n, size_t size);
 void sim_table_free(void *p, size_t n, size_t size);
 /* Address space for a table that grows in place up to `bytes`, so that
  * what it holds never moves: mapped without access and without taking
- * memory, at a 2 MiB boundary, on the kernel's default pages (so that the
- * memory touched ends at the frontier's page).
- * sim_reserve_grow makes its first `usable` bytes readable and writable
- * (zeroed where never used before); growing past the machine's memory
- * ends the run (sim_panic).  Returns NULL when the address space cannot
- * be had (an address-space limit, or bytes of 0): the caller then does
- * without.  Under AddressSanitizer the space is an ordinary zeroed block
- * of sim_calloc (there, up to 1 GiB; NULL beyond).  Free with
- * sim_reserve_free and the same bytes. */
-void *sim_reserve(size_t bytes);
+ * memory, at a 2 MiB boundary.  huge: advised onto transparent huge pages,
+ * for a table read at random (the event pool); otherwise on the kernel's
+ * default pages, so that the memory touched ends at the frontier's page (a
+ * pool filled from its start: a huge page there would zero up to 2 MiB
+ * ahead).  sim_reserve_grow makes its first `usable` bytes readable and
+ * writable (zeroed where never used before); growing past the machine's
+ * memory ends the run (sim_panic).  Returns NULL when the address space
+ * cannot be had (an address-space limit, or bytes of 0): the caller then
+ * settles for less or does without.  A mapping even under
+ * AddressSanitizer, which therefore does not check accesses inside it (the
+ * callers bound their indices themselves).  Free with sim_reserve_free
+ * and the same bytes. */
+void *sim_reserve(size_t bytes, bool huge);
 void sim_reserve_grow(void *base, size_t bytes, size_t old_usable, size_t usable);
 void sim_reserve_free(void *base, size_t bytes);
 char *sim_strdup(const char *s);

@@ -156,17 +156,16 @@ START_TEST(test_tables_are_zeroed_aligned_and_freed) {
 }
 END_TEST
 
-/* A reservation (sim_reserve) grows in place: what was written stays at
- * its address, new parts read zero, growth in uneven steps (not page
- * multiples) works, and freeing returns the block count.  An impossible
- * size gets NULL, not a crash. */
+/* A reservation (sim_reserve, on default pages and on huge ones) grows in
+ * place: what was written stays at its address, new parts read zero,
+ * growth in uneven steps (not page multiples) works, and freeing returns
+ * the block count.  An impossible size gets NULL, not a crash. */
 START_TEST(test_reservations_grow_in_place) {
     long before = sim_live_blocks();
     size_t bytes = (size_t)64 << 20;
-    unsigned char *r = sim_reserve(bytes);
+    unsigned char *r = sim_reserve(bytes, _i == 1);
     ck_assert_ptr_nonnull(r);
-    if (sim_arena_pooled())
-        ck_assert_uint_eq((uintptr_t)r % (2u << 20), 0);
+    ck_assert_uint_eq((uintptr_t)r % (2u << 20), 0);
     ck_assert_int_eq(sim_live_blocks(), before + 1);
     size_t usable = 0;
     static const size_t steps[] = {100, 4096, 5000, (size_t)2 << 20, 12345, (size_t)9 << 20};
@@ -190,8 +189,8 @@ START_TEST(test_reservations_grow_in_place) {
     r[bytes - 1] = 7;
     sim_reserve_free(r, bytes);
     ck_assert_int_eq(sim_live_blocks(), before);
-    ck_assert_ptr_null(sim_reserve(0));
-    ck_assert_ptr_null(sim_reserve(SIZE_MAX - 5));
+    ck_assert_ptr_null(sim_reserve(0, false));
+    ck_assert_ptr_null(sim_reserve(SIZE_MAX - 5, true));
     sim_reserve_free(NULL, 5);
     ck_assert_int_eq(sim_live_blocks(), before);
 }
@@ -205,7 +204,7 @@ static Suite *arena_suite(void) {
     tcase_add_test(tc, test_freed_blocks_are_reused_by_their_class);
     tcase_add_test(tc, test_realloc_keeps_the_contents);
     tcase_add_test(tc, test_tables_are_zeroed_aligned_and_freed);
-    tcase_add_test(tc, test_reservations_grow_in_place);
+    tcase_add_loop_test(tc, test_reservations_grow_in_place, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
