@@ -30,6 +30,19 @@
     " \"value\": \"1ms\"}, \"cache\": %s %s}],"                                                    \
     " \"servers\": {\"count\": 1, \"workers\": 1}, \"changes\": %s}}"
 
+/* One item behind a TTL cache, requests from `users` on `clients` nodes
+ * (args: users, clients, arrivals, workers), Poisson at 10/s each.
+ * No network delay and no service time. */
+#define TTL_ITEM                                                                                   \
+    "{\"model\": \"web\", \"seed\": 5, \"duration\": \"1000s\","                                   \
+    " \"network\": {\"latency\": {\"type\": \"constant\", \"value\": \"0ms\"}},"                   \
+    " \"web\": {\"users\": {\"count\": %d, \"clients\": %d, \"loop\": \"open\","                   \
+    " \"arrivals\": \"%s\", \"think_time\": {\"type\": \"exponential\", \"mean\": \"100ms\"},"     \
+    " \"cache\": {\"enabled\": true}},"                                                            \
+    " \"classes\": [{\"name\": \"item\", \"items\": 1, \"service\": {\"type\": \"constant\","      \
+    " \"value\": \"0ms\"}, \"cache\": {\"max_age\": \"200ms\", \"validators\": \"none\"}}],"       \
+    " \"servers\": {\"count\": 1, \"workers\": %d}}}"
+
 /*
  * A TTL cache under Poisson requests: with max-age T and requests at rate
  * lambda, each fetch starts a window of T in which every request hits, so
@@ -41,15 +54,7 @@
  * login, which always goes to the server.
  */
 START_TEST(test_ttl_hit_ratio_through_the_model) {
-    run r = run_fmt(
-        "{\"model\": \"web\", \"seed\": 5, \"duration\": \"1000s\","
-        " \"network\": {\"latency\": {\"type\": \"constant\", \"value\": \"0ms\"}},"
-        " \"web\": {\"users\": {\"count\": 1, \"loop\": \"open\","
-        " \"think_time\": {\"type\": \"exponential\", \"mean\": \"100ms\"},"
-        " \"cache\": {\"enabled\": true}},"
-        " \"classes\": [{\"name\": \"item\", \"items\": 1, \"service\": {\"type\": \"constant\","
-        " \"value\": \"0ms\"}, \"cache\": {\"max_age\": \"200ms\", \"validators\": \"none\"}}],"
-        " \"servers\": {\"count\": 1, \"workers\": 1}}}");
+    run r = run_fmt(TTL_ITEM, 1, 1, "per_user", 1);
     double hits = num(r.m, "cache_hits"), reqs = num(r.m, "requests");
     double p = hits / reqs, want = 2.0 / 3;
     ck_assert_msg(fabs(p - want) <= 0.011, "hit ratio %.4f, lambda T / (1 + lambda T) %.4f", p,
@@ -70,16 +75,7 @@ END_TEST
  * among 500,000 requests: bound 0.002.
  */
 START_TEST(test_ttl_hit_ratio_with_pooled_arrivals) {
-    run r = run_fmt(
-        "{\"model\": \"web\", \"seed\": 5, \"duration\": \"1000s\","
-        " \"network\": {\"latency\": {\"type\": \"constant\", \"value\": \"0ms\"}},"
-        " \"web\": {\"users\": {\"count\": 50, \"clients\": 2, \"loop\": \"open\","
-        " \"arrivals\": \"pooled\","
-        " \"think_time\": {\"type\": \"exponential\", \"mean\": \"100ms\"},"
-        " \"cache\": {\"enabled\": true}},"
-        " \"classes\": [{\"name\": \"item\", \"items\": 1, \"service\": {\"type\": \"constant\","
-        " \"value\": \"0ms\"}, \"cache\": {\"max_age\": \"200ms\", \"validators\": \"none\"}}],"
-        " \"servers\": {\"count\": 1, \"workers\": 64}}}");
+    run r = run_fmt(TTL_ITEM, 50, 2, "pooled", 64);
     double hits = num(r.m, "cache_hits"), reqs = num(r.m, "requests");
     double p = hits / reqs, want = 2.0 / 3;
     ck_assert_double_gt(reqs, 490000);
