@@ -47,6 +47,9 @@ static bool abusive(const web_shared *p, const web_node *nd, uint32_t local) {
     return p->n_abusive > 0 && (int64_t)global_user(p, nd, local) < p->n_abusive;
 }
 
+/* A drawn gap (ns) as a timer's delay, rounded and capped. */
+static sim_time gap_ns(double t) { return t >= 9e18 ? (sim_time)9e18 : (sim_time)(t + 0.5); }
+
 /* A user's next request a think time from now, on the user's own timer;
  * nothing for a pooled user (the node's chain brings its requests). */
 static void next_request(sim_ctx *ctx, web_shared *p, const web_node *nd, uint32_t local) {
@@ -55,7 +58,7 @@ static void next_request(sim_ctx *ctx, web_shared *p, const web_node *nd, uint32
     double t = sim_dist_sample(&p->think, sim_node_rng(ctx)) / p->factor;
     if (abusive(p, nd, local))
         t /= p->abusive_factor;
-    sim_timer_set(ctx, t >= 9e18 ? (sim_time)9e18 : (sim_time)(t + 0.5), WEB_T_USER, local);
+    sim_timer_set(ctx, gap_ns(t), WEB_T_USER, local);
 }
 
 /* The pool's next arrival: the gap to it, a think time divided by the
@@ -68,11 +71,11 @@ static void next_arrival(sim_ctx *ctx, web_shared *p, const web_node *nd) {
     sim_rng *rng = sim_node_rng(ctx);
     double t = sim_dist_sample(&p->think, rng) / p->factor / n;
     uint32_t local = cl->pool_first + sim_rng_below(rng, n);
-    sim_timer_set(ctx, t >= 9e18 ? (sim_time)9e18 : (sim_time)(t + 0.5), WEB_T_ARRIVAL, local);
+    sim_timer_set(ctx, gap_ns(t), WEB_T_ARRIVAL, local);
 }
 
 static void arm_users(sim_ctx *ctx, web_shared *p, const web_node *nd) {
-    for (uint32_t i = 0; i < nd->cl->n_users && i < nd->cl->pool_first; i++)
+    for (uint32_t i = 0; i < nd->cl->pool_first; i++) /* pool_first <= n_users */
         next_request(ctx, p, nd, i);
     if (nd->cl->pool_first < nd->cl->n_users)
         next_arrival(ctx, p, nd);
